@@ -1,0 +1,194 @@
+package dev.adengine.engine;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.typesafe.config.Config;
+import dev.adengine.api.v1.AdminServiceHandlerFactory;
+import dev.adengine.api.v1.AuctionServiceHandlerFactory;
+import dev.adengine.api.v1.EventServiceHandlerFactory;
+import dev.adengine.engine.auction.Auction;
+import dev.adengine.engine.auction.BidHandler;
+import dev.adengine.engine.auction.OnlineStats;
+import dev.adengine.engine.budget.AllowanceKeeper;
+import dev.adengine.engine.budget.BudgetLedger;
+import dev.adengine.engine.campaign.AdvertiserEntity;
+import dev.adengine.engine.campaign.CampaignEntity;
+import dev.adengine.engine.catalog.Catalog;
+import dev.adengine.engine.catalog.CatalogReplica;
+import dev.adengine.engine.catalog.CatalogUpdate;
+import dev.adengine.engine.events.EventIngest;
+import dev.adengine.engine.events.ServedAds;
+import dev.adengine.engine.grpc.AdminServiceImpl;
+import dev.adengine.engine.grpc.AuctionServiceImpl;
+import dev.adengine.engine.grpc.EventServiceImpl;
+import dev.adengine.engine.health.NodeState;
+import dev.adengine.models.CtrPrior;
+import dev.adengine.persistence.CatalogRepository;
+import dev.adengine.persistence.EventRepository;
+import dev.adengine.persistence.ServedRepository;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.apache.pekko.grpc.javadsl.ServiceHandler;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+
+/**
+ * One engine node, wired from real parts: the actor system (cluster, sharding, the catalog replica
+ * and allowance keeper), the bid and event paths, the gRPC server and Pekko Management. Tests start
+ * nodes through {@link #start} exactly as {@link Main} does.
+ */
+public final class EngineNode {
+  private final ActorSystem<Void> system;
+  private final CqlSession session;
+  private final ServerBinding binding;
+  private final EngineSettings settings;
+  private final Catalog catalog;
+  private final BudgetLedger ledger;
+
+  private EngineNode(ActorSystem<Void> system, CqlSession session, ServerBinding binding, EngineSettings settings,
+      Catalog catalog, BudgetLedger ledger) {
+    this.system = system;
+    this.session = session;
+    this.binding = binding;
+    this.settings = settings;
+    this.catalog = catalog;
+    this.ledger = ledger;
+  }
+
+  /**
+   * Starts a node: connects to Cassandra and applies the schema migrations, starts the actor system
+   * and joins the cluster, binds gRPC and management. Blocks the calling (main or test) thread
+   * until the gRPC server is bound; never called from an actor.
+   */
+  public static EngineNode start(Config config) throws Exception {
+    EngineSettings s = EngineSettings.from(config);
+    dev.adengine.persistence.CassandraSettings cs = new dev.adengine.persistence.CassandraSettings(
+        s.cassandraHost(), s.cassandraPort(), s.cassandraDatacenter(), s.keyspace(), s.replicationFactor());
+    CqlSession session = dev.adengine.persistence.CassandraSessions.connect(cs);
+    dev.adengine.persistence.Migrations.apply(session, s.keyspace(), s.replicationFactor());
+    return start(config, s, session);
+  }
+
+  static EngineNode start(Config config, EngineSettings s, CqlSession session) throws Exception {
+    Clock clock = Clock.systemUTC();
+    String nodeId = s.nodeId() + "#" + Long.toString(clock.millis(), 36);
+    Catalog catalog = new Catalog();
+    BudgetLedger ledger = new BudgetLedger();
+    OnlineStats stats = new OnlineStats();
+    CatalogRepository catalogRepo = new CatalogRepository(session, s.keyspace());
+    ServedAds served = new ServedAds(new ServedRepository(session, s.keyspace()), s.servedLocalCapacity(),
+        s.servedWriteMaxInFlight());
+    EventRepository eventRepo = new EventRepository(session, s.keyspace());
+
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
+      ActorRef<Topic.Command<CatalogUpdate>> topic =
+          ctx.spawn(Topic.create(CatalogUpdate.class, "catalog"), "catalog-topic");
+      CampaignEntity.CatalogPublisher publisher = (update, parentId) -> {
+        topic.tell(Topic.publish(update));
+        return update.kind() == CatalogUpdate.Kind.CAMPAIGN
+            ? catalogRepo.upsertCampaign(update.id(), parentId, update.revision(), update.payload())
+            : catalogRepo.upsertAdvertiser(update.id(), update.revision(), update.payload());
+      };
+      CampaignEntity.init(ctx.getSystem(), new CampaignEntity.Deps(publisher, clock, s.grantShare()));
+      AdvertiserEntity.init(ctx.getSystem(), publisher);
+      ctx.spawn(CatalogReplica.create(catalog, catalogRepo, topic, s.catalogResync(), s.catalogCoalesce(), clock),
+          "catalog-replica");
+      ctx.spawn(AllowanceKeeper.create(new AllowanceKeeper.Settings(nodeId, s.refillBelow(), s.grantShare(),
+          s.keeperInterval(), s.reportInterval(), s.askTimeout(), 64), catalog, ledger, clock), "allowance-keeper");
+      return Behaviors.empty();
+    }), "adengine", config);
+
+    joinCluster(system, config);
+
+    BidHandler bidHandler = new BidHandler(
+        new BidHandler.Settings(s.placementFloors(), s.pctrAlpha(), Auction.Type.GSP, s.clickWindow(), nodeId,
+            "prior-ctr"),
+        catalog, ledger, stats, new CtrPrior(s.priorCtr(), s.priorStrength()), s.experiment(), served, clock);
+    EventIngest ingest = new EventIngest(catalog, served, eventRepo, ledger, stats, s.clickWindow(), nodeId, clock);
+
+    @SuppressWarnings("unchecked")
+    Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
+        AuctionServiceHandlerFactory.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), "", system),
+        EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), "", system),
+        AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, s.askTimeout(), catalog::loaded), "",
+            system));
+    ServerBinding binding = Http.get(system).newServerAt(s.grpcInterface(), s.grpcPort()).bind(handler)
+        .toCompletableFuture().get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
+    NodeState.get(system).readiness(catalog::loaded);
+    PekkoManagement.get(system).start().toCompletableFuture()
+        .get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
+    system.log().info("adengine node {} serving gRPC on {}", nodeId, binding.localAddress());
+    return new EngineNode(system, session, binding, s, catalog, ledger);
+  }
+
+  private static void joinCluster(ActorSystem<?> system, Config config) {
+    Cluster cluster = Cluster.get(system);
+    String seeds = config.hasPath("adengine.seed-nodes") ? config.getString("adengine.seed-nodes") : "";
+    List<Address> addresses = new ArrayList<>();
+    for (String seed : seeds.split(",")) {
+      if (!seed.isBlank()) {
+        addresses.add(AddressFromURIString.parse(seed.trim()));
+      }
+    }
+    if (!config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      return; // Pekko joins the configured seed nodes by itself
+    }
+    if (addresses.isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    } else {
+      cluster.manager().tell(new JoinSeedNodes(addresses));
+    }
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public int grpcPort() {
+    return binding.localAddress().getPort();
+  }
+
+  public EngineSettings settings() {
+    return settings;
+  }
+
+  public Catalog catalog() {
+    return catalog;
+  }
+
+  public BudgetLedger ledger() {
+    return ledger;
+  }
+
+  public CqlSession session() {
+    return session;
+  }
+
+  /** Unbinds gRPC, terminates the actor system and closes the Cassandra session. */
+  public CompletionStage<Void> stop() {
+    return binding.unbind()
+        .thenCompose(done -> {
+          system.terminate();
+          return system.getWhenTerminated();
+        })
+        .thenCompose(done -> session.closeAsync())
+        .thenApply(done -> (Void) null)
+        .exceptionally(err -> null);
+  }
+
+}

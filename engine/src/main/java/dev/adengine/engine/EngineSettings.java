@@ -1,0 +1,83 @@
+package dev.adengine.engine;
+
+import com.typesafe.config.Config;
+import dev.adengine.api.v1.Placement;
+import dev.adengine.experiments.Arm;
+import dev.adengine.experiments.Experiment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/** Every engine timeout and limit, read once from the {@code adengine} config block. */
+public record EngineSettings(
+    String nodeId,
+    String grpcInterface,
+    int grpcPort,
+    String cassandraHost,
+    int cassandraPort,
+    String cassandraDatacenter,
+    String keyspace,
+    int replicationFactor,
+    int maxTmaxMs,
+    Map<Placement, Long> placementFloors,
+    double pctrAlpha,
+    double priorCtr,
+    double priorStrength,
+    Duration catalogResync,
+    Duration catalogCoalesce,
+    double refillBelow,
+    double grantShare,
+    Duration keeperInterval,
+    Duration reportInterval,
+    Duration askTimeout,
+    Duration clickWindow,
+    int maxEventBatch,
+    int servedLocalCapacity,
+    int servedWriteMaxInFlight,
+    Experiment experiment) {
+
+  public static EngineSettings from(Config root) {
+    Config c = root.getConfig("adengine");
+    String host = root.getString("pekko.remote.artery.canonical.hostname");
+    int remotePort = root.getInt("pekko.remote.artery.canonical.port");
+    String nodeId = c.getString("node-id").isEmpty() ? host + ":" + remotePort : c.getString("node-id");
+    Map<Placement, Long> floors = new EnumMap<>(Placement.class);
+    Config f = c.getConfig("bid.placement-floor-micros");
+    for (String key : f.root().keySet()) {
+      floors.put(Placement.valueOf(key), f.getLong(key));
+    }
+    Config e = c.getConfig("experiments.default");
+    List<Arm> arms = new ArrayList<>();
+    for (Config arm : e.getConfigList("arms")) {
+      arms.add(new Arm(arm.getString("name"), arm.getInt("basis-points")));
+    }
+    return new EngineSettings(
+        nodeId,
+        c.getString("grpc.interface"),
+        c.getInt("grpc.port"),
+        c.getString("cassandra.host"),
+        c.getInt("cassandra.port"),
+        c.getString("cassandra.local-datacenter"),
+        c.getString("cassandra.keyspace"),
+        c.getInt("cassandra.replication-factor"),
+        (int) c.getDuration("bid.max-tmax").toMillis(),
+        Map.copyOf(floors),
+        c.getDouble("bid.pctr-alpha"),
+        c.getDouble("bid.prior-ctr"),
+        c.getDouble("bid.prior-strength"),
+        c.getDuration("catalog.resync-interval"),
+        c.getDuration("catalog.coalesce"),
+        c.getDouble("budget.refill-below"),
+        c.getDouble("budget.grant-share"),
+        c.getDuration("budget.keeper-interval"),
+        c.getDuration("budget.report-interval"),
+        c.getDuration("budget.ask-timeout"),
+        c.getDuration("budget.click-window"),
+        c.getInt("events.max-batch"),
+        c.getInt("served.local-capacity"),
+        c.getInt("served.write-max-in-flight"),
+        new Experiment(e.getString("id"), e.getString("salt"), arms));
+  }
+}

@@ -1,0 +1,183 @@
+package dev.adengine.engine.auction;
+
+import dev.adengine.api.v1.BidResponse;
+import dev.adengine.api.v1.NoBid;
+import dev.adengine.api.v1.NoBidReason;
+import dev.adengine.api.v1.Placement;
+import dev.adengine.api.v1.Pricing;
+import dev.adengine.api.v1.Winner;
+import dev.adengine.engine.budget.BudgetLedger;
+import dev.adengine.engine.budget.CampaignLedger;
+import dev.adengine.engine.catalog.AdDef;
+import dev.adengine.engine.catalog.AdvertiserEntry;
+import dev.adengine.engine.catalog.Catalog;
+import dev.adengine.engine.catalog.CatalogSnapshot;
+import dev.adengine.engine.catalog.CampaignDef;
+import dev.adengine.engine.catalog.CampaignEntry;
+import dev.adengine.engine.events.ServedAds;
+import dev.adengine.experiments.Experiment;
+import dev.adengine.models.CtrPrior;
+import dev.adengine.persistence.ServedRepository.ServedAd;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The bid path: experiment arm -> candidate retrieval from the catalog replica -> pCTR -> auction
+ * -> budget reservation from this node's allowance -> response. Everything it reads is in local
+ * memory; it never waits on an actor or on Cassandra (served records are written after, bounded).
+ * Thread-safe: called concurrently from gRPC handlers.
+ */
+public final class BidHandler {
+
+  public record Settings(Map<Placement, Long> placementFloors, double alpha, Auction.Type auctionType,
+      Duration clickWindow, String nodeId, String modelVersion) {}
+
+  private final Settings settings;
+  private final Catalog catalog;
+  private final BudgetLedger ledger;
+  private final OnlineStats stats;
+  private final CtrPrior ctr;
+  private final Experiment experiment;
+  private final ServedAds served;
+  private final Clock clock;
+
+  public BidHandler(Settings settings, Catalog catalog, BudgetLedger ledger, OnlineStats stats, CtrPrior ctr,
+      Experiment experiment, ServedAds served, Clock clock) {
+    this.settings = settings;
+    this.catalog = catalog;
+    this.ledger = ledger;
+    this.stats = stats;
+    this.ctr = ctr;
+    this.experiment = experiment;
+    this.served = served;
+    this.clock = clock;
+  }
+
+  public BidResponse handle(BidQuery q) {
+    String arm = experiment.assign(q.userId());
+    CatalogSnapshot snapshot = catalog.current();
+    long placementFloor = settings.placementFloors().getOrDefault(q.placement(), 0L);
+    long reserve = Math.max(placementFloor, q.floorMicros());
+    List<NoBid> noBids = q.debug() ? new ArrayList<>() : null;
+    List<Candidate> candidates = new ArrayList<>();
+    collect(snapshot.forDestination(q.destination()), snapshot, q, reserve, candidates, noBids);
+    collect(snapshot.anyDestination(), snapshot, q, reserve, candidates, noBids);
+
+    Auction.Result result = Auction.run(candidates, q.slots(), settings.auctionType(), settings.alpha());
+    long now = clock.millis();
+    long clickDeadline = now + settings.clickWindow().toMillis();
+    BidResponse.Builder response = BidResponse.newBuilder()
+        .setRequestId(q.requestId())
+        .setExperimentId(experiment.id())
+        .setArm(arm == null ? "holdout" : arm)
+        .setModelVersion(settings.modelVersion())
+        .setCandidates(candidates.size());
+    int position = 0;
+    for (Auction.Win win : result.winners()) {
+      Candidate c = win.candidate();
+      CampaignDef def = c.campaign();
+      boolean booked;
+      if (def.pricing() == Pricing.CPM) {
+        CampaignLedger l = ledger.get(def.campaignId());
+        booked = l != null && l.tryCharge(CampaignDef.ceilDiv(win.priceMicros(), 1000));
+      } else {
+        booked = ledger.reserveClick(def.campaignId(), q.requestId(), c.ad().adId(), win.priceMicros(), clickDeadline);
+      }
+      if (!booked) {
+        // Another request took the last of this node's allowance between retrieval and now.
+        addNoBid(noBids, def.campaignId(), NoBidReason.NO_ALLOWANCE, "allowance taken by a concurrent win");
+        continue;
+      }
+      position++;
+      response.addWinners(Winner.newBuilder()
+          .setPosition(position)
+          .setAdId(c.ad().adId())
+          .setCampaignId(def.campaignId())
+          .setAdvertiserId(def.advertiserId())
+          .setPriceMicros(win.priceMicros())
+          .setPctr(c.pctr())
+          .setScore(c.score())
+          .setPricing(def.pricing())
+          .setTitle(c.ad().title()));
+      served.record(new ServedAd(q.requestId(), c.ad().adId(), def.campaignId(), def.advertiserId(),
+          def.pricing().name(), win.priceMicros(), settings.nodeId(), now));
+    }
+    if (noBids != null) {
+      for (Candidate c : result.outbid()) {
+        addNoBid(noBids, c.campaign().campaignId(), NoBidReason.OUTBID, "ranked below the last slot");
+      }
+      response.addAllNoBids(noBids);
+    }
+    return response.build();
+  }
+
+  private void collect(CampaignEntry[] entries, CatalogSnapshot snapshot, BidQuery q, long reserve,
+      List<Candidate> out, List<NoBid> noBids) {
+    for (CampaignEntry e : entries) {
+      CampaignDef def = e.def();
+      NoBidReason reason = eligibility(e, snapshot, q, reserve);
+      if (reason != null) {
+        addNoBid(noBids, def.campaignId(), reason, null);
+        continue;
+      }
+      for (AdDef ad : def.ads()) {
+        OnlineStats.Counts counts = stats.of(ad.adId());
+        double pctr = ctr.estimate(counts.impressions(), counts.clicks());
+        double quality = 1.0;
+        double score = Auction.score(def.pricing(), def.bidMicros(), pctr, quality, settings.alpha());
+        out.add(new Candidate(def, ad, pctr, quality, score, reserve));
+      }
+    }
+  }
+
+  private NoBidReason eligibility(CampaignEntry e, CatalogSnapshot snapshot, BidQuery q, long reserve) {
+    CampaignDef def = e.def();
+    if (e.paused()) {
+      return NoBidReason.CAMPAIGN_PAUSED;
+    }
+    AdvertiserEntry adv = snapshot.advertiser(def.advertiserId());
+    if (adv != null && adv.paused()) {
+      return NoBidReason.ADVERTISER_PAUSED;
+    }
+    if (def.ads().isEmpty()) {
+      return NoBidReason.NO_ADS;
+    }
+    if (!def.targetsDevice(q.device())) {
+      return NoBidReason.TARGETING_DEVICE;
+    }
+    if (!def.targetsPlacement(q.placement())) {
+      return NoBidReason.TARGETING_PLACEMENT;
+    }
+    if (!def.targetsCheckin(q.checkin())) {
+      return NoBidReason.TARGETING_DATES;
+    }
+    if (def.bidMicros() < reserve) {
+      return NoBidReason.BELOW_FLOOR;
+    }
+    CampaignLedger l = ledger.get(def.campaignId());
+    if (l == null || l.free() < def.maxChargeMicros()) {
+      return NoBidReason.NO_ALLOWANCE;
+    }
+    return null;
+  }
+
+  private static void addNoBid(List<NoBid> noBids, String campaignId, NoBidReason reason, String detail) {
+    if (noBids != null) {
+      NoBid.Builder b = NoBid.newBuilder().setCampaignId(campaignId).setReason(reason);
+      if (detail != null) {
+        b.setDetail(detail);
+      }
+      noBids.add(b.build());
+    }
+  }
+
+  static Map<Placement, Long> floors(Map<String, Long> byName) {
+    Map<Placement, Long> m = new EnumMap<>(Placement.class);
+    byName.forEach((k, v) -> m.put(Placement.valueOf(k), v));
+    return m;
+  }
+}

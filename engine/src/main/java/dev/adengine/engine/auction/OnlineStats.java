@@ -1,0 +1,40 @@
+package dev.adengine.engine.auction;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Per-ad impression and click counts seen by this node's event path, read by the bid path for
+ * the CTR estimate. Lock-free: counters are {@link LongAdder}s.
+ */
+public final class OnlineStats {
+  private final ConcurrentHashMap<String, Counts> byAd = new ConcurrentHashMap<>();
+
+  public static final class Counts {
+    final LongAdder impressions = new LongAdder();
+    final LongAdder clicks = new LongAdder();
+
+    public long impressions() {
+      return impressions.sum();
+    }
+
+    public long clicks() {
+      return clicks.sum();
+    }
+  }
+
+  private static final Counts NONE = new Counts();
+
+  public Counts of(String adId) {
+    Counts c = byAd.get(adId);
+    return c == null ? NONE : c;
+  }
+
+  public void impression(String adId) {
+    byAd.computeIfAbsent(adId, k -> new Counts()).impressions.increment();
+  }
+
+  public void click(String adId) {
+    byAd.computeIfAbsent(adId, k -> new Counts()).clicks.increment();
+  }
+}

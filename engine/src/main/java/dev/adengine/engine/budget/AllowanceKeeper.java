@@ -1,0 +1,155 @@
+package dev.adengine.engine.budget;
+
+import dev.adengine.engine.campaign.CampaignEntity;
+import dev.adengine.engine.catalog.Catalog;
+import dev.adengine.engine.catalog.CampaignEntry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/**
+ * Keeps this node's budget ledgers topped up and reported, off the bid path.
+ *
+ * <p>Every tick it looks at each active campaign in the catalog replica: when the node's free
+ * allowance falls below {@code refillBelow} of one grant, or the ledger changed and was not
+ * reported for {@code reportInterval}, it sends the campaign entity a {@link CampaignEntity.SyncNode}
+ * with the node's absolute totals, asking for more allowance when needed, and applies the grant in
+ * the reply. At most one sync per campaign is in flight, and at most {@code maxInFlight} overall.
+ * A failed or slow sync only delays the next top-up: the bid path keeps using what it holds. It
+ * also releases CPC reservations whose click window has ended.
+ */
+public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Command> {
+
+  public sealed interface Command {}
+
+  private enum Tick implements Command {
+    INSTANCE
+  }
+
+  private record Synced(String campaignId, long sentVersion, CampaignEntity.Grant grant, Throwable error)
+      implements Command {}
+
+  public record Settings(String nodeId, double refillBelow, double grantShare, Duration interval,
+      Duration reportInterval, Duration askTimeout, int maxInFlight) {}
+
+  public static Behavior<Command> create(Settings settings, Catalog catalog, BudgetLedger ledger, Clock clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.interval());
+      return new AllowanceKeeper(ctx, settings, catalog, ledger, clock);
+    }));
+  }
+
+  private static final class Track {
+    boolean inFlight;
+    long reportedVersion = -1;
+    long lastReportMillis;
+    long notBeforeMillis;
+  }
+
+  private final Settings settings;
+  private final Catalog catalog;
+  private final BudgetLedger ledger;
+  private final Clock clock;
+  private final ClusterSharding sharding;
+  private final Map<String, Track> tracks = new HashMap<>();
+  private final AtomicLong seq = new AtomicLong();
+  private int inFlight;
+
+  private AllowanceKeeper(ActorContext<Command> ctx, Settings settings, Catalog catalog, BudgetLedger ledger,
+      Clock clock) {
+    super(ctx);
+    this.settings = settings;
+    this.catalog = catalog;
+    this.ledger = ledger;
+    this.clock = clock;
+    this.sharding = ClusterSharding.get(ctx.getSystem());
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessage(Synced.class, this::onSynced)
+        .build();
+  }
+
+  private Behavior<Command> onTick() {
+    long now = clock.millis();
+    ledger.expireReservations(now);
+    for (CampaignEntry entry : catalog.current().campaigns().values()) {
+      if (inFlight >= settings.maxInFlight()) {
+        break;
+      }
+      String id = entry.def().campaignId();
+      Track track = tracks.computeIfAbsent(id, k -> new Track());
+      if (track.inFlight || now < track.notBeforeMillis) {
+        continue;
+      }
+      CampaignLedger.Totals totals = ledger.getOrCreate(id).totals();
+      long grantUnit = Math.max(1, (long) Math.ceil(entry.def().dailyBudgetMicros() * settings.grantShare()));
+      long free = totals.allowance() - totals.spent() - totals.reserved();
+      boolean wantMore = !entry.paused() && free < settings.refillBelow() * grantUnit;
+      boolean unreported = totals.version() != track.reportedVersion
+          && now - track.lastReportMillis >= settings.reportInterval().toMillis();
+      if (wantMore || unreported) {
+        sync(id, totals, wantMore, track, now);
+      }
+    }
+    return this;
+  }
+
+  private void sync(String campaignId, CampaignLedger.Totals totals, boolean wantMore, Track track, long now) {
+    track.inFlight = true;
+    track.lastReportMillis = now;
+    inFlight++;
+    long s = seq.incrementAndGet();
+    getContext().askWithStatus(
+        CampaignEntity.Grant.class,
+        sharding.entityRefFor(CampaignEntity.ENTITY_KEY, campaignId),
+        settings.askTimeout(),
+        replyTo -> new CampaignEntity.SyncNode(settings.nodeId(), totals.day(), s, totals.spent(), totals.reserved(),
+            totals.impressions(), totals.clicks(), wantMore, replyTo),
+        (grant, err) -> new Synced(campaignId, totals.version(), grant, err));
+  }
+
+  private Behavior<Command> onSynced(Synced msg) {
+    inFlight--;
+    Track track = tracks.computeIfAbsent(msg.campaignId(), k -> new Track());
+    track.inFlight = false;
+    long now = clock.millis();
+    if (msg.error() != null) {
+      // Back off; the bid path keeps serving from the allowance it holds.
+      track.notBeforeMillis = now + 1000;
+      getContext().getLog().debug("Budget sync for campaign {} failed: {}", msg.campaignId(), msg.error().toString());
+      return this;
+    }
+    CampaignLedger l = ledger.getOrCreate(msg.campaignId());
+    long before = l.totals().allowance();
+    ledger.applyGrant(msg.campaignId(), msg.grant().day(), msg.grant().allowanceMicros());
+    track.reportedVersion = msg.sentVersion();
+    CampaignLedger.Totals after = l.totals();
+    if (after.allowance() == before && after.allowance() - after.spent() - after.reserved() <= 0) {
+      // Nothing more to grant today (budget fully leased out): ask again later, not every tick.
+      track.notBeforeMillis = now + 1000;
+    }
+    return this;
+  }
+
+  /** Exposed for tests and status: how many syncs are in flight. */
+  int inFlight() {
+    return inFlight;
+  }
+
+  /** A process-unique sequence is enough: the entity compares it per node incarnation. */
+  static String incarnation(Clock clock) {
+    return Long.toString(clock.millis(), 36);
+  }
+}

@@ -1,0 +1,95 @@
+package dev.adengine.engine.budget;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * This node's budget ledgers, one per campaign, plus the open CPC reservations that a click may
+ * still convert into spend. Read and updated by the bid path and the event path without waiting on
+ * any actor; synced with the campaign entities by {@link AllowanceKeeper} in the background.
+ */
+public final class BudgetLedger {
+  private final ConcurrentHashMap<String, CampaignLedger> ledgers = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Reservation> reservations = new ConcurrentHashMap<>();
+
+  /** An open CPC reservation, released at {@code expiresAtMillis} unless a click converts it first. */
+  public record Reservation(String campaignId, String day, long amountMicros, long expiresAtMillis) {}
+
+  public CampaignLedger get(String campaignId) {
+    return ledgers.get(campaignId);
+  }
+
+  public CampaignLedger getOrCreate(String campaignId) {
+    return ledgers.computeIfAbsent(campaignId, CampaignLedger::new);
+  }
+
+  /** Reserves a CPC win's price and remembers it under (request, ad) until its click window ends. */
+  public boolean reserveClick(String campaignId, String requestId, String adId, long amountMicros,
+      long expiresAtMillis) {
+    CampaignLedger ledger = ledgers.get(campaignId);
+    if (ledger == null) {
+      return false;
+    }
+    String day = ledger.day();
+    if (!ledger.tryReserve(amountMicros)) {
+      return false;
+    }
+    Reservation previous = reservations.put(key(requestId, adId),
+        new Reservation(campaignId, day, amountMicros, expiresAtMillis));
+    if (previous != null) {
+      // The same request id showed the same ad twice: keep one reservation, release the other.
+      release(previous);
+    }
+    return true;
+  }
+
+  /** A click arrived for (request, ad): converts its reservation into spend. False if none is open. */
+  public boolean convertClick(String requestId, String adId) {
+    Reservation r = reservations.remove(key(requestId, adId));
+    if (r == null) {
+      return false;
+    }
+    CampaignLedger ledger = ledgers.get(r.campaignId());
+    return ledger != null && ledger.convert(r.day(), r.amountMicros());
+  }
+
+  /** Releases every reservation whose click window has ended; returns how many. */
+  public int expireReservations(long nowMillis) {
+    int released = 0;
+    Iterator<Map.Entry<String, Reservation>> it = reservations.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<String, Reservation> e = it.next();
+      if (e.getValue().expiresAtMillis() <= nowMillis && reservations.remove(e.getKey(), e.getValue())) {
+        release(e.getValue());
+        released++;
+      }
+    }
+    return released;
+  }
+
+  public int openReservations() {
+    return reservations.size();
+  }
+
+  public List<CampaignLedger> all() {
+    return new ArrayList<>(ledgers.values());
+  }
+
+  void applyGrant(String campaignId, String day, long allowance) {
+    getOrCreate(campaignId).applyGrant(day, allowance);
+  }
+
+  private void release(Reservation r) {
+    CampaignLedger ledger = ledgers.get(r.campaignId());
+    if (ledger != null) {
+      ledger.release(r.day(), r.amountMicros());
+    }
+  }
+
+  private static String key(String requestId, String adId) {
+    return requestId + '\u0000' + adId;
+  }
+}

@@ -1,0 +1,420 @@
+package dev.adengine.engine.campaign;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import dev.adengine.engine.CborSerializable;
+import dev.adengine.engine.catalog.CatalogUpdate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * A campaign: the source of truth for its definition, status and daily budget, sharded across
+ * the cluster and event-sourced into Cassandra. Never on the bid path.
+ *
+ * <p>Commands and what they persist:
+ * <ul>
+ *   <li>{@link Upsert} -> {@link CampaignUpserted}: a new definition (revision + 1), pushed to
+ *       every node's catalog replica and written to the catalog table.
+ *   <li>{@link Pause} / {@link Resume} -> {@link CampaignPaused} / {@link CampaignResumed}: same
+ *       propagation; every node stops serving on the next replica update.
+ *   <li>{@link SyncNode}: a node reports its absolute totals for the budget day (spend,
+ *       reservations) and may ask for more allowance -> {@link BudgetDayStarted} when the day in the
+ *       campaign's time zone has changed, {@link NodeSynced} when the totals moved,
+ *       {@link AllowanceGranted} when allowance is granted.
+ *   <li>{@link Get}: no event.
+ * </ul>
+ *
+ * <p>Budget invariant, by construction: the sum of all allowances granted for a day never exceeds
+ * the daily budget, and a node never lets spend + reservations exceed its allowance. Reports carry
+ * absolute totals with a per-node sequence number, so a retried or reordered report is harmless.
+ */
+public final class CampaignEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<CampaignEntity.Command, CampaignEntity.Event, CampaignEntity.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Campaign");
+
+  /** What the entity needs from its node: where to push catalog changes, the clock, grant policy. */
+  public record Deps(CatalogPublisher publisher, Clock clock, double grantShare) {}
+
+  public static void init(ActorSystem<?> system, Deps deps) {
+    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps)));
+  }
+
+  public static Behavior<Command> create(String campaignId, Deps deps) {
+    return Behaviors.setup(ctx -> new CampaignEntity(ctx, campaignId, deps));
+  }
+
+  private final ActorContext<Command> ctx;
+  private final String campaignId;
+  private final Deps deps;
+
+  private CampaignEntity(ActorContext<Command> ctx, String campaignId, Deps deps) {
+    super(PersistenceId.of(ENTITY_KEY.name(), campaignId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+    this.ctx = ctx;
+    this.campaignId = campaignId;
+    this.deps = deps;
+  }
+
+  // ---- protocol ----
+
+  public sealed interface Command extends CborSerializable {}
+
+  /** Create or replace the definition. {@code campaign} is the validated API message's bytes. */
+  public record Upsert(byte[] campaign, String advertiserId, long dailyBudgetMicros, String zoneId,
+      ActorRef<StatusReply<Summary>> replyTo) implements Command {}
+
+  public record Pause(ActorRef<StatusReply<Summary>> replyTo) implements Command {}
+
+  public record Resume(ActorRef<StatusReply<Summary>> replyTo) implements Command {}
+
+  public record Get(ActorRef<StatusReply<Summary>> replyTo) implements Command {}
+
+  /**
+   * A node's absolute totals for {@code day}; {@code seq} increases with every report of that node
+   * incarnation. {@code wantMore} asks for another grant.
+   */
+  public record SyncNode(String node, String day, long seq, long spentMicros, long reservedMicros,
+      long impressions, long clicks, boolean wantMore, ActorRef<StatusReply<Grant>> replyTo) implements Command {}
+
+  /** Internal: the catalog write for a revision failed and is tried again. */
+  private record RetryCatalogWrite(long revision) implements Command {}
+
+  /** Internal: write the catalog row of this revision now. */
+  private record Publish(long revision) implements Command {}
+
+  /** Internal: the catalog write succeeded. */
+  private enum CatalogWritten implements Command {
+    INSTANCE
+  }
+
+  /** What the entity tells a node after a sync: its allowance for the day and the campaign's state. */
+  public record Grant(String campaignId, String day, long allowanceMicros, boolean paused, long dailyBudgetMicros)
+      implements CborSerializable {}
+
+  /** A read model of the campaign for the admin API. */
+  public record Summary(String campaignId, byte[] campaign, boolean paused, long revision, String day,
+      long dailyBudgetMicros, long spentMicros, long reservedMicros, Map<String, NodeGrant> nodes)
+      implements CborSerializable {
+    public long remainingMicros() {
+      return Math.max(0, dailyBudgetMicros - spentMicros - reservedMicros);
+    }
+  }
+
+  // ---- events (a schema: renaming one needs a migration) ----
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record CampaignUpserted(String campaignId, byte[] campaign, String advertiserId, long dailyBudgetMicros,
+      String zoneId) implements Event {}
+
+  public record CampaignPaused(String campaignId) implements Event {
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+    public CampaignPaused {}
+  }
+
+  public record CampaignResumed(String campaignId) implements Event {
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+    public CampaignResumed {}
+  }
+
+  public record BudgetDayStarted(String campaignId, String day) implements Event {}
+
+  public record NodeSynced(String campaignId, String node, String day, long seq, long spentMicros,
+      long reservedMicros, long impressions, long clicks) implements Event {}
+
+  public record AllowanceGranted(String campaignId, String node, String day, long amountMicros,
+      long allowanceAfterMicros) implements Event {}
+
+  // ---- state ----
+
+  /** What one node holds of the day's budget. */
+  public record NodeGrant(long allowanceMicros, long spentMicros, long reservedMicros, long impressions,
+      long clicks, long seq) implements CborSerializable {
+    static final NodeGrant NONE = new NodeGrant(0, 0, 0, 0, 0, -1);
+
+    NodeGrant withAllowance(long allowance) {
+      return new NodeGrant(allowance, spentMicros, reservedMicros, impressions, clicks, seq);
+    }
+  }
+
+  public record State(byte[] campaign, String advertiserId, long dailyBudgetMicros, String zoneId, boolean paused,
+      long revision, String day, Map<String, NodeGrant> nodes) implements CborSerializable {
+
+    static State empty() {
+      return new State(null, null, 0, "UTC", false, 0, "", Map.of());
+    }
+
+    boolean exists() {
+      return campaign != null;
+    }
+
+    long granted() {
+      long sum = 0;
+      for (NodeGrant g : nodes.values()) {
+        sum += g.allowanceMicros();
+      }
+      return sum;
+    }
+
+    long spent() {
+      long sum = 0;
+      for (NodeGrant g : nodes.values()) {
+        sum += g.spentMicros();
+      }
+      return sum;
+    }
+
+    long reserved() {
+      long sum = 0;
+      for (NodeGrant g : nodes.values()) {
+        sum += g.reservedMicros();
+      }
+      return sum;
+    }
+
+    NodeGrant node(String node) {
+      return nodes.getOrDefault(node, NodeGrant.NONE);
+    }
+
+    State withNode(String node, NodeGrant grant) {
+      Map<String, NodeGrant> copy = new HashMap<>(nodes);
+      copy.put(node, grant);
+      return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, paused, revision, day, Map.copyOf(copy));
+    }
+
+    State withDefinition(byte[] c, String adv, long budget, String zone) {
+      return new State(c, adv, budget, zone, paused, revision + 1, day, nodes);
+    }
+
+    State withPaused(boolean p) {
+      return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, p, revision + 1, day, nodes);
+    }
+
+    State withDay(String d) {
+      return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, paused, revision, d, Map.of());
+    }
+  }
+
+  @Override
+  public State emptyState() {
+    return State.empty();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  // ---- command handlers, in call order ----
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
+    b.forAnyState()
+        .onCommand(Upsert.class, this::onUpsert)
+        .onCommand(Pause.class, (s, c) -> onPauseResume(s, true, c.replyTo()))
+        .onCommand(Resume.class, (s, c) -> onPauseResume(s, false, c.replyTo()))
+        .onCommand(Get.class, this::onGet)
+        .onCommand(SyncNode.class, this::onSync)
+        .onCommand(RetryCatalogWrite.class, this::onRetryCatalogWrite)
+        .onCommand(CatalogWritten.class, (s, c) -> Effect().noReply())
+        .onCommand(Publish.class, (s, c) -> {
+          if (s.revision() == c.revision()) {
+            publishCatalog(s);
+          }
+          return Effect().noReply();
+        });
+    return b.build();
+  }
+
+  private ReplyEffect<Event, State> onUpsert(State state, Upsert cmd) {
+    if (state.exists() && !state.advertiserId().equals(cmd.advertiserId())) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(
+          "campaign.advertiser_id: campaign " + campaignId + " belongs to advertiser " + state.advertiserId()));
+    }
+    return Effect()
+        .persist(new CampaignUpserted(campaignId, cmd.campaign(), cmd.advertiserId(), cmd.dailyBudgetMicros(),
+            cmd.zoneId()))
+        .thenRun(this::publishCatalog)
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(summary(s)));
+  }
+
+  private ReplyEffect<Event, State> onPauseResume(State state, boolean pause, ActorRef<StatusReply<Summary>> replyTo) {
+    if (!state.exists()) {
+      return Effect().reply(replyTo, StatusReply.error(notFound()));
+    }
+    if (state.paused() == pause) {
+      return Effect().reply(replyTo, StatusReply.success(summary(state)));
+    }
+    Event event = pause ? new CampaignPaused(campaignId) : new CampaignResumed(campaignId);
+    return Effect().persist(event).thenRun(this::publishCatalog)
+        .thenReply(replyTo, s -> StatusReply.success(summary(s)));
+  }
+
+  private ReplyEffect<Event, State> onGet(State state, Get cmd) {
+    if (!state.exists()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(notFound()));
+    }
+    return Effect().reply(cmd.replyTo(), StatusReply.success(summary(rolledView(state))));
+  }
+
+  private ReplyEffect<Event, State> onSync(State state, SyncNode cmd) {
+    if (!state.exists()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(notFound()));
+    }
+    List<Event> events = new ArrayList<>();
+    String today = today(state);
+    State view = state;
+    if (!today.equals(state.day())) {
+      BudgetDayStarted started = new BudgetDayStarted(campaignId, today);
+      events.add(started);
+      view = view.withDay(today);
+    }
+    NodeGrant held = view.node(cmd.node());
+    if (cmd.day().equals(today) && cmd.seq() > held.seq()) {
+      boolean moved = cmd.spentMicros() != held.spentMicros() || cmd.reservedMicros() != held.reservedMicros()
+          || cmd.impressions() != held.impressions() || cmd.clicks() != held.clicks() || held.seq() < 0;
+      if (moved) {
+        NodeSynced synced = new NodeSynced(campaignId, cmd.node(), today, cmd.seq(), cmd.spentMicros(),
+            cmd.reservedMicros(), cmd.impressions(), cmd.clicks());
+        events.add(synced);
+        view = applyEvent(view, synced);
+      }
+    }
+    if (cmd.wantMore() && !view.paused()) {
+      long available = view.dailyBudgetMicros() - view.granted();
+      long want = Math.max(1, (long) Math.ceil(view.dailyBudgetMicros() * deps.grantShare()));
+      long amount = Math.min(want, available);
+      if (amount > 0) {
+        long after = view.node(cmd.node()).allowanceMicros() + amount;
+        AllowanceGranted granted = new AllowanceGranted(campaignId, cmd.node(), today, amount, after);
+        events.add(granted);
+        view = applyEvent(view, granted);
+      }
+    }
+    if (events.isEmpty()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.success(grant(view, cmd.node())));
+    }
+    return Effect().persist(events).thenReply(cmd.replyTo(), s -> StatusReply.success(grant(s, cmd.node())));
+  }
+
+  private ReplyEffect<Event, State> onRetryCatalogWrite(State state, RetryCatalogWrite cmd) {
+    if (state.revision() == cmd.revision()) {
+      ctx.scheduleOnce(Duration.ofSeconds(1), ctx.getSelf(), new Publish(cmd.revision()));
+    }
+    return Effect().noReply();
+  }
+
+  // ---- event handler ----
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(CampaignEntity::applyEvent);
+  }
+
+  static State applyEvent(State state, Event event) {
+    if (event instanceof CampaignUpserted e) {
+      return state.withDefinition(e.campaign(), e.advertiserId(), e.dailyBudgetMicros(), e.zoneId());
+    } else if (event instanceof CampaignPaused) {
+      return state.withPaused(true);
+    } else if (event instanceof CampaignResumed) {
+      return state.withPaused(false);
+    } else if (event instanceof BudgetDayStarted e) {
+      return state.withDay(e.day());
+    } else if (event instanceof NodeSynced e) {
+      NodeGrant held = state.node(e.node());
+      return state.withNode(e.node(), new NodeGrant(held.allowanceMicros(), e.spentMicros(), e.reservedMicros(),
+          e.impressions(), e.clicks(), e.seq()));
+    } else if (event instanceof AllowanceGranted e) {
+      return state.withNode(e.node(), state.node(e.node()).withAllowance(e.allowanceAfterMicros()));
+    }
+    throw new IllegalStateException("unknown event " + event);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          // Re-write the catalog row on every start: heals a write lost to a crash between
+          // persisting an event and writing the row. Idempotent (written at the revision).
+          if (state.exists()) {
+            publishCatalog(state);
+          }
+        })
+        .build();
+  }
+
+  // ---- helpers ----
+
+  private void publishCatalog(State state) {
+    long revision = state.revision();
+    byte[] payload = CampaignViews.catalogPayload(state);
+    CatalogUpdate update = new CatalogUpdate(CatalogUpdate.Kind.CAMPAIGN, campaignId, revision, payload);
+    ctx.pipeToSelf(deps.publisher().publish(update, state.advertiserId()), (ok, err) -> {
+      if (err != null) {
+        ctx.getLog().warn("Catalog write of campaign {} revision {} failed, retrying: {}", campaignId, revision,
+            err.toString());
+        return new RetryCatalogWrite(revision);
+      }
+      return CatalogWritten.INSTANCE;
+    });
+  }
+
+  private Summary summary(State s) {
+    return new Summary(campaignId, s.campaign(), s.paused(), s.revision(), s.day(), s.dailyBudgetMicros(), s.spent(),
+        s.reserved(), s.nodes());
+  }
+
+  /** The state as of today: yesterday's grants and spend do not count against today's budget. */
+  private State rolledView(State s) {
+    String today = today(s);
+    return today.equals(s.day()) ? s : s.withDay(today);
+  }
+
+  private Grant grant(State s, String node) {
+    return new Grant(campaignId, s.day(), s.node(node).allowanceMicros(), s.paused(), s.dailyBudgetMicros());
+  }
+
+  private String today(State s) {
+    return LocalDate.now(deps.clock().withZone(ZoneId.of(s.zoneId()))).toString();
+  }
+
+  private String notFound() {
+    return "NOT_FOUND: campaign " + campaignId;
+  }
+
+  /** A {@link Function} form of the publisher, for tests. */
+  public interface CatalogPublisher {
+    java.util.concurrent.CompletionStage<Void> publish(CatalogUpdate update, String parentId);
+
+    static CatalogPublisher of(Function<CatalogUpdate, java.util.concurrent.CompletionStage<Void>> f) {
+      return (u, p) -> f.apply(u);
+    }
+  }
+}

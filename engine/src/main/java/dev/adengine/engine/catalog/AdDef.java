@@ -1,0 +1,10 @@
+package dev.adengine.engine.catalog;
+
+/** An ad as the bid path sees it: static hotel attributes used for ranking. */
+public record AdDef(
+    String adId,
+    String title,
+    String hotelId,
+    double starRating,
+    double reviewScore,
+    long nightlyPriceMicros) {}

@@ -1,0 +1,187 @@
+package dev.adengine.engine.catalog;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.adengine.api.v1.Advertiser;
+import dev.adengine.api.v1.CampaignStatus;
+import dev.adengine.api.v1.CampaignView;
+import dev.adengine.persistence.CatalogRepository;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+
+/**
+ * Keeps this node's catalog replica: loads it from Cassandra at start (and again every
+ * resync-interval, healing any update the topic lost), applies {@link CatalogUpdate}s pushed by the
+ * entities, and publishes a freshly indexed {@link CatalogSnapshot} to {@link Catalog}. Updates that
+ * arrive close together are applied in one rebuild. Newer revisions always win, whatever the
+ * arrival order.
+ */
+public final class CatalogReplica extends AbstractBehavior<CatalogReplica.Command> {
+
+  public sealed interface Command {}
+
+  private record Updated(CatalogUpdate update) implements Command {}
+
+  private enum Flush implements Command {
+    INSTANCE
+  }
+
+  private enum Resync implements Command {
+    INSTANCE
+  }
+
+  private record Loaded(List<CatalogRepository.CatalogRow> advertisers, List<CatalogRepository.CatalogRow> campaigns)
+      implements Command {}
+
+  private record LoadFailed(Throwable cause) implements Command {}
+
+  public static Behavior<Command> create(Catalog catalog, CatalogRepository repository,
+      ActorRef<Topic.Command<CatalogUpdate>> topic, Duration resyncInterval, Duration coalesce, Clock clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new CatalogReplica(ctx, timers, catalog, repository, topic, resyncInterval, coalesce, clock)));
+  }
+
+  private final TimerScheduler<Command> timers;
+  private final Catalog catalog;
+  private final CatalogRepository repository;
+  private final Duration resyncInterval;
+  private final Duration coalesce;
+  private final Clock clock;
+  private final Map<String, CampaignView> campaigns = new HashMap<>();
+  private final Map<String, Long> campaignRevisions = new HashMap<>();
+  private final Map<String, AdvertiserEntry> advertisers = new HashMap<>();
+  private final List<CatalogUpdate> pending = new ArrayList<>();
+  private boolean loading;
+
+  private CatalogReplica(ActorContext<Command> ctx, TimerScheduler<Command> timers, Catalog catalog,
+      CatalogRepository repository, ActorRef<Topic.Command<CatalogUpdate>> topic, Duration resyncInterval,
+      Duration coalesce, Clock clock) {
+    super(ctx);
+    this.timers = timers;
+    this.catalog = catalog;
+    this.repository = repository;
+    this.resyncInterval = resyncInterval;
+    this.coalesce = coalesce;
+    this.clock = clock;
+    ActorRef<CatalogUpdate> adapter = ctx.messageAdapter(CatalogUpdate.class, Updated::new);
+    topic.tell(Topic.subscribe(adapter));
+    startLoad();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Updated.class, this::onUpdated)
+        .onMessageEquals(Flush.INSTANCE, this::onFlush)
+        .onMessageEquals(Resync.INSTANCE, this::onResync)
+        .onMessage(Loaded.class, this::onLoaded)
+        .onMessage(LoadFailed.class, this::onLoadFailed)
+        .build();
+  }
+
+  private void startLoad() {
+    loading = true;
+    CompletionStage<List<CatalogRepository.CatalogRow>> advs = repository.loadAdvertisers();
+    CompletionStage<List<CatalogRepository.CatalogRow>> camps = advs.thenCompose(a -> repository.loadCampaigns());
+    getContext().pipeToSelf(advs.thenCombine(camps, Loaded::new), (ok, err) -> ok != null ? ok : new LoadFailed(err));
+  }
+
+  private Behavior<Command> onUpdated(Updated msg) {
+    pending.add(msg.update());
+    if (!timers.isTimerActive(Flush.INSTANCE)) {
+      timers.startSingleTimer(Flush.INSTANCE, Flush.INSTANCE, coalesce);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onFlush() {
+    boolean changed = false;
+    for (CatalogUpdate u : pending) {
+      changed |= apply(u.kind(), u.id(), u.revision(), u.payload());
+    }
+    pending.clear();
+    if (changed) {
+      publish(false);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onResync() {
+    if (!loading) {
+      startLoad();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onLoaded(Loaded msg) {
+    loading = false;
+    for (CatalogRepository.CatalogRow row : msg.advertisers()) {
+      apply(CatalogUpdate.Kind.ADVERTISER, row.id(), row.revision(), row.payload());
+    }
+    for (CatalogRepository.CatalogRow row : msg.campaigns()) {
+      apply(CatalogUpdate.Kind.CAMPAIGN, row.id(), row.revision(), row.payload());
+    }
+    publish(true);
+    getContext().getLog().info("Catalog replica loaded: {} advertisers, {} campaigns",
+        advertisers.size(), campaigns.size());
+    timers.startSingleTimer(Resync.INSTANCE, Resync.INSTANCE, resyncInterval);
+    return this;
+  }
+
+  private Behavior<Command> onLoadFailed(LoadFailed msg) {
+    loading = false;
+    getContext().getLog().warn("Catalog load from Cassandra failed, retrying in 1s: {}", msg.cause().toString());
+    timers.startSingleTimer(Resync.INSTANCE, Resync.INSTANCE, Duration.ofSeconds(1));
+    return this;
+  }
+
+  /** Applies one change if it is newer than what the replica holds; returns whether it was. */
+  private boolean apply(CatalogUpdate.Kind kind, String id, long revision, byte[] payload) {
+    try {
+      if (kind == CatalogUpdate.Kind.ADVERTISER) {
+        AdvertiserEntry held = advertisers.get(id);
+        if (held != null && held.revision() >= revision) {
+          return false;
+        }
+        Advertiser a = Advertiser.parseFrom(payload);
+        advertisers.put(id, new AdvertiserEntry(id, a.getName(), a.getDailyBudgetMicros(), a.getTimeZone(), false,
+            revision));
+        return true;
+      }
+      Long held = campaignRevisions.get(id);
+      if (held != null && held >= revision) {
+        return false;
+      }
+      campaigns.put(id, CampaignView.parseFrom(payload));
+      campaignRevisions.put(id, revision);
+      return true;
+    } catch (InvalidProtocolBufferException e) {
+      getContext().getLog().error("Unreadable catalog payload for {} {}: {}", kind, id, e.getMessage());
+      return false;
+    }
+  }
+
+  private void publish(boolean fromFullLoad) {
+    Map<String, CampaignEntry> entries = new HashMap<>(campaigns.size() * 2);
+    for (Map.Entry<String, CampaignView> e : campaigns.entrySet()) {
+      CampaignView view = e.getValue();
+      AdvertiserEntry adv = advertisers.get(view.getCampaign().getAdvertiserId());
+      String zone = adv == null ? "" : adv.timeZone();
+      entries.put(e.getKey(), new CampaignEntry(CatalogCodec.toDef(view.getCampaign(), zone),
+          view.getStatus() == CampaignStatus.PAUSED, campaignRevisions.get(e.getKey())));
+    }
+    catalog.publish(new CatalogSnapshot(entries, advertisers, clock.millis()), fromFullLoad);
+  }
+}

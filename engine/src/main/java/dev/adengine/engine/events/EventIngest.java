@@ -1,0 +1,154 @@
+package dev.adengine.engine.events;
+
+import dev.adengine.api.v1.Event;
+import dev.adengine.api.v1.EventAck;
+import dev.adengine.api.v1.EventBatch;
+import dev.adengine.api.v1.EventType;
+import dev.adengine.api.v1.Rejection;
+import dev.adengine.engine.auction.OnlineStats;
+import dev.adengine.engine.budget.BudgetLedger;
+import dev.adengine.engine.budget.CampaignLedger;
+import dev.adengine.engine.catalog.Catalog;
+import dev.adengine.engine.catalog.CatalogSnapshot;
+import dev.adengine.engine.grpc.Validation;
+import dev.adengine.persistence.EventRepository;
+import dev.adengine.persistence.EventRepository.StoredEvent;
+import dev.adengine.persistence.ServedRepository.ServedAd;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Billable events: each event of a batch is checked on its own (fields, ad, campaign, that the ad
+ * was served for the request, the click window), then stored with an insert-if-absent keyed by
+ * event id. Only the first store of an id is accepted and charged; any repeat is a duplicate. The
+ * ack is sent only after every accepted event is stored, so an acknowledged event is never lost.
+ *
+ * <p>Charging: CPM is charged at the win (by the bid path); a CPC click converts the win's
+ * reservation on this node into spend.
+ */
+public final class EventIngest {
+  private final Catalog catalog;
+  private final ServedAds served;
+  private final EventRepository events;
+  private final BudgetLedger ledger;
+  private final OnlineStats stats;
+  private final Duration clickWindow;
+  private final String nodeId;
+  private final Clock clock;
+
+  public EventIngest(Catalog catalog, ServedAds served, EventRepository events, BudgetLedger ledger,
+      OnlineStats stats, Duration clickWindow, String nodeId, Clock clock) {
+    this.catalog = catalog;
+    this.served = served;
+    this.events = events;
+    this.ledger = ledger;
+    this.stats = stats;
+    this.clickWindow = clickWindow;
+    this.nodeId = nodeId;
+    this.clock = clock;
+  }
+
+  private enum Outcome {
+    ACCEPTED,
+    DUPLICATE,
+    REJECTED
+  }
+
+  private record Result(int index, String eventId, Outcome outcome, String reason) {}
+
+  public CompletionStage<EventAck> report(EventBatch batch) {
+    CatalogSnapshot snapshot = catalog.current();
+    List<CompletableFuture<Result>> results = new ArrayList<>(batch.getEventsCount());
+    for (int i = 0; i < batch.getEventsCount(); i++) {
+      results.add(one(i, batch.getEvents(i), snapshot).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(results.toArray(new CompletableFuture[0])).thenApply(v -> {
+      EventAck.Builder ack = EventAck.newBuilder();
+      int accepted = 0;
+      int duplicate = 0;
+      for (CompletableFuture<Result> f : results) {
+        Result r = f.join(); // ok to block: every future is complete here (allOf)
+        switch (r.outcome()) {
+          case ACCEPTED -> accepted++;
+          case DUPLICATE -> duplicate++;
+          case REJECTED -> ack.addRejections(
+              Rejection.newBuilder().setIndex(r.index()).setEventId(r.eventId()).setReason(r.reason()));
+        }
+      }
+      return ack.setAccepted(accepted).setDuplicate(duplicate).setRejected(ack.getRejectionsCount()).build();
+    });
+  }
+
+  private CompletionStage<Result> one(int index, Event e, CatalogSnapshot snapshot) {
+    String problem = Validation.event(e);
+    if (problem != null) {
+      return done(index, e, Outcome.REJECTED, problem);
+    }
+    CatalogSnapshot.AdLocation location = snapshot.ad(e.getAdId());
+    if (location == null) {
+      return done(index, e, Outcome.REJECTED, "unknown ad");
+    }
+    if (!location.campaign().def().campaignId().equals(e.getCampaignId())) {
+      return done(index, e, Outcome.REJECTED, "ad does not belong to campaign");
+    }
+    return served.find(e.getRequestId(), e.getAdId())
+        .thenCompose(found -> afterServedLookup(index, e, found))
+        .exceptionally(err -> new Result(index, e.getEventId(), Outcome.REJECTED,
+            "temporarily unable to verify or store the event, retry: " + rootMessage(err)));
+  }
+
+  private CompletionStage<Result> afterServedLookup(int index, Event e, Optional<ServedAd> found) {
+    if (found.isEmpty()) {
+      return done(index, e, Outcome.REJECTED, "ad not shown for request");
+    }
+    ServedAd s = found.get();
+    if (!s.campaignId().equals(e.getCampaignId())) {
+      return done(index, e, Outcome.REJECTED, "ad not shown for campaign");
+    }
+    boolean click = e.getType() == EventType.CLICK;
+    if (click && clock.millis() - s.servedAtMs() > clickWindow.toMillis()) {
+      return done(index, e, Outcome.REJECTED, "click window closed");
+    }
+    long charge = click && "CPC".equals(s.pricing()) ? s.priceMicros() : 0L;
+    StoredEvent stored = new StoredEvent(e.getEventId(), e.getRequestId(), e.getAdId(), e.getCampaignId(),
+        e.getType().name(), e.getTimeMs(), charge, nodeId);
+    return events.insertIfAbsent(stored).thenApply(isNew -> {
+      if (!isNew) {
+        return new Result(index, e.getEventId(), Outcome.DUPLICATE, null);
+      }
+      apply(e, s, click, charge);
+      return new Result(index, e.getEventId(), Outcome.ACCEPTED, null);
+    });
+  }
+
+  private void apply(Event e, ServedAd s, boolean click, long charge) {
+    CampaignLedger l = ledger.getOrCreate(e.getCampaignId());
+    if (click) {
+      stats.click(e.getAdId());
+      l.countClick();
+      if (charge > 0 && nodeId.equals(s.node())) {
+        ledger.convertClick(e.getRequestId(), e.getAdId());
+      }
+    } else {
+      stats.impression(e.getAdId());
+      l.countImpression();
+    }
+  }
+
+  private static CompletionStage<Result> done(int index, Event e, Outcome outcome, String reason) {
+    return CompletableFuture.completedFuture(new Result(index, e.getEventId(), outcome, reason));
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null) {
+      c = c.getCause();
+    }
+    return c.getClass().getSimpleName();
+  }
+}

@@ -1,0 +1,83 @@
+package dev.adengine.engine.events;
+
+import dev.adengine.persistence.ServedRepository;
+import dev.adengine.persistence.ServedRepository.ServedAd;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What this node served, so that events can be checked against it: a bounded local cache for
+ * the recent past, and Cassandra (written after the reply, never waited on by the bid path) for
+ * events that arrive at another node or after the cache evicted the record.
+ *
+ * <p>The Cassandra writes are bounded: when {@code maxInFlight} writes are outstanding, further
+ * records stay local only and are counted in {@link #droppedWrites()}.
+ */
+public final class ServedAds {
+  private final ServedRepository repository;
+  private final int capacity;
+  private final int maxInFlight;
+  private final ConcurrentHashMap<String, ServedAd> recent = new ConcurrentHashMap<>();
+  private final ConcurrentLinkedQueue<String> order = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger size = new AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicLong droppedWrites = new AtomicLong();
+  private final AtomicLong failedWrites = new AtomicLong();
+
+  public ServedAds(ServedRepository repository, int capacity, int maxInFlight) {
+    this.repository = repository;
+    this.capacity = capacity;
+    this.maxInFlight = maxInFlight;
+  }
+
+  /** Records a served ad locally and starts its Cassandra write; never blocks. */
+  public void record(ServedAd served) {
+    String key = key(served.requestId(), served.adId());
+    if (recent.put(key, served) == null) {
+      order.add(key);
+      if (size.incrementAndGet() > capacity) {
+        String oldest = order.poll();
+        if (oldest != null && recent.remove(oldest) != null) {
+          size.decrementAndGet();
+        }
+      }
+    }
+    if (inFlight.incrementAndGet() > maxInFlight) {
+      inFlight.decrementAndGet();
+      droppedWrites.incrementAndGet();
+      return;
+    }
+    repository.record(served).whenComplete((ok, err) -> {
+      inFlight.decrementAndGet();
+      if (err != null) {
+        failedWrites.incrementAndGet();
+      }
+    });
+  }
+
+  /** Finds what was served for (request, ad): the local cache first, then Cassandra. */
+  public CompletionStage<Optional<ServedAd>> find(String requestId, String adId) {
+    ServedAd local = recent.get(key(requestId, adId));
+    if (local != null) {
+      return CompletableFuture.completedFuture(Optional.of(local));
+    }
+    return repository.find(requestId, adId);
+  }
+
+  public long droppedWrites() {
+    return droppedWrites.get();
+  }
+
+  public long failedWrites() {
+    return failedWrites.get();
+  }
+
+  private static String key(String requestId, String adId) {
+    return requestId + '\u0000' + adId;
+  }
+}

@@ -1,0 +1,148 @@
+package dev.adengine.engine.grpc;
+
+import dev.adengine.api.v1.AdminService;
+import dev.adengine.api.v1.Advertiser;
+import dev.adengine.api.v1.CampaignView;
+import dev.adengine.api.v1.ClusterStatusRequest;
+import dev.adengine.api.v1.ClusterStatusResponse;
+import dev.adengine.api.v1.GetCampaignRequest;
+import dev.adengine.api.v1.Member;
+import dev.adengine.api.v1.PauseCampaignRequest;
+import dev.adengine.api.v1.ResumeCampaignRequest;
+import dev.adengine.api.v1.UpsertAdvertiserRequest;
+import dev.adengine.api.v1.UpsertAdvertiserResponse;
+import dev.adengine.api.v1.UpsertCampaignRequest;
+import dev.adengine.api.v1.UpsertCampaignResponse;
+import dev.adengine.engine.campaign.AdvertiserEntity;
+import dev.adengine.engine.campaign.CampaignEntity;
+import dev.adengine.engine.campaign.CampaignViews;
+import dev.adengine.engine.catalog.Catalog;
+import dev.adengine.engine.catalog.CatalogSnapshot;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * Campaign management and cluster status. Not on the bid path: it asks the sharded entities that
+ * own the data, with a timeout that maps to UNAVAILABLE.
+ */
+public final class AdminServiceImpl implements AdminService {
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final Catalog catalog;
+  private final Duration timeout;
+  private final Supplier<Boolean> ready;
+
+  public AdminServiceImpl(ActorSystem<?> system, Catalog catalog, Duration timeout, Supplier<Boolean> ready) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.catalog = catalog;
+    this.timeout = timeout;
+    this.ready = ready;
+  }
+
+  @Override
+  public CompletionStage<UpsertAdvertiserResponse> upsertAdvertiser(UpsertAdvertiserRequest in) {
+    return guard(() -> {
+      Validation.advertiser(in.getAdvertiser(), in.hasAdvertiser());
+      Advertiser a = in.getAdvertiser();
+      String zone = a.getTimeZone().isEmpty() ? "UTC" : a.getTimeZone();
+      return advertiser(a.getAdvertiserId())
+          .askWithStatus(r -> new AdvertiserEntity.Upsert(a.toByteArray(), a.getDailyBudgetMicros(), zone, r), timeout)
+          .thenApply(s -> UpsertAdvertiserResponse.newBuilder().setAdvertiser(a).setRevision(s.revision()).build());
+    });
+  }
+
+  @Override
+  public CompletionStage<UpsertCampaignResponse> upsertCampaign(UpsertCampaignRequest in) {
+    return guard(() -> {
+      Validation.campaign(in.getCampaign(), in.hasCampaign());
+      var c = in.getCampaign();
+      return advertiser(c.getAdvertiserId())
+          .askWithStatus(AdvertiserEntity.Get::new, timeout)
+          .exceptionallyCompose(err -> CompletableFuture.failedFuture(
+              err instanceof org.apache.pekko.pattern.StatusReply.ErrorMessage
+                  || err.getCause() instanceof org.apache.pekko.pattern.StatusReply.ErrorMessage
+                  ? new InvalidArgument("campaign.advertiser_id", "advertiser " + c.getAdvertiserId() + " does not exist")
+                  : err))
+          .thenCompose(adv -> {
+            String zone = !c.getTimeZone().isEmpty() ? c.getTimeZone() : adv.zoneId();
+            return campaign(c.getCampaignId()).askWithStatus(
+                r -> new CampaignEntity.Upsert(c.toByteArray(), c.getAdvertiserId(), c.getDailyBudgetMicros(), zone, r),
+                timeout);
+          })
+          .thenApply(s -> UpsertCampaignResponse.newBuilder().setCampaign(c).setRevision(s.revision()).build());
+    });
+  }
+
+  @Override
+  public CompletionStage<CampaignView> getCampaign(GetCampaignRequest in) {
+    return guard(() -> {
+      Validation.campaignId("campaign_id", in.getCampaignId());
+      return campaign(in.getCampaignId()).askWithStatus(CampaignEntity.Get::new, timeout)
+          .thenApply(CampaignViews::toView);
+    });
+  }
+
+  @Override
+  public CompletionStage<CampaignView> pauseCampaign(PauseCampaignRequest in) {
+    return guard(() -> {
+      Validation.campaignId("campaign_id", in.getCampaignId());
+      return campaign(in.getCampaignId()).askWithStatus(CampaignEntity.Pause::new, timeout)
+          .thenApply(CampaignViews::toView);
+    });
+  }
+
+  @Override
+  public CompletionStage<CampaignView> resumeCampaign(ResumeCampaignRequest in) {
+    return guard(() -> {
+      Validation.campaignId("campaign_id", in.getCampaignId());
+      return campaign(in.getCampaignId()).askWithStatus(CampaignEntity.Resume::new, timeout)
+          .thenApply(CampaignViews::toView);
+    });
+  }
+
+  @Override
+  public CompletionStage<ClusterStatusResponse> clusterStatus(ClusterStatusRequest in) {
+    return guard(() -> {
+      Cluster cluster = Cluster.get(system);
+      var state = cluster.state();
+      CatalogSnapshot snapshot = catalog.current();
+      ClusterStatusResponse.Builder b = ClusterStatusResponse.newBuilder()
+          .setSelfAddress(cluster.selfMember().address().toString())
+          .setLeader(state.getLeader() == null ? "" : state.getLeader().toString())
+          .setReplicaCampaigns(snapshot.campaignCount())
+          .setReplicaAds(snapshot.adCount())
+          .setReady(ready.get());
+      for (org.apache.pekko.cluster.Member m : state.getMembers()) {
+        b.addMembers(Member.newBuilder()
+            .setAddress(m.address().toString())
+            .setStatus(m.status().toString())
+            .addAllRoles(m.getRoles()));
+      }
+      return CompletableFuture.completedFuture(b.build());
+    });
+  }
+
+  private EntityRef<CampaignEntity.Command> campaign(String id) {
+    return sharding.entityRefFor(CampaignEntity.ENTITY_KEY, id);
+  }
+
+  private EntityRef<AdvertiserEntity.Command> advertiser(String id) {
+    return sharding.entityRefFor(AdvertiserEntity.ENTITY_KEY, id);
+  }
+
+  /** Runs the call, mapping synchronous and asynchronous failures through one convertError. */
+  private static <T> CompletionStage<T> guard(Supplier<CompletionStage<T>> call) {
+    try {
+      return call.get().exceptionallyCompose(t -> CompletableFuture.failedFuture(GrpcErrors.convertError(t)));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(GrpcErrors.convertError(e));
+    }
+  }
+}
