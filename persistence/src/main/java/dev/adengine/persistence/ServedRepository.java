@@ -1,0 +1,92 @@
+package dev.adengine.persistence;
+
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * What was served for a request ({@code served} table), so that a later event can be priced
+ * against the ad it refers to. Rows expire after the table's default TTL (two days).
+ *
+ * <p>All methods are non-blocking; the statements are prepared (blocking) in the constructor,
+ * which belongs in start-up wiring.
+ */
+public final class ServedRepository {
+
+  /** One served ad of one request. Money is integer micros. */
+  public record ServedAd(
+      String requestId,
+      String adId,
+      String campaignId,
+      String advertiserId,
+      String pricing,
+      long priceMicros,
+      String node,
+      long servedAtMs) {
+    public ServedAd {
+      Objects.requireNonNull(requestId, "requestId");
+      Objects.requireNonNull(adId, "adId");
+    }
+  }
+
+  private final CqlSession session;
+  private final PreparedStatement insert;
+  private final PreparedStatement select;
+
+  public ServedRepository(CqlSession session, String keyspace) {
+    this.session = Objects.requireNonNull(session, "session");
+    String ks = CassandraSettings.requireValidKeyspace(keyspace);
+    insert =
+        session.prepare(
+            "INSERT INTO " + ks + ".served (request_id, ad_id, campaign_id, advertiser_id,"
+                + " pricing, price_micros, node, served_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    select =
+        session.prepare(
+            "SELECT request_id, ad_id, campaign_id, advertiser_id, pricing, price_micros, node,"
+                + " served_at_ms FROM " + ks + ".served WHERE request_id = ? AND ad_id = ?");
+  }
+
+  /** Stores (or overwrites) the served ad. */
+  public CompletionStage<Void> record(ServedAd served) {
+    BoundStatement statement =
+        insert
+            .bind(
+                served.requestId(),
+                served.adId(),
+                served.campaignId(),
+                served.advertiserId(),
+                served.pricing(),
+                served.priceMicros(),
+                served.node(),
+                served.servedAtMs())
+            .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM)
+            .setIdempotent(true);
+    return session.executeAsync(statement).thenApply(rs -> null);
+  }
+
+  /** The served ad, or empty if unknown or expired. */
+  public CompletionStage<Optional<ServedAd>> find(String requestId, String adId) {
+    BoundStatement statement =
+        select
+            .bind(Objects.requireNonNull(requestId, "requestId"), Objects.requireNonNull(adId, "adId"))
+            .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM);
+    return AsyncPages.first(session.executeAsync(statement), ServedRepository::toServed);
+  }
+
+  private static ServedAd toServed(Row row) {
+    return new ServedAd(
+        row.getString("request_id"),
+        row.getString("ad_id"),
+        row.getString("campaign_id"),
+        row.getString("advertiser_id"),
+        row.getString("pricing"),
+        row.getLong("price_micros"),
+        row.getString("node"),
+        row.getLong("served_at_ms"));
+  }
+}
