@@ -30,11 +30,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -59,9 +59,11 @@ public final class EngineNode {
   private final EngineSettings settings;
   private final Catalog catalog;
   private final BudgetLedger ledger;
+  private final String nodeId;
 
   private EngineNode(ActorSystem<Void> system, CqlSession session, ServerBinding binding, EngineSettings settings,
-      Catalog catalog, BudgetLedger ledger) {
+      Catalog catalog, BudgetLedger ledger, String nodeId) {
+    this.nodeId = nodeId;
     this.system = system;
     this.session = session;
     this.binding = binding;
@@ -86,7 +88,6 @@ public final class EngineNode {
 
   static EngineNode start(Config config, EngineSettings s, CqlSession session) throws Exception {
     Clock clock = Clock.systemUTC();
-    String nodeId = s.nodeId() + "#" + Long.toString(clock.millis(), 36);
     Catalog catalog = new Catalog();
     BudgetLedger ledger = new BudgetLedger();
     OnlineStats stats = new OnlineStats();
@@ -95,23 +96,30 @@ public final class EngineNode {
         s.servedWriteMaxInFlight());
     EventRepository eventRepo = new EventRepository(session, s.keyspace());
 
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
-      ActorRef<Topic.Command<CatalogUpdate>> topic =
-          ctx.spawn(Topic.create(CatalogUpdate.class, "catalog"), "catalog-topic");
-      CampaignEntity.CatalogPublisher publisher = (update, parentId) -> {
-        topic.tell(Topic.publish(update));
-        return update.kind() == CatalogUpdate.Kind.CAMPAIGN
-            ? catalogRepo.upsertCampaign(update.id(), parentId, update.revision(), update.payload())
-            : catalogRepo.upsertAdvertiser(update.id(), update.revision(), update.payload());
-      };
-      CampaignEntity.init(ctx.getSystem(), new CampaignEntity.Deps(publisher, clock, s.grantShare()));
-      AdvertiserEntity.init(ctx.getSystem(), publisher);
-      ctx.spawn(CatalogReplica.create(catalog, catalogRepo, topic, s.catalogResync(), s.catalogCoalesce(), clock),
-          "catalog-replica");
-      ctx.spawn(AllowanceKeeper.create(new AllowanceKeeper.Settings(nodeId, s.refillBelow(), s.grantShare(),
-          s.keeperInterval(), s.reportInterval(), s.askTimeout(), 64), catalog, ledger, clock), "allowance-keeper");
-      return Behaviors.empty();
-    }), "adengine", config);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "adengine", config);
+    // The node's name in grants and served records: configured, or its actual remoting address,
+    // plus an incarnation so that a restarted node never inherits a dead one's ledger.
+    var address = system.address();
+    String base = s.nodeId().isEmpty()
+        ? address.getHost().orElse("local") + ":" + address.getPort().orElse(0)
+        : s.nodeId();
+    String nodeId = base + "#" + Long.toString(clock.millis(), 36);
+
+    ActorRef<Topic.Command<CatalogUpdate>> topic = system.systemActorOf(
+        Topic.create(CatalogUpdate.class, "catalog"), "catalog-topic", Props.empty());
+    CampaignEntity.CatalogPublisher publisher = (update, parentId) -> {
+      topic.tell(Topic.publish(update));
+      return update.kind() == CatalogUpdate.Kind.CAMPAIGN
+          ? catalogRepo.upsertCampaign(update.id(), parentId, update.revision(), update.payload())
+          : catalogRepo.upsertAdvertiser(update.id(), update.revision(), update.payload());
+    };
+    CampaignEntity.init(system, new CampaignEntity.Deps(publisher, clock, s.grantShare()));
+    AdvertiserEntity.init(system, publisher);
+    system.systemActorOf(CatalogReplica.create(catalog, catalogRepo, topic, s.catalogResync(), s.catalogCoalesce(),
+        clock), "catalog-replica", Props.empty());
+    system.systemActorOf(AllowanceKeeper.create(new AllowanceKeeper.Settings(nodeId, s.refillBelow(), s.grantShare(),
+        s.keeperInterval(), s.reportInterval(), s.askTimeout(), 64), catalog, ledger, clock), "allowance-keeper",
+        Props.empty());
 
     joinCluster(system, config);
 
@@ -122,7 +130,7 @@ public final class EngineNode {
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, ledger, stats, s.clickWindow(), nodeId, clock);
 
     @SuppressWarnings("unchecked")
-    Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
+    org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
         AuctionServiceHandlerFactory.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), "", system),
         EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), "", system),
         AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, s.askTimeout(), catalog::loaded), "",
@@ -133,7 +141,7 @@ public final class EngineNode {
     PekkoManagement.get(system).start().toCompletableFuture()
         .get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     system.log().info("adengine node {} serving gRPC on {}", nodeId, binding.localAddress());
-    return new EngineNode(system, session, binding, s, catalog, ledger);
+    return new EngineNode(system, session, binding, s, catalog, ledger, nodeId);
   }
 
   private static void joinCluster(ActorSystem<?> system, Config config) {
@@ -157,6 +165,11 @@ public final class EngineNode {
 
   public ActorSystem<Void> system() {
     return system;
+  }
+
+  /** This node incarnation's name in allowances and served records. */
+  public String nodeId() {
+    return nodeId;
   }
 
   public int grpcPort() {

@@ -12,6 +12,7 @@ import java.util.Map;
 
 /** Every engine timeout and limit, read once from the {@code adengine} config block. */
 public record EngineSettings(
+    /** Configured node name, or empty for the node's remoting address. */
     String nodeId,
     String grpcInterface,
     int grpcPort,
@@ -40,9 +41,7 @@ public record EngineSettings(
 
   public static EngineSettings from(Config root) {
     Config c = root.getConfig("adengine");
-    String host = root.getString("pekko.remote.artery.canonical.hostname");
-    int remotePort = root.getInt("pekko.remote.artery.canonical.port");
-    String nodeId = c.getString("node-id").isEmpty() ? host + ":" + remotePort : c.getString("node-id");
+    String nodeId = c.getString("node-id");
     Map<Placement, Long> floors = new EnumMap<>(Placement.class);
     Config f = c.getConfig("bid.placement-floor-micros");
     for (String key : f.root().keySet()) {

@@ -133,8 +133,10 @@ public final class AdvertiserEntity
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onEvent(AdvertiserUpserted.class,
+    var builder = newEventHandlerBuilder();
+    builder.forAnyState().onEvent(AdvertiserUpserted.class,
         (s, e) -> new State(e.advertiser(), e.dailyBudgetMicros(), e.zoneId(), s.revision() + 1));
+    return builder.build();
   }
 
   @Override

@@ -53,7 +53,7 @@ public final class AdminServiceImpl implements AdminService {
       Advertiser a = in.getAdvertiser();
       String zone = a.getTimeZone().isEmpty() ? "UTC" : a.getTimeZone();
       return advertiser(a.getAdvertiserId())
-          .askWithStatus(r -> new AdvertiserEntity.Upsert(a.toByteArray(), a.getDailyBudgetMicros(), zone, r), timeout)
+          .<AdvertiserEntity.Summary>askWithStatus(r -> new AdvertiserEntity.Upsert(a.toByteArray(), a.getDailyBudgetMicros(), zone, r), timeout)
           .thenApply(s -> UpsertAdvertiserResponse.newBuilder().setAdvertiser(a).setRevision(s.revision()).build());
     });
   }
@@ -64,7 +64,7 @@ public final class AdminServiceImpl implements AdminService {
       Validation.campaign(in.getCampaign(), in.hasCampaign());
       var c = in.getCampaign();
       return advertiser(c.getAdvertiserId())
-          .askWithStatus(AdvertiserEntity.Get::new, timeout)
+          .<AdvertiserEntity.Summary>askWithStatus(AdvertiserEntity.Get::new, timeout)
           .exceptionallyCompose(err -> CompletableFuture.failedFuture(
               err instanceof org.apache.pekko.pattern.StatusReply.ErrorMessage
                   || err.getCause() instanceof org.apache.pekko.pattern.StatusReply.ErrorMessage
@@ -72,7 +72,7 @@ public final class AdminServiceImpl implements AdminService {
                   : err))
           .thenCompose(adv -> {
             String zone = !c.getTimeZone().isEmpty() ? c.getTimeZone() : adv.zoneId();
-            return campaign(c.getCampaignId()).askWithStatus(
+            return campaign(c.getCampaignId()).<CampaignEntity.Summary>askWithStatus(
                 r -> new CampaignEntity.Upsert(c.toByteArray(), c.getAdvertiserId(), c.getDailyBudgetMicros(), zone, r),
                 timeout);
           })
@@ -84,7 +84,7 @@ public final class AdminServiceImpl implements AdminService {
   public CompletionStage<CampaignView> getCampaign(GetCampaignRequest in) {
     return guard(() -> {
       Validation.campaignId("campaign_id", in.getCampaignId());
-      return campaign(in.getCampaignId()).askWithStatus(CampaignEntity.Get::new, timeout)
+      return campaign(in.getCampaignId()).<CampaignEntity.Summary>askWithStatus(CampaignEntity.Get::new, timeout)
           .thenApply(CampaignViews::toView);
     });
   }
@@ -93,7 +93,7 @@ public final class AdminServiceImpl implements AdminService {
   public CompletionStage<CampaignView> pauseCampaign(PauseCampaignRequest in) {
     return guard(() -> {
       Validation.campaignId("campaign_id", in.getCampaignId());
-      return campaign(in.getCampaignId()).askWithStatus(CampaignEntity.Pause::new, timeout)
+      return campaign(in.getCampaignId()).<CampaignEntity.Summary>askWithStatus(CampaignEntity.Pause::new, timeout)
           .thenApply(CampaignViews::toView);
     });
   }
@@ -102,7 +102,7 @@ public final class AdminServiceImpl implements AdminService {
   public CompletionStage<CampaignView> resumeCampaign(ResumeCampaignRequest in) {
     return guard(() -> {
       Validation.campaignId("campaign_id", in.getCampaignId());
-      return campaign(in.getCampaignId()).askWithStatus(CampaignEntity.Resume::new, timeout)
+      return campaign(in.getCampaignId()).<CampaignEntity.Summary>askWithStatus(CampaignEntity.Resume::new, timeout)
           .thenApply(CampaignViews::toView);
     });
   }

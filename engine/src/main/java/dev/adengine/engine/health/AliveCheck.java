@@ -5,7 +5,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.ActorSystem;
 
-/** Liveness (/health/alive): the actor system answers; management itself runs on it. */
+/** Liveness (/alive): the actor system answers; management itself runs on it. */
 public final class AliveCheck implements Supplier<CompletionStage<Boolean>> {
   private final ActorSystem system;
 

@@ -17,7 +17,7 @@ public final class NodeState implements Extension {
   private volatile BooleanSupplier ready = () -> false;
 
   public static NodeState get(ActorSystem<?> system) {
-    return ID.get(system);
+    return system.registerExtension(ID);
   }
 
   public void readiness(BooleanSupplier check) {

@@ -6,7 +6,7 @@ import java.util.function.Supplier;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 
-/** Readiness (/health/ready): the catalog replica is loaded and the gRPC server is bound. */
+/** Readiness (/ready): the catalog replica is loaded and the gRPC server is bound. */
 public final class ReplicaReadyCheck implements Supplier<CompletionStage<Boolean>> {
   private final NodeState state;
 

@@ -1,0 +1,63 @@
+# Shared by the bin/ scripts: project root, build-if-needed, runtime classpath, JVM flags.
+# Source it; it defines functions and variables only.
+
+PROJECT_ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
+VAR_DIR="$PROJECT_ROOT/var"
+BUILD_STAMP="$VAR_DIR/build.stamp"
+ENGINE_CP_FILE="$VAR_DIR/engine.classpath"
+JAVA="java"
+if [[ -n "${JAVA_HOME:-}" ]]; then JAVA="$JAVA_HOME/bin/java"; fi
+MVN=(mvn -B -q)
+
+# JVM flags verified on this kind of machine (shared/STACK.md): the common-pool fix for the gRPC
+# handler, the parallel collector, and the opens Aeron needs.
+ENGINE_JVM_FLAGS=(
+  -Xms512m -Xmx1g
+  -XX:+UseParallelGC
+  -Djava.util.concurrent.ForkJoinPool.common.parallelism=2
+  --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+)
+
+# True when a source, resource or pom is newer than the last build.
+needs_build() {
+  [[ -f "$BUILD_STAMP" && -f "$ENGINE_CP_FILE" ]] || return 0
+  local newer
+  newer=$(find "$PROJECT_ROOT" \( -path "$PROJECT_ROOT/var" -o -path '*/target' -o -path '*/.git' \) -prune -o \
+    \( -name pom.xml -o -path '*/src/main/*' \) -type f -newer "$BUILD_STAMP" -print -quit)
+  [[ -n "$newer" ]]
+}
+
+# Builds and installs the modules (tests skipped) and caches the engine's runtime classpath.
+ensure_built() {
+  mkdir -p "$VAR_DIR"
+  if needs_build; then
+    echo "build: compiling the engine (mvn install -DskipTests) ..."
+    (cd "$PROJECT_ROOT" && "${MVN[@]}" -DskipTests install)
+    (cd "$PROJECT_ROOT" && "${MVN[@]}" -pl engine \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+      -Dmdep.includeScope=runtime -Dmdep.outputFile="$ENGINE_CP_FILE")
+    touch "$BUILD_STAMP"
+  fi
+}
+
+engine_classpath() {
+  echo "$PROJECT_ROOT/engine/target/classes:$(cat "$ENGINE_CP_FILE")"
+}
+
+# Waits until host:port accepts TCP connections, up to $3 seconds.
+wait_for_port() {
+  local host=$1 port=$2 timeout=$3 start=$SECONDS
+  until timeout 2 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null; do
+    if (( SECONDS - start >= timeout )); then return 1; fi
+    sleep 0.5
+  done
+}
+
+# Waits until the node's readiness endpoint answers 200, up to $2 seconds.
+wait_for_ready() {
+  local url=$1 timeout=$2 start=$SECONDS
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    if (( SECONDS - start >= timeout )); then return 1; fi
+    sleep 0.5
+  done
+}
