@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
  * <p>Safe to run twice and from several nodes at once: every statement is expected to use
  * {@code IF NOT EXISTS}, and a version is recorded with a lightweight transaction, so exactly
  * one caller records it.
+ *
+ * <p>While it runs, the session's schema metadata is switched off and afterwards back to its
+ * configured setting ({@code setSchemaMetadataEnabled(null)}).
  */
 public final class Migrations {
 
@@ -74,6 +77,18 @@ public final class Migrations {
     if (replicationFactor < 1) {
       throw new IllegalArgumentException("replicationFactor must be >= 1");
     }
+    // Each schema change otherwise waits ~1 s for the driver's debounced metadata refresh
+    // (the same switch pekko-persistence-cassandra uses when it creates its tables).
+    session.setSchemaMetadataEnabled(false);
+    try {
+      return applyPending(session, keyspace, replicationFactor, migrations);
+    } finally {
+      session.setSchemaMetadataEnabled(null);
+    }
+  }
+
+  private static List<Integer> applyPending(
+      CqlSession session, String keyspace, int replicationFactor, List<Migration> migrations) {
     execute(
         session,
         "CREATE KEYSPACE IF NOT EXISTS "

@@ -1,0 +1,75 @@
+package dev.adengine.persistence;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import dev.adengine.persistence.ServedRepository.ServedAd;
+import dev.adengine.persistence.testing.CassandraTestNode;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class ServedRepositoryTest {
+
+  private static final int TWO_DAYS_SECONDS = 172_800;
+
+  private static CqlSession session;
+  private static ServedRepository served;
+
+  @BeforeAll
+  static void createKeyspace() {
+    session = CassandraTestNode.freshKeyspace("served_repository_test");
+    served = new ServedRepository(session, CassandraTestNode.keyspaceOf(session));
+  }
+
+  @AfterAll
+  static void dropKeyspace() {
+    CassandraTestNode.dropKeyspace(session);
+  }
+
+  @Test
+  void shouldReadBackServedAdWhenRecorded() {
+    // given
+    ServedAd ad = new ServedAd("req-42", "ad-7", "camp-3", "adv-1", "CPC", 350_000, "node-2", 1_767_225_600_123L);
+    ServedAd sibling = new ServedAd("req-42", "ad-8", "camp-4", "adv-1", "CPM", 2_000, "node-2", 1_767_225_600_124L);
+
+    // when
+    Await.result(served.record(ad));
+    Await.result(served.record(sibling));
+
+    // then
+    assertEquals(Optional.of(ad), Await.result(served.find("req-42", "ad-7")));
+    assertEquals(Optional.of(sibling), Await.result(served.find("req-42", "ad-8")));
+  }
+
+  @Test
+  void shouldExpireServedAdWithinTwoDaysWhenRecorded() {
+    // given
+    ServedAd ad = new ServedAd("req-ttl", "ad-1", "camp-1", "adv-1", "CPC", 1, "node-1", 1L);
+
+    // when
+    Await.result(served.record(ad));
+
+    // then
+    int ttl =
+        session
+            .execute("SELECT TTL(campaign_id) AS ttl FROM served WHERE request_id = 'req-ttl' AND ad_id = 'ad-1'")
+            .one()
+            .getInt("ttl");
+    assertTrue(ttl > TWO_DAYS_SECONDS - 600 && ttl <= TWO_DAYS_SECONDS, "ttl was " + ttl);
+  }
+
+  @Test
+  void shouldReturnEmptyWhenNothingServedForRequest() {
+    // given
+    String unknownRequest = "req-unknown";
+
+    // when
+    Optional<ServedAd> found = Await.result(served.find(unknownRequest, "ad-1"));
+
+    // then
+    assertTrue(found.isEmpty());
+  }
+}
