@@ -2,7 +2,10 @@ package dev.adengine.engine;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
+import dev.adengine.api.v1.AdminService;
 import dev.adengine.api.v1.AdminServiceHandlerFactory;
+import dev.adengine.api.v1.AuctionService;
+import dev.adengine.api.v1.EventService;
 import dev.adengine.api.v1.AuctionServiceHandlerFactory;
 import dev.adengine.api.v1.EventServiceHandlerFactory;
 import dev.adengine.engine.auction.Auction;
@@ -131,10 +134,11 @@ public final class EngineNode {
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
-        AuctionServiceHandlerFactory.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), "", system),
-        EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), "", system),
-        AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, s.askTimeout(), catalog::loaded), "",
-            system));
+        AuctionServiceHandlerFactory.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), AuctionService.name,
+            system),
+        EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), EventService.name, system),
+        AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, s.askTimeout(), catalog::loaded),
+            AdminService.name, system));
     ServerBinding binding = Http.get(system).newServerAt(s.grpcInterface(), s.grpcPort()).bind(handler)
         .toCompletableFuture().get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     NodeState.get(system).readiness(catalog::loaded);

@@ -160,14 +160,15 @@ class EngineEndToEndTest {
   @Test
   void shouldAcceptEventsOnceAndChargeClicksWhenReported() {
     // given a CPC win in Porto at 1.5 units (second price against a 1.5 unit bid)
-    upsert(campaign("c-por-a", "adv-1", Pricing.CPC, 4 * UNIT, 100 * UNIT, "ad-pa").addDestinations("porto"));
-    upsert(campaign("c-por-b", "adv-1", Pricing.CPC, 3 * UNIT / 2, 100 * UNIT, "ad-pb").addDestinations("porto"));
+    upsert(campaign("c-por-a", "adv-1", Pricing.CPC, 4 * UNIT, 1000 * UNIT, "ad-pa").addDestinations("porto"));
+    upsert(campaign("c-por-b", "adv-1", Pricing.CPC, 3 * UNIT / 2, 1000 * UNIT, "ad-pb").addDestinations("porto"));
     String requestId = "rq-porto-1";
-    BidResponse r = awaitValue(Duration.ofSeconds(5), () -> {
-      BidResponse x = bidOnce(requestId + "-probe-" + System.nanoTime(), "porto", Device.TABLET, 1, false);
-      assertEquals(1, x.getWinnersCount());
-      return bidOnce(requestId, "porto", Device.TABLET, 1, false);
+    awaitAssert(Duration.ofSeconds(5), () -> {
+      BidResponse probe = bidOnce(requestId + "-probe-" + System.nanoTime(), "porto", Device.TABLET, 1, true);
+      assertEquals(Set.of("c-por-a"), winners(probe));
+      assertEquals(NoBidReason.OUTBID, reason(probe, "c-por-b"));
     });
+    BidResponse r = bidOnce(requestId, "porto", Device.TABLET, 1, false);
     Winner w = r.getWinners(0);
     assertEquals("c-por-a", w.getCampaignId());
     long price = w.getPriceMicros();

@@ -19,7 +19,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * Keeps this node's budget ledgers topped up and reported, off the bid path.
  *
  * <p>Every tick it looks at each active campaign in the catalog replica: when the node's free
- * allowance falls below {@code refillBelow} of one grant, or the ledger changed and was not
+ * allowance falls below {@code refillBelow} of one grant or two of the campaign's largest charges, or the ledger changed and was not
  * reported for {@code reportInterval}, it sends the campaign entity a {@link CampaignEntity.SyncNode}
  * with the node's absolute totals, asking for more allowance when needed, and applies the grant in
  * the reply. At most one sync per campaign is in flight, and at most {@code maxInFlight} overall.
@@ -96,7 +96,10 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
       CampaignLedger.Totals totals = ledger.getOrCreate(id).totals();
       long grantUnit = Math.max(1, (long) Math.ceil(entry.def().dailyBudgetMicros() * settings.grantShare()));
       long free = totals.allowance() - totals.spent() - totals.reserved();
-      boolean wantMore = !entry.paused() && free < settings.refillBelow() * grantUnit;
+      // Refill before the node cannot afford the campaign's largest single charge (its bid), not
+      // only when a share of the last grant is used: a grant may be only a few bids deep.
+      double threshold = Math.max(settings.refillBelow() * grantUnit, 2.0 * entry.def().maxChargeMicros());
+      boolean wantMore = !entry.paused() && free < threshold;
       boolean unreported = totals.version() != track.reportedVersion
           && now - track.lastReportMillis >= settings.reportInterval().toMillis();
       if (wantMore || unreported) {
