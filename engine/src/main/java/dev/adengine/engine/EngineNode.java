@@ -43,6 +43,7 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.apache.pekko.grpc.javadsl.ServerReflection;
 import org.apache.pekko.grpc.javadsl.ServiceHandler;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -138,7 +139,9 @@ public final class EngineNode {
             system),
         EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), EventService.name, system),
         AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, s.askTimeout(), catalog::loaded),
-            AdminService.name, system));
+            AdminService.name, system),
+        ServerReflection.create(List.of(AuctionService.description, EventService.description,
+            AdminService.description), system));
     ServerBinding binding = Http.get(system).newServerAt(s.grpcInterface(), s.grpcPort()).bind(handler)
         .toCompletableFuture().get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     NodeState.get(system).readiness(catalog::loaded);

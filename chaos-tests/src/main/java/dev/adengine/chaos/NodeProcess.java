@@ -1,0 +1,213 @@
+package dev.adengine.chaos;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One engine node running as its own JVM process ({@code dev.adengine.engine.Main}), configured
+ * only through the environment variables that {@code bin/engine} documents. The harness can wait
+ * for readiness, stop it gracefully (SIGTERM), kill it (SIGKILL), freeze it (SIGSTOP) and thaw it
+ * (SIGCONT).
+ */
+public final class NodeProcess implements AutoCloseable {
+  private final String name;
+  private final int grpcPort;
+  private final int mgmtPort;
+  private final int remotePort;
+  private final Path log;
+  private final Process process;
+
+  private NodeProcess(String name, int grpcPort, int mgmtPort, int remotePort, Path log, Process process) {
+    this.name = name;
+    this.grpcPort = grpcPort;
+    this.mgmtPort = mgmtPort;
+    this.remotePort = remotePort;
+    this.log = log;
+    this.process = process;
+  }
+
+  /** Ports for a node; {@link #freePorts()} picks unused ones. */
+  public record Ports(int grpc, int mgmt, int remote) {}
+
+  public static Ports freePorts() {
+    return new Ports(freePort(), freePort(), freePort());
+  }
+
+  /**
+   * Starts a node process with the given keyspace and ports, and extra environment (for example
+   * ADENGINE_SEED_NODES). The classpath is this JVM's, which holds the engine and its dependencies.
+   */
+  public static NodeProcess start(String name, String keyspace, Ports ports, Map<String, String> extraEnv,
+      Path logDir) {
+    try {
+      Files.createDirectories(logDir);
+      Path log = logDir.resolve(name + ".log");
+      List<String> cmd = new ArrayList<>();
+      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      cmd.addAll(List.of("-Xms256m", "-Xmx768m", "-XX:+UseParallelGC",
+          "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
+          "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+          "-cp", System.getProperty("java.class.path"),
+          "dev.adengine.engine.Main"));
+      ProcessBuilder pb = new ProcessBuilder(cmd);
+      Map<String, String> env = pb.environment();
+      env.put("ADENGINE_KEYSPACE", keyspace);
+      env.put("ADENGINE_GRPC_PORT", Integer.toString(ports.grpc()));
+      env.put("ADENGINE_MGMT_PORT", Integer.toString(ports.mgmt()));
+      env.put("ADENGINE_REMOTE_PORT", Integer.toString(ports.remote()));
+      env.put("ADENGINE_NODE_ID", name);
+      env.putAll(extraEnv);
+      pb.redirectErrorStream(true);
+      pb.redirectOutput(log.toFile());
+      return new NodeProcess(name, ports.grpc(), ports.mgmt(), ports.remote(), log, pb.start());
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start node " + name, e);
+    }
+  }
+
+  /** Polls the node's readiness endpoint until it answers 200; fails with the log's tail otherwise. */
+  public void awaitReady(Duration max) {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("node " + name + " exited with " + process.exitValue() + ":\n" + tail(40));
+      }
+      if (ready()) {
+        return;
+      }
+      pause(Duration.ofMillis(200));
+    }
+    throw new IllegalStateException("node " + name + " not ready after " + max + ":\n" + tail(40));
+  }
+
+  /** True when /ready answers 200 now. */
+  public boolean ready() {
+    try {
+      HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + mgmtPort + "/ready").toURL()
+          .openConnection();
+      c.setConnectTimeout(500);
+      c.setReadTimeout(1000);
+      int code = c.getResponseCode();
+      c.disconnect();
+      return code == 200;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** SIGTERM and wait for the node to leave and exit; returns its exit code. */
+  public int stop(Duration max) {
+    process.destroy();
+    try {
+      if (!process.waitFor(max.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return process.exitValue();
+  }
+
+  /** SIGKILL: the node dies with no chance to leave the cluster. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  public void freeze() {
+    signal("STOP");
+  }
+
+  public void thaw() {
+    signal("CONT");
+  }
+
+  private void signal(String sig) {
+    try {
+      Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).start();
+      p.waitFor();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  public boolean alive() {
+    return process.isAlive();
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public int grpcPort() {
+    return grpcPort;
+  }
+
+  public int mgmtPort() {
+    return mgmtPort;
+  }
+
+  public int remotePort() {
+    return remotePort;
+  }
+
+  public Path log() {
+    return log;
+  }
+
+  public String tail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(log);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      stop(Duration.ofSeconds(20));
+    }
+  }
+
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void pause(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Where a test's node logs go: under the module's target folder. */
+  public static Path logDir(String testName) {
+    return new File("target/node-logs/" + testName).toPath();
+  }
+}
