@@ -33,9 +33,14 @@ public final class BudgetLedger {
     if (ledger == null) {
       return false;
     }
-    String day = ledger.day();
-    if (!ledger.tryReserve(amountMicros)) {
-      return false;
+    String day;
+    // Read the day under the ledger's lock with the reservation: a grant for a new day between the
+    // two would tag a reservation of the new day with the old one, and it would never be released.
+    synchronized (ledger) {
+      if (!ledger.tryReserve(amountMicros)) {
+        return false;
+      }
+      day = ledger.day();
     }
     Reservation previous = reservations.put(key(requestId, adId),
         new Reservation(campaignId, day, amountMicros, expiresAtMillis));

@@ -1,0 +1,365 @@
+package dev.adengine.engine.budget;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class BudgetLedgerTest {
+  private static final String CAMPAIGN = "camp-1";
+  private static final String DAY1 = "2024-03-01";
+  private static final String DAY2 = "2024-03-02";
+
+  private final BudgetLedger ledger = new BudgetLedger();
+
+  @Test
+  void shouldRefuseChargeWhenItWouldPassTheAllowance() {
+    // given
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    CampaignLedger l = ledger.get(CAMPAIGN);
+
+    // when
+    boolean first = l.tryCharge(600);
+    boolean tooMuch = l.tryCharge(401);
+    boolean exact = l.tryCharge(400);
+    boolean oneMore = l.tryCharge(1);
+
+    // then
+    assertTrue(first);
+    assertFalse(tooMuch);
+    assertTrue(exact);
+    assertFalse(oneMore);
+    assertEquals(1_000, l.totals().spent());
+    assertEquals(0, l.free());
+  }
+
+  @Test
+  void shouldRefuseReservationWhenSpentPlusReservedWouldPassTheAllowance() {
+    // given
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    ledger.get(CAMPAIGN).tryCharge(300);
+
+    // when
+    boolean first = ledger.reserveClick(CAMPAIGN, "r1", "ad", 500, 10_000);
+    boolean tooMuch = ledger.reserveClick(CAMPAIGN, "r2", "ad", 201, 10_000);
+    boolean exact = ledger.reserveClick(CAMPAIGN, "r3", "ad", 200, 10_000);
+
+    // then
+    assertTrue(first);
+    assertFalse(tooMuch);
+    assertTrue(exact);
+    CampaignLedger.Totals t = ledger.get(CAMPAIGN).totals();
+    assertEquals(300, t.spent());
+    assertEquals(700, t.reserved());
+    assertEquals(2, ledger.openReservations());
+  }
+
+  @Test
+  void shouldRefuseReservationWhenTheCampaignHasNoLedger() {
+    // given: no grant ever arrived for the campaign
+
+    // when
+    boolean booked = ledger.reserveClick("unknown", "r1", "ad", 1, 10_000);
+
+    // then
+    assertFalse(booked);
+    assertNull(ledger.get("unknown"));
+    assertEquals(0, ledger.openReservations());
+  }
+
+  @Test
+  void shouldRefuseEverythingWhenNoAllowanceWasGranted() {
+    // given
+    CampaignLedger l = ledger.getOrCreate(CAMPAIGN);
+
+    // when
+    boolean charged = l.tryCharge(1);
+    boolean reserved = ledger.reserveClick(CAMPAIGN, "r1", "ad", 1, 10_000);
+
+    // then
+    assertFalse(charged);
+    assertFalse(reserved);
+  }
+
+  @Test
+  void shouldMoveReservedToSpentWhenAClickConverts() {
+    // given
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    ledger.reserveClick(CAMPAIGN, "r1", "ad-1", 250, 10_000);
+    ledger.reserveClick(CAMPAIGN, "r1", "ad-2", 100, 10_000);
+
+    // when
+    boolean converted = ledger.convertClick("r1", "ad-1");
+    boolean again = ledger.convertClick("r1", "ad-1");
+
+    // then
+    assertTrue(converted);
+    assertFalse(again, "a reservation converts once");
+    CampaignLedger.Totals t = ledger.get(CAMPAIGN).totals();
+    assertEquals(250, t.spent());
+    assertEquals(100, t.reserved());
+    assertEquals(1, ledger.openReservations());
+  }
+
+  @Test
+  void shouldReleaseOnlyExpiredReservationsWhenExpiring() {
+    // given
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    ledger.reserveClick(CAMPAIGN, "early", "ad", 100, 1_000);
+    ledger.reserveClick(CAMPAIGN, "edge", "ad", 200, 2_000);
+    ledger.reserveClick(CAMPAIGN, "late", "ad", 300, 2_001);
+
+    // when
+    int released = ledger.expireReservations(2_000);
+
+    // then
+    assertEquals(2, released);
+    assertEquals(300, ledger.get(CAMPAIGN).totals().reserved());
+    assertEquals(1, ledger.openReservations());
+    assertFalse(ledger.convertClick("early", "ad"), "an expired reservation cannot convert");
+    assertTrue(ledger.convertClick("late", "ad"));
+    assertEquals(300, ledger.get(CAMPAIGN).totals().spent());
+  }
+
+  @Test
+  void shouldKeepOneReservationWhenTheSameRequestShowsTheSameAdTwice() {
+    // given
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    ledger.reserveClick(CAMPAIGN, "r1", "ad", 400, 10_000);
+
+    // when
+    boolean second = ledger.reserveClick(CAMPAIGN, "r1", "ad", 300, 10_000);
+
+    // then
+    assertTrue(second);
+    assertEquals(300, ledger.get(CAMPAIGN).totals().reserved());
+    assertEquals(1, ledger.openReservations());
+  }
+
+  @Test
+  void shouldResetSpendWhenAGrantForANewDayArrives() {
+    // given
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    CampaignLedger l = ledger.get(CAMPAIGN);
+    l.tryCharge(600);
+    ledger.reserveClick(CAMPAIGN, "r1", "ad", 400, 10_000);
+    l.countImpression();
+    l.countClick();
+
+    // when
+    ledger.applyGrant(CAMPAIGN, DAY2, 500);
+
+    // then
+    CampaignLedger.Totals t = l.totals();
+    assertEquals(DAY2, t.day());
+    assertEquals(500, t.allowance());
+    assertEquals(0, t.spent());
+    assertEquals(0, t.reserved());
+    assertEquals(0, t.impressions());
+    assertEquals(0, t.clicks());
+    assertEquals(500, l.free());
+  }
+
+  @Test
+  void shouldNotTouchTheNewDayWhenYesterdaysReservationConvertsOrExpires() {
+    // given
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    ledger.reserveClick(CAMPAIGN, "old-click", "ad", 300, 10_000);
+    ledger.reserveClick(CAMPAIGN, "old-expiry", "ad", 200, 5_000);
+    ledger.applyGrant(CAMPAIGN, DAY2, 1_000);
+    ledger.reserveClick(CAMPAIGN, "new", "ad", 100, 10_000);
+
+    // when
+    boolean converted = ledger.convertClick("old-click", "ad");
+    int released = ledger.expireReservations(5_000);
+
+    // then
+    assertFalse(converted);
+    assertEquals(1, released);
+    CampaignLedger.Totals t = ledger.get(CAMPAIGN).totals();
+    assertEquals(0, t.spent());
+    assertEquals(100, t.reserved());
+  }
+
+  @Test
+  void shouldOnlyGrowTheAllowanceWhenGrantsArriveWithinADay() {
+    // given
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    CampaignLedger l = ledger.get(CAMPAIGN);
+    l.tryCharge(700);
+
+    // when
+    ledger.applyGrant(CAMPAIGN, DAY1, 600);
+    long afterLower = l.totals().allowance();
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_500);
+    long afterHigher = l.totals().allowance();
+
+    // then
+    assertEquals(1_000, afterLower);
+    assertEquals(1_500, afterHigher);
+    assertEquals(700, l.totals().spent(), "a grant within the day keeps the spend");
+  }
+
+  @Test
+  void shouldChangeVersionWhenSpendMovesButNotWhenOnlyAllowanceGrows() {
+    // given
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    CampaignLedger l = ledger.get(CAMPAIGN);
+    long v0 = l.totals().version();
+
+    // when
+    ledger.applyGrant(CAMPAIGN, DAY1, 2_000);
+    long v1 = l.totals().version();
+    l.tryCharge(10);
+    long v2 = l.totals().version();
+    l.tryCharge(1_000_000);
+    long v3 = l.totals().version();
+
+    // then
+    assertEquals(v0, v1);
+    assertTrue(v2 > v1);
+    assertEquals(v2, v3, "a refused charge is no change");
+  }
+
+  @Test
+  void shouldNeverPassTheAllowanceAndAccountForEveryMicroWhenEightThreadsCompete() throws Exception {
+    // given: an allowance that a background thread keeps raising, as the keeper does
+    ledger.applyGrant(CAMPAIGN, DAY1, 200_000);
+    CampaignLedger l = ledger.get(CAMPAIGN);
+    int threads = 8;
+    long runNanos = TimeUnit.MILLISECONDS.toNanos(700);
+    ExecutorService pool = Executors.newFixedThreadPool(threads + 2);
+    CountDownLatch start = new CountDownLatch(1);
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicReference<String> violation = new AtomicReference<>();
+    List<Future<long[]>> workers = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        workers.add(pool.submit(() -> {
+          start.await();
+          long succeeded = 0;
+          long attempts = 0;
+          long refused = 0;
+          ThreadLocalRandom random = ThreadLocalRandom.current();
+          while (running.get()) {
+            long amount = 1 + random.nextInt(5_000);
+            boolean ok = random.nextBoolean()
+                ? l.tryCharge(amount)
+                : ledger.reserveClick(CAMPAIGN, "req-" + thread + "-" + attempts, "ad", amount, Long.MAX_VALUE);
+            attempts++;
+            if (ok) {
+              succeeded += amount;
+            } else {
+              refused++;
+            }
+          }
+          return new long[] {succeeded, refused};
+        }));
+      }
+      pool.submit(() -> {
+        start.await();
+        long allowance = 200_000;
+        while (running.get()) {
+          allowance += 50_000;
+          ledger.applyGrant(CAMPAIGN, DAY1, allowance);
+          Thread.onSpinWait();
+          TimeUnit.MILLISECONDS.sleep(5);
+        }
+        return null;
+      });
+      pool.submit(() -> {
+        start.await();
+        while (running.get()) {
+          CampaignLedger.Totals t = l.totals();
+          if (t.spent() + t.reserved() > t.allowance()) {
+            violation.compareAndSet(null, t.toString());
+          }
+        }
+        return null;
+      });
+
+      // when
+      start.countDown();
+      long deadline = System.nanoTime() + runNanos;
+      while (System.nanoTime() < deadline) {
+        TimeUnit.MILLISECONDS.sleep(10);
+      }
+      running.set(false);
+      long succeeded = 0;
+      long refused = 0;
+      for (Future<long[]> f : workers) {
+        long[] r = f.get(10, TimeUnit.SECONDS);
+        succeeded += r[0];
+        refused += r[1];
+      }
+
+      // then
+      CampaignLedger.Totals t = l.totals();
+      assertNull(violation.get(), "spent + reserved passed the allowance in a snapshot");
+      assertTrue(t.spent() + t.reserved() <= t.allowance(), t.toString());
+      assertEquals(succeeded, t.spent() + t.reserved(), "every successful micro is in the ledger, once");
+      assertTrue(refused > 0, "the allowance must have run out at least once, or the test proves nothing");
+      assertTrue(t.spent() > 0 && t.reserved() > 0, t.toString());
+    } finally {
+      running.set(false);
+      pool.shutdownNow();
+      assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void shouldLeaveNothingReservedWhenEveryReservationExpiresAcrossConcurrentDayRollovers() throws Exception {
+    // given: in each round two threads reserve while a grant for a new day arrives
+    ledger.applyGrant(CAMPAIGN, "day-0", Long.MAX_VALUE / 4);
+    int rounds = 3_000;
+    java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(3);
+    AtomicLong counter = new AtomicLong();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<?>> reservers = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        reservers.add(pool.submit(() -> {
+          for (int round = 0; round < rounds; round++) {
+            barrier.await();
+            for (int i = 0; i < 20; i++) {
+              ledger.reserveClick(CAMPAIGN, "req-" + counter.incrementAndGet(), "ad", 1, 0);
+            }
+            barrier.await();
+          }
+          return null;
+        }));
+      }
+      for (int round = 1; round <= rounds; round++) {
+        barrier.await(10, TimeUnit.SECONDS);
+        // when
+        ledger.applyGrant(CAMPAIGN, "day-" + round, Long.MAX_VALUE / 4);
+        barrier.await(10, TimeUnit.SECONDS);
+        ledger.expireReservations(1);
+
+        // then: each reservation was released against the day it was taken from
+        assertEquals(0, ledger.get(CAMPAIGN).totals().reserved(), "a reservation leaked into day-" + round);
+      }
+      assertEquals(0, ledger.openReservations());
+      for (Future<?> f : reservers) {
+        f.get(10, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+      assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+    }
+  }
+}
