@@ -89,14 +89,14 @@ class EngineEndToEndTest {
     });
     long elapsedMs = (System.nanoTime() - created) / 1_000_000;
     System.out.println("campaign eligible " + elapsedMs + " ms after UpsertCampaign returned");
-    // then it is eligible within a second, and a single bidder pays the reserve (0 here)
+    // then it is eligible within a second, and a single bidder pays the reserve (the placement floor)
     assertTrue(elapsedMs <= 1000, "eligible after " + elapsedMs + " ms");
     Winner w = response.getWinners(0);
     assertEquals("c-fast", w.getCampaignId());
     assertEquals("adv-1", w.getAdvertiserId());
     assertEquals("ad-fast-1", w.getAdId());
     assertEquals(1, w.getPosition());
-    assertEquals(0, w.getPriceMicros());
+    assertEquals(10_000, w.getPriceMicros());
     assertEquals("default", response.getExperimentId());
     assertEquals("control", response.getArm());
     assertFalse(response.getModelVersion().isEmpty());

@@ -25,7 +25,8 @@ public final class Auction {
 
   public record Win(int position, Candidate candidate, long priceMicros) {}
 
-  public record Result(List<Win> winners, List<Candidate> outbid) {}
+  /** Winners in slot order; candidates ranked below the last slot; candidates whose bid is under their reserve. */
+  public record Result(List<Win> winners, List<Candidate> outbid, List<Candidate> belowReserve) {}
 
   public static final Comparator<Candidate> RANK = Comparator.comparingDouble(Candidate::score).reversed()
       .thenComparing(c -> c.campaign().campaignId())
@@ -35,7 +36,12 @@ public final class Auction {
 
   /** Runs the auction; {@code candidates} may be in any order and is not modified. */
   public static Result run(List<Candidate> candidates, int slots, Type type, double alpha) {
-    List<Candidate> ranked = new ArrayList<>(candidates);
+    List<Candidate> ranked = new ArrayList<>(candidates.size());
+    List<Candidate> belowReserve = new ArrayList<>();
+    for (Candidate c : candidates) {
+      // A bid under its reserve can never pay the reserve without paying above the bid: it does not enter.
+      (c.campaign().bidMicros() < c.reserveMicros() ? belowReserve : ranked).add(c);
+    }
     ranked.sort(RANK);
     List<Candidate> distinct = new ArrayList<>(ranked.size());
     List<Candidate> outbid = new ArrayList<>();
@@ -62,7 +68,7 @@ public final class Auction {
       price = Math.max(c.reserveMicros(), Math.min(c.campaign().bidMicros(), price));
       winners.add(new Win(i + 1, c, price));
     }
-    return new Result(winners, outbid);
+    return new Result(winners, outbid, belowReserve);
   }
 
   /** The least bid (whole micros, rounded up) at which {@code c}'s score reaches {@code nextScore}. */

@@ -110,6 +110,9 @@ public final class BidHandler {
       for (Candidate c : result.outbid()) {
         addNoBid(noBids, c.campaign().campaignId(), NoBidReason.OUTBID, "ranked below the last slot");
       }
+      for (Candidate c : result.belowReserve()) {
+        addNoBid(noBids, c.campaign().campaignId(), NoBidReason.BELOW_FLOOR, "bid under the reserve");
+      }
       response.addAllNoBids(noBids);
     }
     return response.build();

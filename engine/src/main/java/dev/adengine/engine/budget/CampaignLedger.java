@@ -33,6 +33,7 @@ public final class CampaignLedger {
 
   /** Charges {@code amount} as spend now (CPM at the win) if the allowance covers it. */
   public synchronized boolean tryCharge(long amount) {
+    requireNonNegative(amount);
     if (spent + reserved + amount > allowance) {
       return false;
     }
@@ -43,6 +44,7 @@ public final class CampaignLedger {
 
   /** Reserves {@code amount} (a CPC win's price) if the allowance covers it. */
   public synchronized boolean tryReserve(long amount) {
+    requireNonNegative(amount);
     if (spent + reserved + amount > allowance) {
       return false;
     }
@@ -67,6 +69,12 @@ public final class CampaignLedger {
     if (day.equals(reservationDay)) {
       reserved -= amount;
       version++;
+    }
+  }
+
+  private static void requireNonNegative(long amount) {
+    if (amount < 0) {
+      throw new IllegalArgumentException("negative amount " + amount);
     }
   }
 

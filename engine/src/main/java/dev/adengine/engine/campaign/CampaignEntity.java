@@ -148,7 +148,8 @@ public final class CampaignEntity
   public record NodeSynced(String campaignId, String node, String day, long seq, long spentMicros,
       long reservedMicros, long impressions, long clicks) implements Event {}
 
-  public record AllowanceGranted(String campaignId, String node, String day, long amountMicros,
+  /** {@code seq} is the node's sync that asked for it: a repeat of that sync grants nothing more. */
+  public record AllowanceGranted(String campaignId, String node, String day, long seq, long amountMicros,
       long allowanceAfterMicros) implements Event {}
 
   // ---- state ----
@@ -158,8 +159,8 @@ public final class CampaignEntity
       long clicks, long seq) implements CborSerializable {
     static final NodeGrant NONE = new NodeGrant(0, 0, 0, 0, 0, -1);
 
-    NodeGrant withAllowance(long allowance) {
-      return new NodeGrant(allowance, spentMicros, reservedMicros, impressions, clicks, seq);
+    NodeGrant withGrant(long allowance, long grantSeq) {
+      return new NodeGrant(allowance, spentMicros, reservedMicros, impressions, clicks, Math.max(seq, grantSeq));
     }
   }
 
@@ -291,29 +292,35 @@ public final class CampaignEntity
     List<Event> events = new ArrayList<>();
     String today = today(state);
     State view = state;
-    if (!today.equals(state.day())) {
+    // The budget day only moves forward (ISO dates compare as strings): a time-zone change that
+    // puts "today" behind the current day must not reopen a day and its budget.
+    if (today.compareTo(state.day()) > 0) {
       BudgetDayStarted started = new BudgetDayStarted(campaignId, today);
       events.add(started);
       view = view.withDay(today);
     }
+    String day = view.day();
     NodeGrant held = view.node(cmd.node());
-    if (cmd.day().equals(today) && cmd.seq() > held.seq()) {
+    // Only a fresh sync (a sequence number not seen from this node yet) may move totals or ask for
+    // more: a retried or duplicated sync is answered with the current grant and changes nothing.
+    boolean fresh = cmd.seq() > held.seq();
+    if (fresh && cmd.day().equals(day)) {
       boolean moved = cmd.spentMicros() != held.spentMicros() || cmd.reservedMicros() != held.reservedMicros()
           || cmd.impressions() != held.impressions() || cmd.clicks() != held.clicks() || held.seq() < 0;
       if (moved) {
-        NodeSynced synced = new NodeSynced(campaignId, cmd.node(), today, cmd.seq(), cmd.spentMicros(),
+        NodeSynced synced = new NodeSynced(campaignId, cmd.node(), day, cmd.seq(), cmd.spentMicros(),
             cmd.reservedMicros(), cmd.impressions(), cmd.clicks());
         events.add(synced);
         view = applyEvent(view, synced);
       }
     }
-    if (cmd.wantMore() && !view.paused()) {
+    if (fresh && cmd.wantMore() && !view.paused()) {
       long available = view.dailyBudgetMicros() - view.granted();
       long want = Math.max(1, (long) Math.ceil(view.dailyBudgetMicros() * deps.grantShare()));
       long amount = Math.min(want, available);
       if (amount > 0) {
         long after = view.node(cmd.node()).allowanceMicros() + amount;
-        AllowanceGranted granted = new AllowanceGranted(campaignId, cmd.node(), today, amount, after);
+        AllowanceGranted granted = new AllowanceGranted(campaignId, cmd.node(), day, cmd.seq(), amount, after);
         events.add(granted);
         view = applyEvent(view, granted);
       }
@@ -352,7 +359,7 @@ public final class CampaignEntity
       return state.withNode(e.node(), new NodeGrant(held.allowanceMicros(), e.spentMicros(), e.reservedMicros(),
           e.impressions(), e.clicks(), e.seq()));
     } else if (event instanceof AllowanceGranted e) {
-      return state.withNode(e.node(), state.node(e.node()).withAllowance(e.allowanceAfterMicros()));
+      return state.withNode(e.node(), state.node(e.node()).withGrant(e.allowanceAfterMicros(), e.seq()));
     }
     throw new IllegalStateException("unknown event " + event);
   }
@@ -394,7 +401,7 @@ public final class CampaignEntity
   /** The state as of today: yesterday's grants and spend do not count against today's budget. */
   private State rolledView(State s) {
     String today = today(s);
-    return today.equals(s.day()) ? s : s.withDay(today);
+    return today.compareTo(s.day()) > 0 ? s.withDay(today) : s;
   }
 
   private Grant grant(State s, String node) {

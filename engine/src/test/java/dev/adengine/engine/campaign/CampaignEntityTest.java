@@ -224,7 +224,7 @@ class CampaignEntityTest {
     assertEquals(List.of(
         new CampaignEntity.BudgetDayStarted(campaignId, "2024-03-01"),
         new CampaignEntity.NodeSynced(campaignId, "n1", "2024-03-01", 1, 0, 0, 0, 0),
-        new CampaignEntity.AllowanceGranted(campaignId, "n1", "2024-03-01", GRANT, GRANT)), result.events());
+        new CampaignEntity.AllowanceGranted(campaignId, "n1", "2024-03-01", 1, GRANT, GRANT)), result.events());
     assertEquals(GRANT, result.state().nodes().get("n1").allowanceMicros());
     assertEquals(GRANT, entity.restart().state().nodes().get("n1").allowanceMicros());
   }
@@ -312,6 +312,21 @@ class CampaignEntityTest {
   }
 
   @Test
+  void shouldGrantOnceWhenTheSameSyncIsDeliveredTwice() {
+    // given a node's first ask, before it knows the budget day
+    upsert(ADVERTISER, 2_000_000);
+    var first = sync("n1", "", 1, 0, 0, true);
+
+    // when the very same message arrives again (a retry or a duplicate delivery)
+    var again = sync("n1", "", 1, 0, 0, true);
+
+    // then the second one changes nothing and answers the same grant
+    assertTrue(again.hasNoEvents());
+    assertEquals(first.reply().getValue(), again.reply().getValue());
+    assertEquals(GRANT, again.state().nodes().get("n1").allowanceMicros());
+  }
+
+  @Test
   void shouldPersistNothingWhenTheSameTotalsAreReportedAgain() {
     // given
     upsert(ADVERTISER, 2_000_000);
@@ -343,10 +358,10 @@ class CampaignEntityTest {
     assertEquals(0, getAfterMidnight.reply().getValue().spentMicros());
     assertEquals(List.of(
         new CampaignEntity.BudgetDayStarted(campaignId, "2024-03-02"),
-        new CampaignEntity.AllowanceGranted(campaignId, "n1", "2024-03-02", GRANT, GRANT)), result.events());
+        new CampaignEntity.AllowanceGranted(campaignId, "n1", "2024-03-02", 3, GRANT, GRANT)), result.events());
     assertEquals(new CampaignEntity.Grant(campaignId, "2024-03-02", GRANT, false, BUDGET), result.reply().getValue());
     assertEquals("2024-03-02", result.state().day());
-    assertEquals(Map.of("n1", new CampaignEntity.NodeGrant(GRANT, 0, 0, 0, 0, -1)), result.state().nodes());
+    assertEquals(Map.of("n1", new CampaignEntity.NodeGrant(GRANT, 0, 0, 0, 0, 3)), result.state().nodes());
     CampaignEntity.State restarted = entity.restart().state();
     assertEquals("2024-03-02", restarted.day());
     assertEquals(result.state().nodes(), restarted.nodes());
