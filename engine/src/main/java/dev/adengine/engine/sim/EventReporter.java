@@ -100,7 +100,7 @@ final class EventReporter {
     long deadline = System.nanoTime() + timeout.toNanos();
     while ((!queue.isEmpty() || inFlightBatches.get() > 0) && System.nanoTime() < deadline) {
       flush();
-      Thread.sleep(20);
+      Thread.sleep(20); // ok to block: the simulator's own driver thread, not an actor or handler
     }
     Event e;
     while ((e = queue.poll()) != null) {

@@ -99,7 +99,7 @@ final class MarketSetup {
     while (System.nanoTime() < deadline) {
       try {
         ClusterStatusResponse status = admin.clusterStatus(ClusterStatusRequest.getDefaultInstance())
-            .toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            .toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS); // ok to block: the simulator's own driver thread, not an actor or handler
         last = "ready=" + status.getReady() + " replica_campaigns=" + status.getReplicaCampaigns();
         if (status.getReady() && status.getReplicaCampaigns() >= campaigns) {
           out.printf("[sim] node ready: %d campaigns, %d ads in its replica%n", status.getReplicaCampaigns(), status.getReplicaAds());
@@ -108,7 +108,7 @@ final class MarketSetup {
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
         last = describe(e);
       }
-      Thread.sleep(1_000);
+      Thread.sleep(1_000); // ok to block: the simulator's own driver thread, not an actor or handler
     }
     out.printf("[sim] warning: replica not complete after %ds (%s); starting traffic anyway%n", maxWait.toSeconds(), last);
     return false;

@@ -153,7 +153,7 @@ public final class TrafficSimulator {
     } finally {
       scheduler.shutdownNow();
       system.terminate();
-      system.getWhenTerminated().toCompletableFuture().join();
+      system.getWhenTerminated().toCompletableFuture().join(); // ok to block: the simulator's own driver thread, not an actor or handler
     }
   }
 
@@ -204,7 +204,7 @@ public final class TrafficSimulator {
   private void awaitInFlight(Duration max) throws InterruptedException {
     long deadline = System.nanoTime() + max.toNanos();
     while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
+      Thread.sleep(10); // ok to block: the simulator's own driver thread, not an actor or handler
     }
   }
 
