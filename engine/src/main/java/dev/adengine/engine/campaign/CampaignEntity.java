@@ -102,9 +102,6 @@ public final class CampaignEntity
   public record SyncNode(String node, String day, long seq, long spentMicros, long reservedMicros,
       long impressions, long clicks, boolean wantMore, ActorRef<StatusReply<Grant>> replyTo) implements Command {}
 
-  /** Internal: the catalog write for a revision failed and is tried again. */
-  private record RetryCatalogWrite(long revision) implements Command {}
-
   /** Internal: write the catalog row of this revision now. */
   private record Publish(long revision) implements Command {}
 
@@ -243,7 +240,6 @@ public final class CampaignEntity
         .onCommand(Resume.class, (s, c) -> onPauseResume(s, false, c.replyTo()))
         .onCommand(Get.class, this::onGet)
         .onCommand(SyncNode.class, this::onSync)
-        .onCommand(RetryCatalogWrite.class, this::onRetryCatalogWrite)
         .onCommand(CatalogWritten.class, (s, c) -> Effect().noReply())
         .onCommand(Publish.class, (s, c) -> {
           if (s.revision() == c.revision()) {
@@ -331,13 +327,6 @@ public final class CampaignEntity
     return Effect().persist(events).thenReply(cmd.replyTo(), s -> StatusReply.success(grant(s, cmd.node())));
   }
 
-  private ReplyEffect<Event, State> onRetryCatalogWrite(State state, RetryCatalogWrite cmd) {
-    if (state.revision() == cmd.revision()) {
-      ctx.scheduleOnce(Duration.ofSeconds(1), ctx.getSelf(), new Publish(cmd.revision()));
-    }
-    return Effect().noReply();
-  }
-
   // ---- event handler ----
 
   @Override
@@ -385,9 +374,9 @@ public final class CampaignEntity
     CatalogUpdate update = new CatalogUpdate(CatalogUpdate.Kind.CAMPAIGN, campaignId, revision, payload);
     ctx.pipeToSelf(deps.publisher().publish(update, state.advertiserId()), (ok, err) -> {
       if (err != null) {
-        ctx.getLog().warn("Catalog write of campaign {} revision {} failed, retrying: {}", campaignId, revision,
+        ctx.getLog().warn("Catalog write of campaign {} revision {} failed, retrying in 1s: {}", campaignId, revision,
             err.toString());
-        return new RetryCatalogWrite(revision);
+        ctx.scheduleOnce(Duration.ofSeconds(1), ctx.getSelf(), new Publish(revision));
       }
       return CatalogWritten.INSTANCE;
     });
