@@ -1,7 +1,9 @@
 package dev.adengine.engine.campaign;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import dev.adengine.api.v1.Pacing;
 import dev.adengine.engine.CborSerializable;
+import dev.adengine.engine.budget.PacingPolicy;
 import dev.adengine.engine.catalog.CatalogUpdate;
 import java.time.Clock;
 import java.time.Duration;
@@ -59,7 +61,7 @@ public final class CampaignEntity
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Campaign");
 
   /** What the entity needs from its node: where to push catalog changes, the clock, grant policy. */
-  public record Deps(CatalogPublisher publisher, Clock clock, double grantShare) {}
+  public record Deps(CatalogPublisher publisher, Clock clock, double grantShare, PacingPolicy pacing) {}
 
   public static void init(ActorSystem<?> system, Deps deps) {
     ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps)));
@@ -311,7 +313,9 @@ public final class CampaignEntity
       }
     }
     if (fresh && cmd.wantMore() && !view.paused()) {
-      long available = view.dailyBudgetMicros() - view.granted();
+      long ceiling = Math.min(view.dailyBudgetMicros(), deps.pacing().grantCeiling(pacing(view),
+          view.dailyBudgetMicros(), deps.clock().instant().atZone(ZoneId.of(view.zoneId()))));
+      long available = ceiling - view.granted();
       long want = Math.max(1, (long) Math.ceil(view.dailyBudgetMicros() * deps.grantShare()));
       long amount = Math.min(want, available);
       if (amount > 0) {
@@ -399,6 +403,12 @@ public final class CampaignEntity
 
   private String today(State s) {
     return LocalDate.now(deps.clock().withZone(ZoneId.of(s.zoneId()))).toString();
+  }
+
+  /** The campaign's pacing mode, from its stored definition (unspecified means EVEN). */
+  private static Pacing pacing(State s) {
+    Pacing p = CampaignViews.parse(s.campaign()).getPacing();
+    return p == Pacing.PACING_UNSPECIFIED || p == Pacing.UNRECOGNIZED ? Pacing.EVEN : p;
   }
 
   private String notFound() {

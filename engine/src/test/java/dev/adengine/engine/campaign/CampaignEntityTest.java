@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import dev.adengine.api.v1.Ad;
 import dev.adengine.api.v1.Campaign;
+import dev.adengine.engine.budget.PacingPolicy;
 import dev.adengine.api.v1.CampaignStatus;
 import dev.adengine.api.v1.CampaignView;
 import dev.adengine.api.v1.Pricing;
@@ -73,7 +74,7 @@ class CampaignEntityTest {
       return CompletableFuture.completedFuture(null);
     };
     entity = EventSourcedBehaviorTestKit.create(testKit.system(),
-        CampaignEntity.create(campaignId, new CampaignEntity.Deps(publisher, clock, GRANT_SHARE)),
+        CampaignEntity.create(campaignId, new CampaignEntity.Deps(publisher, clock, GRANT_SHARE, PacingPolicy.NONE)),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
