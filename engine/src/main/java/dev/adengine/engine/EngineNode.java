@@ -14,6 +14,7 @@ import dev.adengine.engine.auction.OnlineStats;
 import dev.adengine.engine.budget.AllowanceKeeper;
 import dev.adengine.engine.budget.BudgetLedger;
 import dev.adengine.engine.budget.PacingPolicy;
+import dev.adengine.engine.campaign.AdvertiserBudget;
 import dev.adengine.engine.campaign.AdvertiserEntity;
 import dev.adengine.engine.campaign.CampaignEntity;
 import dev.adengine.engine.catalog.Catalog;
@@ -41,6 +42,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
@@ -118,8 +120,13 @@ public final class EngineNode {
           ? catalogRepo.upsertCampaign(update.id(), parentId, update.revision(), update.payload())
           : catalogRepo.upsertAdvertiser(update.id(), update.revision(), update.payload());
     };
-    CampaignEntity.init(system, new CampaignEntity.Deps(publisher, clock, s.grantShare(), PacingPolicy.NONE));
-    AdvertiserEntity.init(system, publisher);
+    ClusterSharding sharding = ClusterSharding.get(system);
+    AdvertiserBudget advertisers = (advertiserId, campaignId, seq, want) ->
+        sharding.entityRefFor(AdvertiserEntity.ENTITY_KEY, advertiserId).<AdvertiserEntity.CampaignAllowance>askWithStatus(
+            replyTo -> new AdvertiserEntity.GrantCampaign(campaignId, seq, want, replyTo), s.askTimeout());
+    CampaignEntity.init(system, new CampaignEntity.Deps(publisher, clock, s.grantShare(), PacingPolicy.NONE,
+        advertisers));
+    AdvertiserEntity.init(system, publisher, clock, s.grantShare());
     system.systemActorOf(CatalogReplica.create(catalog, catalogRepo, topic, s.catalogResync(), s.catalogCoalesce(),
         clock), "catalog-replica", Props.empty());
     system.systemActorOf(AllowanceKeeper.create(new AllowanceKeeper.Settings(nodeId, s.refillBelow(), s.grantShare(),

@@ -61,7 +61,8 @@ public final class CampaignEntity
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Campaign");
 
   /** What the entity needs from its node: where to push catalog changes, the clock, grant policy. */
-  public record Deps(CatalogPublisher publisher, Clock clock, double grantShare, PacingPolicy pacing) {}
+  public record Deps(CatalogPublisher publisher, Clock clock, double grantShare, PacingPolicy pacing,
+      AdvertiserBudget advertiserBudget) {}
 
   public static void init(ActorSystem<?> system, Deps deps) {
     ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps)));
@@ -74,6 +75,9 @@ public final class CampaignEntity
   private final ActorContext<Command> ctx;
   private final String campaignId;
   private final Deps deps;
+  /** Not persisted: at most one ask to the advertiser at a time per incarnation. */
+  private boolean advertiserAskInFlight;
+  private long lastAdvertiserSeq;
 
   private CampaignEntity(ActorContext<Command> ctx, String campaignId, Deps deps) {
     super(PersistenceId.of(ENTITY_KEY.name(), campaignId),
@@ -103,6 +107,10 @@ public final class CampaignEntity
    */
   public record SyncNode(String node, String day, long seq, long spentMicros, long reservedMicros,
       long impressions, long clicks, boolean wantMore, ActorRef<StatusReply<Grant>> replyTo) implements Command {}
+
+  /** Internal: the advertiser answered an ask for more of its cap (or the ask failed). */
+  private record AdvertiserAnswered(AdvertiserEntity.CampaignAllowance allowance, long seq, String error)
+      implements Command {}
 
   /** Internal: write the catalog row of this revision now. */
   private record Publish(long revision) implements Command {}
@@ -151,6 +159,10 @@ public final class CampaignEntity
   public record AllowanceGranted(String campaignId, String node, String day, long seq, long amountMicros,
       long allowanceAfterMicros) implements Event {}
 
+  /** The advertiser now lets this campaign hold {@code totalMicros} of its cap for {@code day}. */
+  public record AdvertiserAllowanceReceived(String campaignId, String day, long seq, long totalMicros)
+      implements Event {}
+
   // ---- state ----
 
   /** What one node holds of the day's budget. */
@@ -163,11 +175,16 @@ public final class CampaignEntity
     }
   }
 
+  /**
+   * {@code advertiserAllowance}: what the advertiser lets this campaign hold today (its nodes are
+   * never granted more in total); {@code advertiserSeq}: the last ask it answered.
+   */
   public record State(byte[] campaign, String advertiserId, long dailyBudgetMicros, String zoneId, boolean paused,
-      long revision, String day, Map<String, NodeGrant> nodes) implements CborSerializable {
+      long revision, String day, Map<String, NodeGrant> nodes, long advertiserAllowance, long advertiserSeq)
+      implements CborSerializable {
 
     static State empty() {
-      return new State(null, null, 0, "UTC", false, 0, "", Map.of());
+      return new State(null, null, 0, "UTC", false, 0, "", Map.of(), 0, 0);
     }
 
     boolean exists() {
@@ -205,19 +222,27 @@ public final class CampaignEntity
     State withNode(String node, NodeGrant grant) {
       Map<String, NodeGrant> copy = new HashMap<>(nodes);
       copy.put(node, grant);
-      return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, paused, revision, day, Map.copyOf(copy));
+      return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, paused, revision, day, Map.copyOf(copy),
+          advertiserAllowance, advertiserSeq);
     }
 
     State withDefinition(byte[] c, String adv, long budget, String zone) {
-      return new State(c, adv, budget, zone, paused, revision + 1, day, nodes);
+      return new State(c, adv, budget, zone, paused, revision + 1, day, nodes, advertiserAllowance, advertiserSeq);
     }
 
     State withPaused(boolean p) {
-      return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, p, revision + 1, day, nodes);
+      return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, p, revision + 1, day, nodes,
+          advertiserAllowance, advertiserSeq);
     }
 
     State withDay(String d) {
-      return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, paused, revision, d, Map.of());
+      return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, paused, revision, d, Map.of(), 0,
+          advertiserSeq);
+    }
+
+    State withAdvertiserAllowance(long total, long seq) {
+      return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, paused, revision, day, nodes,
+          Math.max(advertiserAllowance, total), Math.max(advertiserSeq, seq));
     }
   }
 
@@ -243,6 +268,7 @@ public final class CampaignEntity
         .onCommand(Get.class, this::onGet)
         .onCommand(SyncNode.class, this::onSync)
         .onCommand(CatalogWritten.class, (s, c) -> Effect().noReply())
+        .onCommand(AdvertiserAnswered.class, this::onAdvertiserAnswered)
         .onCommand(Publish.class, (s, c) -> {
           if (s.revision() == c.revision()) {
             publishCatalog(s);
@@ -260,8 +286,41 @@ public final class CampaignEntity
     return Effect()
         .persist(new CampaignUpserted(campaignId, cmd.campaign(), cmd.advertiserId(), cmd.dailyBudgetMicros(),
             cmd.zoneId()))
-        .thenRun(this::publishCatalog)
+        .thenRun(s -> {
+          publishCatalog(s);
+          if (deps.advertiserBudget().capped() && s.advertiserAllowance() == 0) {
+            askAdvertiser(s, 2 * grantUnit(s)); // in hand before the first node asks
+          }
+        })
         .thenReply(cmd.replyTo(), s -> StatusReply.success(summary(s)));
+  }
+
+  private ReplyEffect<Event, State> onAdvertiserAnswered(State state, AdvertiserAnswered msg) {
+    advertiserAskInFlight = false;
+    if (msg.error() != null) {
+      ctx.getLog().debug("Advertiser ask of campaign {} failed: {}", campaignId, msg.error());
+      return Effect().noReply();
+    }
+    AdvertiserEntity.CampaignAllowance a = msg.allowance();
+    String today = today(state);
+    // A grant for another day than today's (a race at midnight) is not used.
+    if (!a.day().equals(today)) {
+      return Effect().noReply();
+    }
+    List<Event> events = new ArrayList<>();
+    State view = state;
+    if (today.compareTo(state.day()) > 0) {
+      BudgetDayStarted started = new BudgetDayStarted(campaignId, today);
+      events.add(started);
+      view = applyEvent(view, started);
+    }
+    if (a.grantedMicros() > view.advertiserAllowance()) {
+      events.add(new AdvertiserAllowanceReceived(campaignId, today, msg.seq(), a.grantedMicros()));
+    }
+    if (events.isEmpty()) {
+      return Effect().noReply();
+    }
+    return Effect().persist(events).thenNoReply();
   }
 
   private ReplyEffect<Event, State> onPauseResume(State state, boolean pause, ActorRef<StatusReply<Summary>> replyTo) {
@@ -315,14 +374,19 @@ public final class CampaignEntity
     if (fresh && cmd.wantMore() && !view.paused()) {
       long ceiling = Math.min(view.dailyBudgetMicros(), deps.pacing().grantCeiling(pacing(view),
           view.dailyBudgetMicros(), deps.clock().instant().atZone(ZoneId.of(view.zoneId()))));
-      long available = ceiling - view.granted();
-      long want = Math.max(1, (long) Math.ceil(view.dailyBudgetMicros() * deps.grantShare()));
+      long want = grantUnit(view);
+      long available = Math.min(ceiling, advertiserLimit(view)) - view.granted();
       long amount = Math.min(want, available);
       if (amount > 0) {
         long after = view.node(cmd.node()).allowanceMicros() + amount;
         AllowanceGranted granted = new AllowanceGranted(campaignId, cmd.node(), day, cmd.seq(), amount, after);
         events.add(granted);
         view = applyEvent(view, granted);
+      }
+      // Keep one grant of the advertiser's cap in hand, so the next node ask need not wait for it.
+      if (deps.advertiserBudget().capped() && view.advertiserAllowance() - view.granted() < want
+          && view.advertiserAllowance() < ceiling) {
+        askAdvertiser(view, Math.min(2 * want, ceiling - view.advertiserAllowance()));
       }
     }
     if (events.isEmpty()) {
@@ -351,6 +415,8 @@ public final class CampaignEntity
       NodeGrant held = state.node(e.node());
       return state.withNode(e.node(), new NodeGrant(held.allowanceMicros(), e.spentMicros(), e.reservedMicros(),
           e.impressions(), e.clicks(), e.seq()));
+    } else if (event instanceof AdvertiserAllowanceReceived e) {
+      return state.withAdvertiserAllowance(e.totalMicros(), e.seq());
     } else if (event instanceof AllowanceGranted e) {
       return state.withNode(e.node(), state.node(e.node()).withGrant(e.allowanceAfterMicros(), e.seq()));
     }
@@ -403,6 +469,26 @@ public final class CampaignEntity
 
   private String today(State s) {
     return LocalDate.now(deps.clock().withZone(ZoneId.of(s.zoneId()))).toString();
+  }
+
+  private long grantUnit(State s) {
+    return Math.max(1, (long) Math.ceil(s.dailyBudgetMicros() * deps.grantShare()));
+  }
+
+  /** What the advertiser lets this campaign grant its nodes in total today. */
+  private long advertiserLimit(State s) {
+    return deps.advertiserBudget().capped() ? s.advertiserAllowance() : Long.MAX_VALUE;
+  }
+
+  private void askAdvertiser(State s, long wantMicros) {
+    if (advertiserAskInFlight || wantMicros <= 0) {
+      return;
+    }
+    advertiserAskInFlight = true;
+    long seq = Math.max(Math.max(lastAdvertiserSeq, s.advertiserSeq()) + 1, deps.clock().millis());
+    lastAdvertiserSeq = seq;
+    ctx.pipeToSelf(deps.advertiserBudget().request(s.advertiserId(), campaignId, seq, wantMicros),
+        (ok, err) -> new AdvertiserAnswered(ok, seq, err == null ? null : err.toString()));
   }
 
   /** The campaign's pacing mode, from its stored definition (unspecified means EVEN). */

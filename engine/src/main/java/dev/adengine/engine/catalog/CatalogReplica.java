@@ -2,6 +2,7 @@ package dev.adengine.engine.catalog;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.adengine.api.v1.Advertiser;
+import dev.adengine.api.v1.AdvertiserView;
 import dev.adengine.api.v1.CampaignStatus;
 import dev.adengine.api.v1.CampaignView;
 import dev.adengine.persistence.CatalogRepository;
@@ -24,7 +25,7 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
 /**
  * Keeps this node's catalog replica: loads it from Cassandra at start (and again every
  * resync-interval, healing any update the topic lost), applies {@link CatalogUpdate}s pushed by the
- * entities, and publishes a freshly indexed {@link CatalogSnapshot} to {@link Catalog}. Updates that
+ * entities (advertisers as AdvertiserView, campaigns as CampaignView), and publishes a freshly indexed {@link CatalogSnapshot} to {@link Catalog}. Updates that
  * arrive close together are applied in one rebuild. Newer revisions always win, whatever the
  * arrival order.
  */
@@ -155,9 +156,10 @@ public final class CatalogReplica extends AbstractBehavior<CatalogReplica.Comman
         if (held != null && held.revision() >= revision) {
           return false;
         }
-        Advertiser a = Advertiser.parseFrom(payload);
-        advertisers.put(id, new AdvertiserEntry(id, a.getName(), a.getDailyBudgetMicros(), a.getTimeZone(), false,
-            revision));
+        AdvertiserView v = AdvertiserView.parseFrom(payload);
+        Advertiser a = v.getAdvertiser();
+        advertisers.put(id, new AdvertiserEntry(id, a.getName(), a.getDailyBudgetMicros(), a.getTimeZone(),
+            v.getStatus() == CampaignStatus.PAUSED, revision));
         return true;
       }
       Long held = campaignRevisions.get(id);

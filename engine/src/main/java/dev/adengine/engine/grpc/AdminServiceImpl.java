@@ -1,6 +1,10 @@
 package dev.adengine.engine.grpc;
 
 import dev.adengine.api.v1.AdminService;
+import dev.adengine.api.v1.AdvertiserView;
+import dev.adengine.api.v1.GetAdvertiserRequest;
+import dev.adengine.api.v1.PauseAdvertiserRequest;
+import dev.adengine.api.v1.ResumeAdvertiserRequest;
 import dev.adengine.api.v1.Advertiser;
 import dev.adengine.api.v1.CampaignView;
 import dev.adengine.api.v1.ClusterStatusRequest;
@@ -19,6 +23,9 @@ import dev.adengine.engine.campaign.CampaignViews;
 import dev.adengine.engine.catalog.Catalog;
 import dev.adengine.engine.catalog.CatalogSnapshot;
 import java.time.Duration;
+import java.time.ZoneId;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -71,7 +78,12 @@ public final class AdminServiceImpl implements AdminService {
                   ? new InvalidArgument("campaign.advertiser_id", "advertiser " + c.getAdvertiserId() + " does not exist")
                   : err))
           .thenCompose(adv -> {
-            String zone = !c.getTimeZone().isEmpty() ? c.getTimeZone() : adv.zoneId();
+            if (!c.getTimeZone().isEmpty() && !ZoneId.of(c.getTimeZone()).equals(ZoneId.of(adv.zoneId()))) {
+              // The advertiser's cap is per advertiser day: its campaigns' budget days must be the same days.
+              throw new InvalidArgument("campaign.time_zone",
+                  "must be empty or the advertiser's time zone (" + adv.zoneId() + ")");
+            }
+            String zone = adv.zoneId();
             return campaign(c.getCampaignId()).<CampaignEntity.Summary>askWithStatus(
                 r -> new CampaignEntity.Upsert(c.toByteArray(), c.getAdvertiserId(), c.getDailyBudgetMicros(), zone, r),
                 timeout);
@@ -104,6 +116,30 @@ public final class AdminServiceImpl implements AdminService {
       Validation.campaignId("campaign_id", in.getCampaignId());
       return campaign(in.getCampaignId()).<CampaignEntity.Summary>askWithStatus(CampaignEntity.Resume::new, timeout)
           .thenApply(CampaignViews::toView);
+    });
+  }
+
+  @Override
+  public CompletionStage<AdvertiserView> getAdvertiser(GetAdvertiserRequest in) {
+    return advertiserCommand(in.getAdvertiserId(), AdvertiserEntity.Get::new);
+  }
+
+  @Override
+  public CompletionStage<AdvertiserView> pauseAdvertiser(PauseAdvertiserRequest in) {
+    return advertiserCommand(in.getAdvertiserId(), AdvertiserEntity.Pause::new);
+  }
+
+  @Override
+  public CompletionStage<AdvertiserView> resumeAdvertiser(ResumeAdvertiserRequest in) {
+    return advertiserCommand(in.getAdvertiserId(), AdvertiserEntity.Resume::new);
+  }
+
+  private CompletionStage<AdvertiserView> advertiserCommand(String id,
+      java.util.function.Function<ActorRef<StatusReply<AdvertiserEntity.Summary>>, AdvertiserEntity.Command> command) {
+    return guard(() -> {
+      Validation.campaignId("advertiser_id", id);
+      return advertiser(id).<AdvertiserEntity.Summary>askWithStatus(command::apply, timeout)
+          .thenApply(AdvertiserEntity::view);
     });
   }
 

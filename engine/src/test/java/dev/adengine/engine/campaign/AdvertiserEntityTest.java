@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import dev.adengine.api.v1.Advertiser;
+import dev.adengine.api.v1.AdvertiserView;
+import dev.adengine.api.v1.CampaignStatus;
+import java.time.Duration;
+import java.time.Instant;
 import dev.adengine.engine.catalog.CatalogUpdate;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +29,7 @@ class AdvertiserEntityTest {
 
   private final List<CatalogUpdate> published = new CopyOnWriteArrayList<>();
   private String advertiserId;
+  private MutableClock clock;
   private EventSourcedBehaviorTestKit<AdvertiserEntity.Command, AdvertiserEntity.Event, AdvertiserEntity.State> entity;
 
   @BeforeAll
@@ -46,12 +51,13 @@ class AdvertiserEntityTest {
       published.add(update);
       return CompletableFuture.completedFuture(null);
     });
-    entity = EventSourcedBehaviorTestKit.create(testKit.system(), AdvertiserEntity.create(advertiserId, publisher),
+    clock = new MutableClock(Instant.parse("2024-03-01T10:00:00Z"));
+    entity = EventSourcedBehaviorTestKit.create(testKit.system(), AdvertiserEntity.create(advertiserId, publisher, clock, 1.0),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
   @Test
-  void shouldPersistAndPublishRevisionOneWhenANewAdvertiserIsUpserted() {
+  void shouldPersistAndPublishRevisionOneWhenANewAdvertiserIsUpserted() throws Exception {
     // given
     byte[] bytes = advertiser(5_000_000).toByteArray();
 
@@ -72,7 +78,10 @@ class AdvertiserEntityTest {
     assertEquals(CatalogUpdate.Kind.ADVERTISER, published.get(0).kind());
     assertEquals(advertiserId, published.get(0).id());
     assertEquals(1, published.get(0).revision());
-    assertArrayEquals(bytes, published.get(0).payload());
+    AdvertiserView view = AdvertiserView.parseFrom(published.get(0).payload());
+    assertArrayEquals(bytes, view.getAdvertiser().toByteArray());
+    assertEquals(CampaignStatus.ACTIVE, view.getStatus());
+    assertEquals(1, view.getRevision());
   }
 
   @Test
@@ -107,6 +116,79 @@ class AdvertiserEntityTest {
     assertTrue(get.reply().getError().getMessage().startsWith("NOT_FOUND"));
     assertTrue(get.hasNoEvents());
     assertTrue(published.isEmpty());
+  }
+
+  @Test
+  void shouldNeverGrantCampaignsMoreThanTheCapWhenManyAskRepeatedly() {
+    // given a cap of 1,000,000 and five campaigns asking for 150,000 at a time
+    upsert(1_000_000);
+    long seq = 0;
+    long lastTotal = 0;
+    // when they ask, round after round, far beyond the cap
+    for (int round = 0; round < 5; round++) {
+      for (int c = 0; c < 5; c++) {
+        var r = grant("c" + c, ++seq, 150_000);
+        AdvertiserEntity.State state = r.state();
+        long total = state.grants().values().stream().mapToLong(AdvertiserEntity.Held::grantedMicros).sum();
+        // then the sum of grants never passes the cap, and never shrinks
+        assertTrue(total <= 1_000_000, "granted " + total);
+        assertTrue(total >= lastTotal);
+        lastTotal = total;
+      }
+    }
+    // and the whole cap ends up granted, exactly
+    assertEquals(1_000_000, lastTotal);
+    var get = entity.<StatusReply<AdvertiserEntity.Summary>>runCommand(AdvertiserEntity.Get::new);
+    assertEquals(1_000_000, get.reply().getValue().grantedMicros());
+    assertEquals(1_000_000, entity.restart().state().grants().values().stream()
+        .mapToLong(AdvertiserEntity.Held::grantedMicros).sum());
+  }
+
+  @Test
+  void shouldGrantOnceWhenTheSameAskArrivesTwice() {
+    upsert(1_000_000);
+    var first = grant("c1", 7, 100_000);
+    var again = grant("c1", 7, 100_000);
+    assertEquals(100_000, first.reply().getValue().grantedMicros());
+    assertTrue(again.hasNoEvents());
+    assertEquals(100_000, again.reply().getValue().grantedMicros());
+  }
+
+  @Test
+  void shouldStopGrantingAndPublishPausedWhenPaused() throws Exception {
+    upsert(1_000_000);
+    published.clear();
+    var paused = entity.<StatusReply<AdvertiserEntity.Summary>>runCommand(AdvertiserEntity.Pause::new);
+    assertTrue(paused.reply().getValue().paused());
+    assertEquals(CampaignStatus.PAUSED, AdvertiserView.parseFrom(published.get(0).payload()).getStatus());
+    var r = grant("c1", 1, 100_000);
+    assertTrue(r.events().stream().noneMatch(e -> e instanceof AdvertiserEntity.CampaignBudgetGranted));
+    assertEquals(0, r.reply().getValue().grantedMicros());
+    assertTrue(r.reply().getValue().paused());
+    var resumed = entity.<StatusReply<AdvertiserEntity.Summary>>runCommand(AdvertiserEntity.Resume::new);
+    assertTrue(!resumed.reply().getValue().paused());
+    assertEquals(100_000, grant("c1", 2, 100_000).reply().getValue().grantedMicros());
+  }
+
+  @Test
+  void shouldStartTheCapAfreshWhenTheDayChangesInTheAdvertisersZone() {
+    // given the whole cap granted on 2024-03-01 (UTC)
+    upsert(1_000_000);
+    grant("c1", 1, 1_000_000);
+    assertEquals(0, grant("c2", 2, 1).reply().getValue().grantedMicros());
+    // when midnight passes
+    clock.advance(Duration.ofHours(14));
+    var r = grant("c2", 3, 300_000);
+    // then the new day has the whole cap again
+    assertEquals(List.of(new AdvertiserEntity.AdvertiserDayStarted(advertiserId, "2024-03-02"),
+        new AdvertiserEntity.CampaignBudgetGranted(advertiserId, "c2", "2024-03-02", 3, 300_000, 300_000)), r.events());
+    assertEquals("2024-03-02", r.reply().getValue().day());
+  }
+
+  private EventSourcedBehaviorTestKit.CommandResultWithReply<AdvertiserEntity.Command, AdvertiserEntity.Event,
+      AdvertiserEntity.State, StatusReply<AdvertiserEntity.CampaignAllowance>> grant(String campaignId, long seq,
+      long want) {
+    return entity.runCommand(replyTo -> new AdvertiserEntity.GrantCampaign(campaignId, seq, want, replyTo));
   }
 
   private void upsert(long budget) {

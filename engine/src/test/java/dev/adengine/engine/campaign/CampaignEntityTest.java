@@ -74,7 +74,8 @@ class CampaignEntityTest {
       return CompletableFuture.completedFuture(null);
     };
     entity = EventSourcedBehaviorTestKit.create(testKit.system(),
-        CampaignEntity.create(campaignId, new CampaignEntity.Deps(publisher, clock, GRANT_SHARE, PacingPolicy.NONE)),
+        CampaignEntity.create(campaignId, new CampaignEntity.Deps(publisher, clock, GRANT_SHARE, PacingPolicy.NONE,
+            AdvertiserBudget.UNCAPPED)),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 

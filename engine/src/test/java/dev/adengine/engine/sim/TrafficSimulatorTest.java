@@ -224,6 +224,26 @@ class TrafficSimulatorTest {
     }
 
     @Override
+    public CompletionStage<dev.adengine.api.v1.AdvertiserView> getAdvertiser(dev.adengine.api.v1.GetAdvertiserRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.AdvertiserView> pauseAdvertiser(dev.adengine.api.v1.PauseAdvertiserRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.AdvertiserView> resumeAdvertiser(
+        dev.adengine.api.v1.ResumeAdvertiserRequest in) {
+      return unimplemented();
+    }
+
+    private static <T> CompletionStage<T> unimplemented() {
+      return CompletableFuture.failedFuture(new org.apache.pekko.grpc.GrpcServiceException(io.grpc.Status.UNIMPLEMENTED));
+    }
+
+    @Override
     public CompletionStage<ClusterStatusResponse> clusterStatus(ClusterStatusRequest in) {
       return CompletableFuture.completedFuture(
           ClusterStatusResponse.newBuilder().setReady(true).setReplicaCampaigns(campaigns.size()).build());
