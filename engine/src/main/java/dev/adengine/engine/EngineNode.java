@@ -21,6 +21,9 @@ import dev.adengine.engine.catalog.Catalog;
 import dev.adengine.engine.catalog.CatalogReplica;
 import dev.adengine.engine.catalog.CatalogUpdate;
 import dev.adengine.engine.events.EventIngest;
+import dev.adengine.engine.features.CampaignSnapshot;
+import dev.adengine.engine.features.FeatureStore;
+import dev.adengine.engine.features.SnapshotSubscriber;
 import dev.adengine.engine.events.ServedAds;
 import dev.adengine.engine.grpc.AdminServiceImpl;
 import dev.adengine.engine.grpc.AuctionServiceImpl;
@@ -98,6 +101,7 @@ public final class EngineNode {
     Catalog catalog = new Catalog();
     BudgetLedger ledger = new BudgetLedger();
     OnlineStats stats = new OnlineStats();
+    FeatureStore features = new FeatureStore();
     CatalogRepository catalogRepo = new CatalogRepository(session, s.keyspace());
     ServedAds served = new ServedAds(new ServedRepository(session, s.keyspace()), s.servedLocalCapacity(),
         s.servedWriteMaxInFlight());
@@ -124,8 +128,12 @@ public final class EngineNode {
     AdvertiserBudget advertisers = (advertiserId, campaignId, seq, want) ->
         sharding.entityRefFor(AdvertiserEntity.ENTITY_KEY, advertiserId).<AdvertiserEntity.CampaignAllowance>askWithStatus(
             replyTo -> new AdvertiserEntity.GrantCampaign(campaignId, seq, want, replyTo), s.askTimeout());
+    ActorRef<Topic.Command<CampaignSnapshot>> snapshotTopic = system.systemActorOf(
+        Topic.create(CampaignSnapshot.class, "campaign-snapshots"), "snapshot-topic", Props.empty());
+    system.systemActorOf(SnapshotSubscriber.create(snapshotTopic, features), "snapshot-subscriber", Props.empty());
     CampaignEntity.init(system, new CampaignEntity.Deps(publisher, clock, s.grantShare(), PacingPolicy.NONE,
-        advertisers));
+        advertisers, snapshot -> snapshotTopic.tell(Topic.publish(snapshot)), s.snapshotInterval(),
+        s.featureHalfLife()));
     AdvertiserEntity.init(system, publisher, clock, s.grantShare());
     system.systemActorOf(CatalogReplica.create(catalog, catalogRepo, topic, s.catalogResync(), s.catalogCoalesce(),
         clock), "catalog-replica", Props.empty());
@@ -138,7 +146,8 @@ public final class EngineNode {
     BidHandler bidHandler = new BidHandler(
         new BidHandler.Settings(s.placementFloors(), s.pctrAlpha(), Auction.Type.GSP, s.clickWindow(), nodeId,
             "prior-ctr"),
-        catalog, ledger, stats, new CtrPrior(s.priorCtr(), s.priorStrength()), s.experiment(), served, clock);
+        catalog, ledger, stats, features, new CtrPrior(s.priorCtr(), s.priorStrength()), s.experiment(), served,
+        clock);
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, ledger, stats, s.clickWindow(), nodeId, clock);
 
     @SuppressWarnings("unchecked")
@@ -146,7 +155,8 @@ public final class EngineNode {
         AuctionServiceHandlerFactory.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), AuctionService.name,
             system),
         EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), EventService.name, system),
-        AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, s.askTimeout(), catalog::loaded),
+        AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, features, s.snapshotStaleAfter(),
+            s.askTimeout(), catalog::loaded),
             AdminService.name, system),
         ServerReflection.create(List.of(AuctionService.description, EventService.description,
             AdminService.description), system));

@@ -37,6 +37,9 @@ public record EngineSettings(
     int maxEventBatch,
     int servedLocalCapacity,
     int servedWriteMaxInFlight,
+    Duration snapshotInterval,
+    Duration featureHalfLife,
+    Duration snapshotStaleAfter,
     Experiment experiment) {
 
   public static EngineSettings from(Config root) {
@@ -77,6 +80,9 @@ public record EngineSettings(
         c.getInt("events.max-batch"),
         c.getInt("served.local-capacity"),
         c.getInt("served.write-max-in-flight"),
+        c.getDuration("features.publish-interval"),
+        c.getDuration("features.half-life"),
+        c.getDuration("features.stale-after"),
         new Experiment(e.getString("id"), e.getString("salt"), arms));
   }
 }

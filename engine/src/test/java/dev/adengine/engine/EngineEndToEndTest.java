@@ -234,6 +234,44 @@ class EngineEndToEndTest {
   }
 
   @Test
+  void shouldSayBudgetExhaustedWhenTheDailyBudgetIsSpent() {
+    // given a CPM campaign whose budget pays for exactly two wins at its bid (10 units per thousand)
+    upsert(campaign("c-tiny", "adv-1", Pricing.CPM, 10 * UNIT, 20_000, "ad-tiny").addDestinations("tallinn"));
+    // when it wins until its budget is spent
+    long[] wins = {0};
+    awaitAssert(Duration.ofSeconds(10), () -> {
+      wins[0] += await(api.auction().bid(bid("rq-tiny-" + System.nanoTime(), "tallinn", Device.MOBILE, 1)
+          .setFloorMicros(10 * UNIT).build())).getWinnersCount();
+      assertEquals(2, wins[0]);
+    });
+    // then it never wins again, and once its snapshot arrives the reason says why
+    awaitAssert(Duration.ofSeconds(5), () -> {
+      BidResponse r = bidOnce("rq-tiny-" + System.nanoTime(), "tallinn", Device.MOBILE, 1, true);
+      assertEquals(0, r.getWinnersCount());
+      assertEquals(NoBidReason.BUDGET_EXHAUSTED, reason(r, "c-tiny"));
+    });
+    assertEquals(2, wins[0]);
+    CampaignView v = await(api.admin().getCampaign(GetCampaignRequest.newBuilder().setCampaignId("c-tiny").build()));
+    assertEquals(20_000, v.getSpentMicros());
+    assertEquals(0, v.getRemainingMicros());
+  }
+
+  @Test
+  void shouldHoldAFreshSnapshotOfEveryCampaignWhenServing() {
+    // given a campaign that is serving
+    upsert(campaign("c-snap", "adv-1", Pricing.CPC, UNIT, 100 * UNIT, "ad-snap").addDestinations("riga"));
+    awaitAssert(Duration.ofSeconds(5), () ->
+        assertEquals(1, bidOnce("rq-snap-" + System.nanoTime(), "riga", Device.MOBILE, 1, false).getWinnersCount()));
+    // then the node holds a snapshot of every campaign in its replica, none older than the objective
+    awaitAssert(Duration.ofSeconds(5), () -> {
+      ClusterStatusResponse s = await(api.admin().clusterStatus(ClusterStatusRequest.getDefaultInstance()));
+      assertEquals(s.getReplicaCampaigns(), s.getSnapshotCampaigns());
+      assertEquals(0, s.getStaleSnapshots());
+      assertTrue(s.getMaxSnapshotAgeMs() <= 5_000, "max age " + s.getMaxSnapshotAgeMs());
+    });
+  }
+
+  @Test
   void shouldReportOneUpMemberWhenAskedForClusterStatus() {
     ClusterStatusResponse s = await(api.admin().clusterStatus(ClusterStatusRequest.getDefaultInstance()));
     assertEquals(1, s.getMembersCount());

@@ -29,6 +29,13 @@ public final class CtrPrior {
     return (clk + prior * strength) / (imps + strength);
   }
 
+  /** The same estimate around another prior mean (e.g. the campaign's CTR, refined by an ad's own counts). */
+  public double estimate(double impressions, double clicks, double priorMean) {
+    double imps = Math.max(0, impressions);
+    double clk = Math.min(Math.max(0, clicks), imps);
+    return (clk + priorMean * strength) / (imps + strength);
+  }
+
   public double prior() {
     return prior;
   }

@@ -15,6 +15,8 @@ import dev.adengine.engine.catalog.CatalogSnapshot;
 import dev.adengine.engine.catalog.CampaignDef;
 import dev.adengine.engine.catalog.CampaignEntry;
 import dev.adengine.engine.events.ServedAds;
+import dev.adengine.engine.features.CampaignSnapshot;
+import dev.adengine.engine.features.FeatureStore;
 import dev.adengine.experiments.Experiment;
 import dev.adengine.models.CtrPrior;
 import dev.adengine.persistence.ServedRepository.ServedAd;
@@ -40,13 +42,15 @@ public final class BidHandler {
   private final Catalog catalog;
   private final BudgetLedger ledger;
   private final OnlineStats stats;
+  private final FeatureStore features;
   private final CtrPrior ctr;
   private final Experiment experiment;
   private final ServedAds served;
   private final Clock clock;
 
-  public BidHandler(Settings settings, Catalog catalog, BudgetLedger ledger, OnlineStats stats, CtrPrior ctr,
-      Experiment experiment, ServedAds served, Clock clock) {
+  public BidHandler(Settings settings, Catalog catalog, BudgetLedger ledger, OnlineStats stats, FeatureStore features,
+      CtrPrior ctr, Experiment experiment, ServedAds served, Clock clock) {
+    this.features = features;
     this.settings = settings;
     this.catalog = catalog;
     this.ledger = ledger;
@@ -127,9 +131,13 @@ public final class BidHandler {
         addNoBid(noBids, def.campaignId(), reason, null);
         continue;
       }
+      // The campaign's cluster-wide CTR (decayed counts from its entity's snapshot) is the prior
+      // that each ad's own counts on this node refine.
+      CampaignSnapshot snap = features.get(def.campaignId());
+      double campaignCtr = snap == null ? ctr.prior() : ctr.estimate(snap.decayedImpressions(), snap.decayedClicks());
       for (AdDef ad : def.ads()) {
         OnlineStats.Counts counts = stats.of(ad.adId());
-        double pctr = ctr.estimate(counts.impressions(), counts.clicks());
+        double pctr = ctr.estimate(counts.impressions(), counts.clicks(), campaignCtr);
         double quality = 1.0;
         double score = Auction.score(def.pricing(), def.bidMicros(), pctr, quality, settings.alpha());
         out.add(new Candidate(def, ad, pctr, quality, score, reserve));
@@ -163,7 +171,10 @@ public final class BidHandler {
     }
     CampaignLedger l = ledger.get(def.campaignId());
     if (l == null || l.free() < def.maxChargeMicros()) {
-      return NoBidReason.NO_ALLOWANCE;
+      CampaignSnapshot snap = features.get(def.campaignId());
+      return snap != null && snap.remainingMicros() < def.maxChargeMicros()
+          ? NoBidReason.BUDGET_EXHAUSTED
+          : NoBidReason.NO_ALLOWANCE;
     }
     return null;
   }

@@ -5,6 +5,8 @@ import dev.adengine.api.v1.Pacing;
 import dev.adengine.engine.CborSerializable;
 import dev.adengine.engine.budget.PacingPolicy;
 import dev.adengine.engine.catalog.CatalogUpdate;
+import dev.adengine.engine.features.CampaignSnapshot;
+import dev.adengine.engine.features.DecayedCounter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -13,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -20,6 +23,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -62,29 +66,52 @@ public final class CampaignEntity
 
   /** What the entity needs from its node: where to push catalog changes, the clock, grant policy. */
   public record Deps(CatalogPublisher publisher, Clock clock, double grantShare, PacingPolicy pacing,
-      AdvertiserBudget advertiserBudget) {}
+      AdvertiserBudget advertiserBudget, Consumer<CampaignSnapshot> snapshots, Duration snapshotInterval,
+      Duration featureHalfLife) {
+
+    /** Deps for tests of grant logic that do not look at snapshots. */
+    public static Deps of(CatalogPublisher publisher, Clock clock, double grantShare, PacingPolicy pacing,
+        AdvertiserBudget advertiserBudget) {
+      return new Deps(publisher, clock, grantShare, pacing, advertiserBudget, s -> { }, Duration.ofSeconds(1),
+          Duration.ofHours(1));
+    }
+  }
 
   public static void init(ActorSystem<?> system, Deps deps) {
     ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps)));
   }
 
   public static Behavior<Command> create(String campaignId, Deps deps) {
-    return Behaviors.setup(ctx -> new CampaignEntity(ctx, campaignId, deps));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new CampaignEntity(ctx, timers, campaignId, deps)));
   }
 
   private final ActorContext<Command> ctx;
   private final String campaignId;
   private final Deps deps;
+  private final TimerScheduler<Command> timers;
+  /**
+   * Online features, derived (not persisted): decayed counts fed by each fresh node sync, rebuilt
+   * from the day's persisted totals on recovery.
+   */
+  private final DecayedCounter impressions;
+  private final DecayedCounter clicks;
+  private final DecayedCounter spend;
+  private long lastEventMillis;
   /** Not persisted: at most one ask to the advertiser at a time per incarnation. */
   private boolean advertiserAskInFlight;
   private long lastAdvertiserSeq;
 
-  private CampaignEntity(ActorContext<Command> ctx, String campaignId, Deps deps) {
+  private CampaignEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String campaignId, Deps deps) {
     super(PersistenceId.of(ENTITY_KEY.name(), campaignId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.ctx = ctx;
+    this.timers = timers;
     this.campaignId = campaignId;
     this.deps = deps;
+    long now = deps.clock().millis();
+    this.impressions = new DecayedCounter(deps.featureHalfLife(), now);
+    this.clicks = new DecayedCounter(deps.featureHalfLife(), now);
+    this.spend = new DecayedCounter(deps.featureHalfLife(), now);
   }
 
   // ---- protocol ----
@@ -111,6 +138,11 @@ public final class CampaignEntity
   /** Internal: the advertiser answered an ask for more of its cap (or the ask failed). */
   private record AdvertiserAnswered(AdvertiserEntity.CampaignAllowance allowance, long seq, String error)
       implements Command {}
+
+  /** Internal: time to publish this campaign's snapshot to every node. */
+  private enum PublishSnapshot implements Command {
+    INSTANCE
+  }
 
   /** Internal: write the catalog row of this revision now. */
   private record Publish(long revision) implements Command {}
@@ -269,6 +301,12 @@ public final class CampaignEntity
         .onCommand(SyncNode.class, this::onSync)
         .onCommand(CatalogWritten.class, (s, c) -> Effect().noReply())
         .onCommand(AdvertiserAnswered.class, this::onAdvertiserAnswered)
+        .onCommand(PublishSnapshot.class, (s, c) -> {
+          if (s.exists()) {
+            deps.snapshots().accept(snapshot(rolledView(s)));
+          }
+          return Effect().noReply();
+        })
         .onCommand(Publish.class, (s, c) -> {
           if (s.revision() == c.revision()) {
             publishCatalog(s);
@@ -368,6 +406,7 @@ public final class CampaignEntity
         NodeSynced synced = new NodeSynced(campaignId, cmd.node(), day, cmd.seq(), cmd.spentMicros(),
             cmd.reservedMicros(), cmd.impressions(), cmd.clicks());
         events.add(synced);
+        countFeatures(held, synced);
         view = applyEvent(view, synced);
       }
     }
@@ -431,7 +470,17 @@ public final class CampaignEntity
           // persisting an event and writing the row. Idempotent (written at the revision).
           if (state.exists()) {
             publishCatalog(state);
+            long now = deps.clock().millis();
+            long imps = 0;
+            long clk = 0;
+            for (NodeGrant g : rolledView(state).nodes().values()) {
+              imps += g.impressions();
+              clk += g.clicks();
+            }
+            impressions.add(imps, now);
+            clicks.add(clk, now);
           }
+          timers.startTimerWithFixedDelay(PublishSnapshot.INSTANCE, deps.snapshotInterval());
         })
         .build();
   }
@@ -471,8 +520,34 @@ public final class CampaignEntity
     return LocalDate.now(deps.clock().withZone(ZoneId.of(s.zoneId()))).toString();
   }
 
+  /** Feeds the decayed counters with what a node's fresh sync adds to its previous totals. */
+  private void countFeatures(NodeGrant before, NodeSynced after) {
+    long now = deps.clock().millis();
+    long newImps = Math.max(0, after.impressions() - before.impressions());
+    long newClicks = Math.max(0, after.clicks() - before.clicks());
+    long newSpend = Math.max(0, after.spentMicros() - before.spentMicros());
+    if (newImps > 0 || newClicks > 0) {
+      lastEventMillis = now;
+    }
+    impressions.add(newImps, now);
+    clicks.add(newClicks, now);
+    spend.add(newSpend, now);
+  }
+
+  private CampaignSnapshot snapshot(State s) {
+    long now = deps.clock().millis();
+    // A decayed sum with half-life h, divided by h / ln 2, is the recent rate per millisecond.
+    double meanLifeHours = deps.featureHalfLife().toMillis() / Math.log(2) / 3_600_000.0;
+    return new CampaignSnapshot(campaignId, s.day(), s.dailyBudgetMicros(), s.spent(), s.reserved(), s.paused(),
+        impressions.valueAt(now), clicks.valueAt(now), spend.valueAt(now) / meanLifeHours, lastEventMillis, now);
+  }
+
+  /** One grant: a share of the budget, but never less than one win's largest charge (its bid). */
   private long grantUnit(State s) {
-    return Math.max(1, (long) Math.ceil(s.dailyBudgetMicros() * deps.grantShare()));
+    var c = CampaignViews.parse(s.campaign());
+    long maxCharge = c.getPricing() == dev.adengine.api.v1.Pricing.CPM ? -Math.floorDiv(-c.getBidMicros(), 1000)
+        : c.getBidMicros();
+    return Math.max(Math.max(1, maxCharge), (long) Math.ceil(s.dailyBudgetMicros() * deps.grantShare()));
   }
 
   /** What the advertiser lets this campaign grant its nodes in total today. */

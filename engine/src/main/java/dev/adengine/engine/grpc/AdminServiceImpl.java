@@ -22,6 +22,7 @@ import dev.adengine.engine.campaign.CampaignEntity;
 import dev.adengine.engine.campaign.CampaignViews;
 import dev.adengine.engine.catalog.Catalog;
 import dev.adengine.engine.catalog.CatalogSnapshot;
+import dev.adengine.engine.features.FeatureStore;
 import java.time.Duration;
 import java.time.ZoneId;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -44,9 +45,14 @@ public final class AdminServiceImpl implements AdminService {
   private final Catalog catalog;
   private final Duration timeout;
   private final Supplier<Boolean> ready;
+  private final FeatureStore features;
+  private final Duration staleAfter;
 
-  public AdminServiceImpl(ActorSystem<?> system, Catalog catalog, Duration timeout, Supplier<Boolean> ready) {
+  public AdminServiceImpl(ActorSystem<?> system, Catalog catalog, FeatureStore features, Duration staleAfter,
+      Duration timeout, Supplier<Boolean> ready) {
     this.system = system;
+    this.features = features;
+    this.staleAfter = staleAfter;
     this.sharding = ClusterSharding.get(system);
     this.catalog = catalog;
     this.timeout = timeout;
@@ -155,6 +161,8 @@ public final class AdminServiceImpl implements AdminService {
           .setReplicaCampaigns(snapshot.campaignCount())
           .setReplicaAds(snapshot.adCount())
           .setReady(ready.get());
+      FeatureStore.Freshness f = features.freshness(System.currentTimeMillis(), staleAfter.toMillis());
+      b.setSnapshotCampaigns(f.snapshots()).setMaxSnapshotAgeMs(f.maxAgeMillis()).setStaleSnapshots(f.stale());
       for (org.apache.pekko.cluster.Member m : state.getMembers()) {
         b.addMembers(Member.newBuilder()
             .setAddress(m.address().toString())

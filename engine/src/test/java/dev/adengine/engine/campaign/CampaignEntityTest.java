@@ -74,7 +74,7 @@ class CampaignEntityTest {
       return CompletableFuture.completedFuture(null);
     };
     entity = EventSourcedBehaviorTestKit.create(testKit.system(),
-        CampaignEntity.create(campaignId, new CampaignEntity.Deps(publisher, clock, GRANT_SHARE, PacingPolicy.NONE,
+        CampaignEntity.create(campaignId, CampaignEntity.Deps.of(publisher, clock, GRANT_SHARE, PacingPolicy.NONE,
             AdvertiserBudget.UNCAPPED)),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
@@ -116,7 +116,7 @@ class CampaignEntityTest {
   @Test
   void shouldRecoverTheDefinitionAndRepublishWhenRestarted() throws Exception {
     // given
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
     upsert(ADVERTISER, 3_000_000);
     published.clear();
 
@@ -134,7 +134,7 @@ class CampaignEntityTest {
   @Test
   void shouldPauseAndResumeWithEventsAndRevisionsWhenAsked() throws Exception {
     // given
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
 
     // when
     var paused = entity.<StatusReply<CampaignEntity.Summary>>runCommand(CampaignEntity.Pause::new);
@@ -161,7 +161,7 @@ class CampaignEntityTest {
   @Test
   void shouldPublishPausedStatusWhenPaused() throws Exception {
     // given
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
 
     // when
     entity.<StatusReply<CampaignEntity.Summary>>runCommand(CampaignEntity.Pause::new);
@@ -196,7 +196,7 @@ class CampaignEntityTest {
   @Test
   void shouldRefuseUpsertWhenTheAdvertiserIdDiffers() {
     // given
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
     published.clear();
 
     // when
@@ -215,7 +215,7 @@ class CampaignEntityTest {
   @Test
   void shouldGrantOneShareOfTheBudgetWhenANodeAsksFirst() {
     // given
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
 
     // when
     var result = sync("n1", "2024-03-01", 1, 0, 0, true);
@@ -234,7 +234,7 @@ class CampaignEntityTest {
   @Test
   void shouldGrantExactlyTheBudgetAndNeverMoreWhenThreeNodesAskUntilNothingIsLeft() {
     // given
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
     String[] nodes = {"n1", "n2", "n3"};
     long[] seq = new long[3];
     long[] allowance = new long[3];
@@ -272,7 +272,7 @@ class CampaignEntityTest {
   @Test
   void shouldNotGrantWhenTheNodeDoesNotAskOrTheCampaignIsPaused() {
     // given
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
 
     // when
     var report = sync("n1", "2024-03-01", 1, 0, 0, false);
@@ -290,7 +290,7 @@ class CampaignEntityTest {
   @Test
   void shouldRecordNodeTotalsAndIgnoreAnOlderSeqWhenReportsArriveOutOfOrder() {
     // given
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
     sync("n1", "2024-03-01", 1, 0, 0, true);
     var newer = sync("n1", "2024-03-01", 5, 30_000, 20_000, false);
 
@@ -314,9 +314,19 @@ class CampaignEntityTest {
   }
 
   @Test
+  void shouldGrantAtLeastOneBidWhenTheBudgetShareIsSmallerThanABid() {
+    // given a bid (0.5 units) far above 7% of the budget (0.07 units)
+    upsert(ADVERTISER, 500_000);
+    // when a node asks
+    var r = sync("n1", "", 1, 0, 0, true);
+    // then it gets enough for one win at the bid, not a grant it could never spend
+    assertEquals(500_000, r.reply().getValue().allowanceMicros());
+  }
+
+  @Test
   void shouldGrantOnceWhenTheSameSyncIsDeliveredTwice() {
     // given a node's first ask, before it knows the budget day
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
     var first = sync("n1", "", 1, 0, 0, true);
 
     // when the very same message arrives again (a retry or a duplicate delivery)
@@ -331,7 +341,7 @@ class CampaignEntityTest {
   @Test
   void shouldPersistNothingWhenTheSameTotalsAreReportedAgain() {
     // given
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
     sync("n1", "2024-03-01", 1, 500, 0, false);
 
     // when
@@ -344,7 +354,7 @@ class CampaignEntityTest {
   @Test
   void shouldStartANewDayAndResetGrantsWhenTheClockPassesMidnightInTheCampaignsZone() {
     // given: 23:59 in Tokyo, one node holding a grant and reporting spend
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
     sync("n1", "2024-03-01", 1, 0, 0, true);
     sync("n1", "2024-03-01", 2, 60_000, 0, true);
     sync("n2", "2024-03-01", 1, 0, 0, true);
@@ -374,7 +384,7 @@ class CampaignEntityTest {
     // given: a campaign in Los Angeles (UTC-8), 23:59 UTC is 15:59 there
     clock.set(Instant.parse("2024-03-01T23:59:00Z"));
     entity.<StatusReply<CampaignEntity.Summary>>runCommand(replyTo -> new CampaignEntity.Upsert(
-        campaign(ADVERTISER, 1_000_000).toByteArray(), ADVERTISER, BUDGET, "America/Los_Angeles", replyTo));
+        campaign(ADVERTISER, 20_000).toByteArray(), ADVERTISER, BUDGET, "America/Los_Angeles", replyTo));
     sync("n1", "2024-03-01", 1, 0, 0, true);
 
     // when
@@ -390,7 +400,7 @@ class CampaignEntityTest {
   @Test
   void shouldRoundTripEveryEventWhenReplayedAfterRestart() {
     // given: one of each event in the journal
-    upsert(ADVERTISER, 2_000_000);
+    upsert(ADVERTISER, 20_000);
     entity.<StatusReply<CampaignEntity.Summary>>runCommand(CampaignEntity.Pause::new);
     entity.<StatusReply<CampaignEntity.Summary>>runCommand(CampaignEntity.Resume::new);
     var last = sync("n1", "2024-03-01", 1, 100, 200, true);
