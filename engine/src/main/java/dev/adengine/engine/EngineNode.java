@@ -13,7 +13,8 @@ import dev.adengine.engine.auction.BidHandler;
 import dev.adengine.engine.auction.OnlineStats;
 import dev.adengine.engine.budget.AllowanceKeeper;
 import dev.adengine.engine.budget.BudgetLedger;
-import dev.adengine.engine.budget.PacingPolicy;
+import dev.adengine.engine.budget.CurvePacing;
+import dev.adengine.engine.budget.TrafficCurve;
 import dev.adengine.engine.campaign.AdvertiserEntity;
 import dev.adengine.engine.campaign.CampaignEntity;
 import dev.adengine.engine.catalog.Catalog;
@@ -118,7 +119,8 @@ public final class EngineNode {
           ? catalogRepo.upsertCampaign(update.id(), parentId, update.revision(), update.payload())
           : catalogRepo.upsertAdvertiser(update.id(), update.revision(), update.payload());
     };
-    CampaignEntity.init(system, new CampaignEntity.Deps(publisher, clock, s.grantShare(), PacingPolicy.NONE));
+    CampaignEntity.init(system, new CampaignEntity.Deps(publisher, clock, s.grantShare(),
+        new CurvePacing(TrafficCurve.TRAVEL, s.pacingLookahead(), s.pacingHeadroom())));
     AdvertiserEntity.init(system, publisher);
     system.systemActorOf(CatalogReplica.create(catalog, catalogRepo, topic, s.catalogResync(), s.catalogCoalesce(),
         clock), "catalog-replica", Props.empty());
