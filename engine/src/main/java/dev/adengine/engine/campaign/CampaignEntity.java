@@ -60,6 +60,9 @@ public final class CampaignEntity
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Campaign");
 
+  /** Under a pacing ceiling, a grant is at least one grant share / this (see {@link #onSync}). */
+  static final int MIN_GRANT_DIVISOR = 4;
+
   /** What the entity needs from its node: where to push catalog changes, the clock, grant policy. */
   public record Deps(CatalogPublisher publisher, Clock clock, double grantShare, PacingPolicy pacing) {}
 
@@ -318,6 +321,12 @@ public final class CampaignEntity
       long available = ceiling - view.granted();
       long want = Math.max(1, (long) Math.ceil(view.dailyBudgetMicros() * deps.grantShare()));
       long amount = Math.min(want, available);
+      // While pacing holds the ceiling below the budget, the ceiling creeps up with the clock: do
+      // not hand out every sliver of it (one event per ask, asks every keeper tick), wait until a
+      // quarter grant has come free. The last of the budget is granted whatever its size.
+      if (ceiling < view.dailyBudgetMicros() && amount < Math.max(1, want / MIN_GRANT_DIVISOR)) {
+        amount = 0;
+      }
       if (amount > 0) {
         long after = view.node(cmd.node()).allowanceMicros() + amount;
         AllowanceGranted granted = new AllowanceGranted(campaignId, cmd.node(), day, cmd.seq(), amount, after);

@@ -32,6 +32,8 @@ class CurvePacingTest {
   private static final ZoneId TOKYO = ZoneId.of("Asia/Tokyo");
   private static final LocalDate DAY = LocalDate.of(2024, 3, 5);
   private static final AtomicInteger IDS = new AtomicInteger();
+  /** The smallest grant under a pacing ceiling: a quarter of one 5% share. */
+  private static final long QUARTER_GRANT = (long) Math.ceil(BUDGET * 0.05) / 4;
 
   private static ActorTestKit testKit;
 
@@ -145,17 +147,28 @@ class CurvePacingTest {
       for (int n = 0; n < 2; n++) {
         var result = sync(entity, nodes[n], ++seq[n]);
         allowance[n] = result.reply().getValue().allowanceMicros();
-        // then (every ask): never past the ceiling
+        // then (every ask): never past the ceiling, and each grant is zero or at least a quarter grant
         assertTrue(allowance[0] + allowance[1] <= ceiling, "granted " + (allowance[0] + allowance[1]));
+        result.events().stream().filter(e -> e instanceof CampaignEntity.AllowanceGranted)
+            .map(e -> ((CampaignEntity.AllowanceGranted) e).amountMicros())
+            .forEach(amount -> assertTrue(amount >= QUARTER_GRANT, "sliver " + amount));
       }
     }
 
-    // then: exactly the ceiling is out, in grants of one share (5%) at most, and asking more grants nothing
-    assertEquals(ceiling, allowance[0] + allowance[1]);
+    // then: the ceiling is out but for less than a quarter grant (no slivers), and asking more grants nothing
+    long granted = allowance[0] + allowance[1];
+    assertTrue(granted > ceiling - QUARTER_GRANT && granted <= ceiling, "granted " + granted + " of " + ceiling);
     var more = sync(entity, "n1", ++seq[0]);
     assertTrue(more.events().stream().noneMatch(e -> e instanceof CampaignEntity.AllowanceGranted));
-    assertEquals(ceiling, entity.restart().state().nodes().values().stream()
+    assertEquals(granted, entity.restart().state().nodes().values().stream()
         .mapToLong(CampaignEntity.NodeGrant::allowanceMicros).sum());
+
+    // when: ten seconds later the ceiling has crept up by far less than a quarter grant
+    clock.advance(Duration.ofSeconds(10));
+    var creep = sync(entity, "n2", ++seq[1]);
+
+    // then: no sliver is granted
+    assertTrue(creep.events().stream().noneMatch(e -> e instanceof CampaignEntity.AllowanceGranted));
 
     // when: an hour later
     clock.advance(Duration.ofHours(1));
