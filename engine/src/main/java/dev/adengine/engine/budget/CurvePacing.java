@@ -18,7 +18,7 @@ import java.time.ZonedDateTime;
  * not waiting for the curve to creep past its next grant; {@code headroom} leaves slack for what
  * nodes hold unspent (a grant is a chunk of the budget, not a trickle). Both only ever move the
  * ceiling up; it never exceeds the budget, and it reaches the whole budget {@code lookahead}
- * before midnight at the latest (from about 22:30 with the defaults and {@link TrafficCurve#TRAVEL}),
+ * before midnight at the latest (from about 22:45 with headroom 0.05 and {@link TrafficCurve#TRAVEL}),
  * so the last hour can spend whatever is left.
  *
  * <p><b>Catch-up.</b> The ceiling caps the running <em>total</em> granted, not a rate. A campaign
