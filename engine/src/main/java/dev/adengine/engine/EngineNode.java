@@ -13,7 +13,8 @@ import dev.adengine.engine.auction.BidHandler;
 import dev.adengine.engine.auction.OnlineStats;
 import dev.adengine.engine.budget.AllowanceKeeper;
 import dev.adengine.engine.budget.BudgetLedger;
-import dev.adengine.engine.budget.PacingPolicy;
+import dev.adengine.engine.budget.CurvePacing;
+import dev.adengine.engine.budget.TrafficCurve;
 import dev.adengine.engine.campaign.AdvertiserBudget;
 import dev.adengine.engine.campaign.AdvertiserEntity;
 import dev.adengine.engine.campaign.CampaignEntity;
@@ -131,9 +132,9 @@ public final class EngineNode {
     ActorRef<Topic.Command<CampaignSnapshot>> snapshotTopic = system.systemActorOf(
         Topic.create(CampaignSnapshot.class, "campaign-snapshots"), "snapshot-topic", Props.empty());
     system.systemActorOf(SnapshotSubscriber.create(snapshotTopic, features), "snapshot-subscriber", Props.empty());
-    CampaignEntity.init(system, new CampaignEntity.Deps(publisher, clock, s.grantShare(), PacingPolicy.NONE,
-        advertisers, snapshot -> snapshotTopic.tell(Topic.publish(snapshot)), s.snapshotInterval(),
-        s.featureHalfLife()));
+    CampaignEntity.init(system, new CampaignEntity.Deps(publisher, clock, s.grantShare(),
+        new CurvePacing(TrafficCurve.TRAVEL, s.pacingLookahead(), s.pacingHeadroom()), advertisers,
+        snapshot -> snapshotTopic.tell(Topic.publish(snapshot)), s.snapshotInterval(), s.featureHalfLife()));
     AdvertiserEntity.init(system, publisher, clock, s.grantShare());
     system.systemActorOf(CatalogReplica.create(catalog, catalogRepo, topic, s.catalogResync(), s.catalogCoalesce(),
         clock), "catalog-replica", Props.empty());

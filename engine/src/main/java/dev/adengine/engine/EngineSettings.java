@@ -34,6 +34,10 @@ public record EngineSettings(
     Duration reportInterval,
     Duration askTimeout,
     Duration clickWindow,
+    /** EVEN pacing: how far ahead of the traffic curve grants may run. */
+    Duration pacingLookahead,
+    /** EVEN pacing: slack on top of the curve, as a share of it. */
+    double pacingHeadroom,
     int maxEventBatch,
     int servedLocalCapacity,
     int servedWriteMaxInFlight,
@@ -77,6 +81,8 @@ public record EngineSettings(
         c.getDuration("budget.report-interval"),
         c.getDuration("budget.ask-timeout"),
         c.getDuration("budget.click-window"),
+        c.getDuration("budget.pacing.lookahead"),
+        c.getDouble("budget.pacing.headroom"),
         c.getInt("events.max-batch"),
         c.getInt("served.local-capacity"),
         c.getInt("served.write-max-in-flight"),

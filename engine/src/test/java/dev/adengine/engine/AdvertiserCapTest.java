@@ -10,6 +10,7 @@ import dev.adengine.api.v1.Device;
 import dev.adengine.api.v1.GetAdvertiserRequest;
 import dev.adengine.api.v1.GetCampaignRequest;
 import dev.adengine.api.v1.PauseAdvertiserRequest;
+import dev.adengine.api.v1.Pacing;
 import dev.adengine.api.v1.Pricing;
 import dev.adengine.api.v1.ResumeAdvertiserRequest;
 import dev.adengine.api.v1.UpsertAdvertiserRequest;
@@ -51,14 +52,15 @@ class AdvertiserCapTest {
 
   @Test
   void shouldSpendExactlyTheCapAndNoMoreWhenCampaignBudgetsExceedIt() {
-    // given an advertiser capped at 1 unit a day, with three CPM campaigns of 10 units each, and
+    // given an advertiser capped at 1 unit a day, with three ASAP (unpaced) CPM campaigns of 10 units each, and
     // requests whose floor equals their bid: every win costs 5 units per thousand (5,000 micros)
     await(api.admin().upsertAdvertiser(UpsertAdvertiserRequest.newBuilder()
         .setAdvertiser(advertiser("adv-cap", UNIT)).build()));
     List<String> ids = List.of("c-cap-1", "c-cap-2", "c-cap-3");
     for (String id : ids) {
       await(api.admin().upsertCampaign(UpsertCampaignRequest.newBuilder()
-          .setCampaign(campaign(id, "adv-cap", Pricing.CPM, 5 * UNIT, 10 * UNIT, "ad-" + id).addDestinations("tromso"))
+          .setCampaign(campaign(id, "adv-cap", Pricing.CPM, 5 * UNIT, 10 * UNIT, "ad-" + id).addDestinations("tromso")
+              .setPacing(Pacing.ASAP))
           .build()));
     }
     // when bidding until the cap is used up (200 wins pay for it), and then 300 requests more

@@ -17,6 +17,7 @@ import dev.adengine.api.v1.GetCampaignRequest;
 import dev.adengine.api.v1.NoBid;
 import dev.adengine.api.v1.NoBidReason;
 import dev.adengine.api.v1.PauseCampaignRequest;
+import dev.adengine.api.v1.Pacing;
 import dev.adengine.api.v1.Placement;
 import dev.adengine.api.v1.Pricing;
 import dev.adengine.api.v1.UpsertAdvertiserRequest;
@@ -235,8 +236,10 @@ class EngineEndToEndTest {
 
   @Test
   void shouldSayBudgetExhaustedWhenTheDailyBudgetIsSpent() {
-    // given a CPM campaign whose budget pays for exactly two wins at its bid (10 units per thousand)
-    upsert(campaign("c-tiny", "adv-1", Pricing.CPM, 10 * UNIT, 20_000, "ad-tiny").addDestinations("tallinn"));
+    // given an ASAP (unpaced) CPM campaign whose budget pays for exactly two wins at its bid
+    // (10 units per thousand)
+    upsert(campaign("c-tiny", "adv-1", Pricing.CPM, 10 * UNIT, 20_000, "ad-tiny").addDestinations("tallinn")
+        .setPacing(Pacing.ASAP));
     // when it wins until its budget is spent
     long[] wins = {0};
     awaitAssert(Duration.ofSeconds(10), () -> {

@@ -94,12 +94,9 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
         continue;
       }
       CampaignLedger.Totals totals = ledger.getOrCreate(id).totals();
-      long grantUnit = Math.max(1, (long) Math.ceil(entry.def().dailyBudgetMicros() * settings.grantShare()));
       long free = totals.allowance() - totals.spent() - totals.reserved();
-      // Refill before the node cannot afford the campaign's largest single charge (its bid), not
-      // only when a share of the last grant is used: a grant may be only a few bids deep.
-      double threshold = Math.max(settings.refillBelow() * grantUnit, 2.0 * entry.def().maxChargeMicros());
-      boolean wantMore = !entry.paused() && free < threshold;
+      boolean wantMore = !entry.paused() && needsRefill(free, entry.def().dailyBudgetMicros(),
+          entry.def().maxChargeMicros(), settings.grantShare(), settings.refillBelow());
       boolean unreported = totals.version() != track.reportedVersion
           && now - track.lastReportMillis >= settings.reportInterval().toMillis();
       if (wantMore || unreported) {
@@ -144,6 +141,18 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
       track.notBeforeMillis = now + 1000;
     }
     return this;
+  }
+
+  /**
+   * The refill rule: ask for more when the free allowance is under {@code refillBelow} of one grant
+   * ({@code grantShare} of the budget) or under two of the campaign's largest charges (its bid): a
+   * grant may be only a few bids deep, and the node must not run dry before the top-up arrives.
+   */
+  static boolean needsRefill(long freeMicros, long dailyBudgetMicros, long maxChargeMicros, double grantShare,
+      double refillBelow) {
+    long grantUnit = Math.max(1, (long) Math.ceil(dailyBudgetMicros * grantShare));
+    double threshold = Math.max(refillBelow * grantUnit, 2.0 * maxChargeMicros);
+    return freeMicros < threshold;
   }
 
   /** Exposed for tests and status: how many syncs are in flight. */

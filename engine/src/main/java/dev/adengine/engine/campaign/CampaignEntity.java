@@ -64,6 +64,9 @@ public final class CampaignEntity
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Campaign");
 
+  /** Under a pacing ceiling, a grant is at least one grant share / this (see {@link #onSync}). */
+  static final int MIN_GRANT_DIVISOR = 4;
+
   /** What the entity needs from its node: where to push catalog changes, the clock, grant policy. */
   public record Deps(CatalogPublisher publisher, Clock clock, double grantShare, PacingPolicy pacing,
       AdvertiserBudget advertiserBudget, Consumer<CampaignSnapshot> snapshots, Duration snapshotInterval,
@@ -411,11 +414,20 @@ public final class CampaignEntity
       }
     }
     if (fresh && cmd.wantMore() && !view.paused()) {
-      long ceiling = Math.min(view.dailyBudgetMicros(), deps.pacing().grantCeiling(pacing(view),
-          view.dailyBudgetMicros(), deps.clock().instant().atZone(ZoneId.of(view.zoneId()))));
       long want = grantUnit(view);
+      // Pacing's ceiling, but never below one grant: a paced campaign can always win a little,
+      // even just after midnight when the curve's share is still smaller than one bid.
+      long paced = deps.pacing().grantCeiling(pacing(view), view.dailyBudgetMicros(),
+          deps.clock().instant().atZone(ZoneId.of(view.zoneId())));
+      long ceiling = Math.min(view.dailyBudgetMicros(), Math.max(paced, want));
       long available = Math.min(ceiling, advertiserLimit(view)) - view.granted();
       long amount = Math.min(want, available);
+      // While pacing holds the ceiling below the budget, the ceiling creeps up with the clock: do
+      // not hand out every sliver of it (one event per ask, asks every keeper tick), wait until a
+      // quarter grant has come free. The last of the budget is granted whatever its size.
+      if (ceiling < view.dailyBudgetMicros() && amount < Math.max(1, want / MIN_GRANT_DIVISOR)) {
+        amount = 0;
+      }
       if (amount > 0) {
         long after = view.node(cmd.node()).allowanceMicros() + amount;
         AllowanceGranted granted = new AllowanceGranted(campaignId, cmd.node(), day, cmd.seq(), amount, after);

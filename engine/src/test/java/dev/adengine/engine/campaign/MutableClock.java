@@ -8,11 +8,11 @@ import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** A clock that tests move by hand; every view of it ({@link #withZone}) sees the same instant. */
-final class MutableClock extends Clock {
+public final class MutableClock extends Clock {
   private final AtomicReference<Instant> now;
   private final ZoneId zone;
 
-  MutableClock(Instant start) {
+  public MutableClock(Instant start) {
     this(new AtomicReference<>(start), ZoneOffset.UTC);
   }
 
@@ -21,11 +21,11 @@ final class MutableClock extends Clock {
     this.zone = zone;
   }
 
-  void set(Instant instant) {
+  public void set(Instant instant) {
     now.set(instant);
   }
 
-  void advance(Duration duration) {
+  public void advance(Duration duration) {
     now.updateAndGet(i -> i.plus(duration));
   }
 
