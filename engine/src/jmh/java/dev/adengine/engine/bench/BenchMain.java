@@ -243,7 +243,7 @@ public final class BenchMain {
         - `LedgerBench.reserveAndConvertCpc`: `BudgetLedger.reserveClick(...)` (a CPC win) followed by
           `convertClick(...)` (its click): one operation is both calls.
         - `campaigns=same`: every thread uses one campaign; `distinct`: each thread cycles over its own
-          disjoint share of the 1,000 funded campaigns (allowance 10^15 micros, checked after every
+          contiguous block of the 1,000 funded campaigns (allowance 10^15 micros, checked after every
           iteration, so no charge fails).
         - `LedgerMixBench`: one thread runs `check` while another runs `chargeCpm`, on the same or on
           different campaigns.

@@ -24,7 +24,7 @@ import org.openjdk.jmh.infra.ThreadParams;
  *
  * <p>The ledger holds {@value #CAMPAIGNS} funded campaigns. {@code campaigns = same}: every thread
  * works on one campaign (one lock, one cache line); {@code distinct}: each thread cycles over its
- * own disjoint share of the campaigns. Run with 1 and 2 threads (BenchMain does both); with 2
+ * own contiguous block of the campaigns. Run with 1 and 2 threads (BenchMain does both); with 2
  * threads the score is the average time per operation as each thread sees it.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -86,11 +86,15 @@ public class LedgerBench {
       if (state.campaigns.equals("same")) {
         mine = new String[] {new String(state.ids[0])};
       } else {
+        // A contiguous block per thread: the ledgers were allocated in id order, so interleaved
+        // shares would put neighbouring (cache-line-sharing) ledgers on different threads.
         int n = thread.getThreadCount();
         int k = thread.getThreadIndex();
-        mine = new String[(CAMPAIGNS - k + n - 1) / n];
+        int from = CAMPAIGNS * k / n;
+        int to = CAMPAIGNS * (k + 1) / n;
+        mine = new String[to - from];
         for (int i = 0; i < mine.length; i++) {
-          mine[i] = new String(state.ids[k + i * n]);
+          mine[i] = new String(state.ids[from + i]);
         }
       }
       requestIds = new String[1024];
