@@ -1,0 +1,307 @@
+package dev.adengine.engine.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.util.Statistics;
+import org.openjdk.jmh.util.Version;
+
+/**
+ * Runs the engine's JMH benchmarks in passes, prints one table and writes it with the machine,
+ * commit, JVM and settings to {@code ledger.md}, plus JMH's raw JSON of every pass to
+ * {@code ledger.json}, in {@code -Dbench.out} (default {@code docs/benchmarks}).
+ *
+ * <p>Arguments: the passes to run, default all: {@code ledger} (LedgerBench, 1 thread),
+ * {@code ledger2} (LedgerBench, 2 threads), {@code mix} (LedgerMixBench), {@code entity}
+ * (EntityBench, in-memory journal), {@code cassandra} (EntityBench on Cassandra; skipped when
+ * nothing answers on the CQL port). Settings: {@code -Dbench.warmup=3 -Dbench.iterations=5
+ * -Dbench.time=1 (s) -Dbench.forks=1}.
+ */
+public final class BenchMain {
+  /** The engine's JVM flags (bin/lib/common.sh ENGINE_JVM_FLAGS), used for every fork. */
+  static final String[] FORK_JVM_ARGS = {
+    "-Xms512m", "-Xmx1g", "-XX:+UseParallelGC",
+    "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
+    "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"
+  };
+
+  private record Pass(String name, String title, String include, int threads, Map<String, String[]> params) {}
+
+  private record Row(String pass, String benchmark, String params, int threads, String mode, double score,
+      double error, double median, double min, double max, String unit, double allocPerOp) {}
+
+  public static void main(String[] args) throws Exception {
+    Path out = Path.of(System.getProperty("bench.out", "docs/benchmarks"));
+    int warmup = Integer.getInteger("bench.warmup", 3);
+    int iterations = Integer.getInteger("bench.iterations", 5);
+    int seconds = Integer.getInteger("bench.time", 1);
+    int forks = Integer.getInteger("bench.forks", 1);
+
+    List<Pass> all = List.of(
+        new Pass("ledger", "Ledger calls, 1 thread", "\\.LedgerBench\\.", 1, Map.of()),
+        new Pass("ledger2", "Ledger calls, 2 threads", "\\.LedgerBench\\.", 2, Map.of()),
+        new Pass("mix", "Check while charging (JMH group: 1 checking + 1 charging thread)", "\\.LedgerMixBench\\.",
+            -1, Map.of()),
+        new Pass("entity", "CampaignEntity SyncNode, in-memory journal", "\\.EntityBench\\.", 1,
+            Map.of("journal", new String[] {"inmem"})),
+        new Pass("cassandra", "CampaignEntity SyncNode, Cassandra journal", "\\.EntityBench\\.", 1,
+            Map.of("journal", new String[] {"cassandra"})));
+    Set<String> wanted = args.length == 0 ? null : Set.of(args);
+    List<String> notes = new ArrayList<>();
+    List<Row> rows = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    ArrayNode raw = json.createArrayNode();
+    String loadBefore = read("/proc/loadavg").trim();
+    Instant started = Instant.now();
+
+    for (Pass pass : all) {
+      if (wanted != null && !wanted.contains(pass.name())) {
+        continue;
+      }
+      if (pass.name().equals("cassandra") && !cqlAnswers()) {
+        String note = "cassandra pass skipped: nothing answers on " + cqlHost() + ":" + cqlPort();
+        System.out.println(note);
+        notes.add(note);
+        continue;
+      }
+      Path jsonFile = Files.createTempFile("jmh-" + pass.name(), ".json");
+      ChainedOptionsBuilder options = new OptionsBuilder()
+          .include(pass.include())
+          .warmupIterations(warmup)
+          .warmupTime(TimeValue.seconds(seconds))
+          .measurementIterations(iterations)
+          .measurementTime(TimeValue.seconds(seconds))
+          .forks(forks)
+          .jvmArgs(FORK_JVM_ARGS)
+          .addProfiler(GCProfiler.class)
+          .resultFormat(ResultFormatType.JSON)
+          .result(jsonFile.toString());
+      if (pass.threads() > 0) {
+        options.threads(pass.threads());
+      }
+      pass.params().forEach(options::param);
+      System.out.println("== " + pass.title());
+      for (RunResult result : new Runner(options.build()).run()) {
+        rows.addAll(rowsOf(pass, result));
+      }
+      for (JsonNode n : json.readTree(jsonFile.toFile())) {
+        raw.add(n);
+      }
+      Files.delete(jsonFile);
+    }
+
+    String table = table(rows);
+    System.out.println();
+    System.out.println(table);
+    Files.createDirectories(out);
+    json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("ledger.json").toFile(), raw);
+    String md = markdown(table, rows, notes, warmup, iterations, seconds, forks, started, loadBefore,
+        read("/proc/loadavg").trim());
+    Files.writeString(out.resolve("ledger.md"), md, StandardCharsets.UTF_8);
+    System.out.println("wrote " + out.resolve("ledger.md") + " and " + out.resolve("ledger.json"));
+  }
+
+  private static List<Row> rowsOf(Pass pass, RunResult result) {
+    var params = result.getParams();
+    String name = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.', params.getBenchmark()
+        .lastIndexOf('.') - 1) + 1);
+    Map<String, String> p = new TreeMap<>();
+    for (String key : params.getParamsKeys()) {
+      p.put(key, params.getParam(key));
+    }
+    String paramText = p.isEmpty() ? "" : p.toString().replaceAll("[{}]", "");
+    var aggregated = result.getAggregatedResult();
+    Map<String, Result> secondary = aggregated.getSecondaryResults();
+    Result alloc = secondary.get("gc.alloc.rate.norm");
+    double allocPerOp = alloc == null ? Double.NaN : alloc.getScore();
+    List<Row> rows = new ArrayList<>();
+    if (pass.threads() < 0) {
+      // A group: one row per method, from JMH's per-method secondary results.
+      for (Map.Entry<String, Result> e : secondary.entrySet()) {
+        if (e.getKey().startsWith("gc.") || e.getKey().startsWith("·")) {
+          continue;
+        }
+        rows.add(row(pass, name + ":" + e.getKey(), paramText, 1, params.getMode().shortLabel(), e.getValue(),
+            Double.NaN));
+      }
+      rows.add(row(pass, name + " (both, gc per op of the group)", paramText, params.getThreads(),
+          params.getMode().shortLabel(), aggregated.getPrimaryResult(), allocPerOp));
+    } else {
+      rows.add(row(pass, name, paramText, params.getThreads(), params.getMode().shortLabel(),
+          aggregated.getPrimaryResult(), allocPerOp));
+    }
+    return rows;
+  }
+
+  private static Row row(Pass pass, String name, String params, int threads, String mode, Result r,
+      double allocPerOp) {
+    Statistics s = r.getStatistics();
+    return new Row(pass.name(), name, params, threads, mode, r.getScore(), r.getScoreError(), s.getPercentile(50),
+        s.getMin(), s.getMax(), r.getScoreUnit(), allocPerOp);
+  }
+
+  private static String table(List<Row> rows) {
+    StringBuilder b = new StringBuilder();
+    b.append("| pass | benchmark | params | threads | mode | median | mean ± error (99.9%) | min .. max | unit"
+        + " | alloc B/op | median vs 1 thread |\n");
+    b.append("| --- | --- | --- | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: |\n");
+    Map<String, Double> oneThread = new LinkedHashMap<>();
+    for (Row r : rows) {
+      if (r.pass().equals("ledger")) {
+        oneThread.put(r.benchmark() + "|" + r.params(), r.median());
+      }
+    }
+    for (Row r : rows) {
+      Double base = r.pass().equals("ledger2") ? oneThread.get(r.benchmark() + "|" + r.params()) : null;
+      b.append("| ").append(r.pass())
+          .append(" | ").append(r.benchmark())
+          .append(" | ").append(r.params())
+          .append(" | ").append(r.threads())
+          .append(" | ").append(r.mode())
+          .append(" | ").append(num(r.median()))
+          .append(" | ").append(num(r.score())).append(" ± ").append(num(r.error()))
+          .append(" | ").append(num(r.min())).append(" .. ").append(num(r.max()))
+          .append(" | ").append(r.unit())
+          .append(" | ").append(Double.isNaN(r.allocPerOp()) ? "" : num(r.allocPerOp()))
+          .append(" | ").append(base == null ? "" : String.format(Locale.ROOT, "%.2fx", r.median() / base))
+          .append(" |\n");
+    }
+    return b.toString();
+  }
+
+  private static String num(double v) {
+    if (Double.isNaN(v)) {
+      return "NaN";
+    }
+    double a = Math.abs(v);
+    return String.format(Locale.ROOT, a >= 1000 ? "%,.0f" : a >= 10 ? "%.1f" : "%.2f", v);
+  }
+
+  private static String markdown(String table, List<Row> rows, List<String> notes, int warmup, int iterations,
+      int seconds, int forks, Instant started, String loadBefore, String loadAfter) throws IOException {
+    StringBuilder b = new StringBuilder();
+    b.append("# Engine micro-benchmarks\n\n");
+    b.append("Written by `dev.adengine.engine.bench.BenchMain` (engine/src/jmh/java); run with `bin/bench-micro`."
+        + " Figures from one run on a shared machine: compare rows of the same run, not runs with each other.\n\n");
+    b.append("## Run\n\n");
+    b.append("- machine: ").append(cpuModel()).append(", ").append(Runtime.getRuntime().availableProcessors())
+        .append(" processors (nproc), ").append(memTotal()).append(" memory\n");
+    b.append("- load average (1/5/15 min) before: ").append(loadBefore).append("; after: ").append(loadAfter)
+        .append("\n");
+    b.append("- started: ").append(started.truncatedTo(ChronoUnit.SECONDS)).append(", finished: ")
+        .append(Instant.now().truncatedTo(ChronoUnit.SECONDS)).append("\n");
+    b.append("- git commit: ").append(git("rev-parse", "HEAD")).append(git("status", "--porcelain",
+        "--untracked-files=no").isEmpty() ? "" : " (with uncommitted changes)").append("\n");
+    b.append("- JVM: ").append(System.getProperty("java.vm.name")).append(" ")
+        .append(System.getProperty("java.runtime.version")).append(" (").append(System.getProperty("java.vendor"))
+        .append(")\n");
+    b.append("- JMH: ").append(Version.getPlainVersion()).append("; ").append(warmup).append(" warm-up + ")
+        .append(iterations).append(" measurement iterations of ").append(seconds).append(" s, ").append(forks)
+        .append(forks == 1 ? " fork" : " forks").append(", GC profiler on\n");
+    b.append("- fork JVM flags: `").append(String.join(" ", FORK_JVM_ARGS)).append("`\n");
+    for (String note : notes) {
+      b.append("- note: ").append(note).append("\n");
+    }
+    b.append("\n## Results\n\n");
+    b.append("`avgt` rows are ns per operation as each thread sees it (with 2 threads, the pair does about"
+        + " 2 / t operations per ns); `thrpt` rows are operations per second. The error is JMH's 99.9%"
+        + " confidence half-width over the measurement iterations; median, min and max are over the same"
+        + " iterations. `alloc B/op` is `gc.alloc.rate.norm`. `median vs 1 thread` divides a 2-thread"
+        + " median by the 1-thread median of the same benchmark and params (same run).\n\n");
+    b.append(table);
+    b.append("\n## What each benchmark measures\n\n");
+    b.append("""
+        - `LedgerBench.check`: `BudgetLedger.get(campaignId)` + `CampaignLedger.free() >= maxCharge`, the
+          eligibility check `BidHandler` makes per candidate.
+        - `LedgerBench.chargeCpm`: `get` + `CampaignLedger.tryCharge(ceilDiv(price, 1000))`, a CPM win.
+        - `LedgerBench.reserveAndConvertCpc`: `BudgetLedger.reserveClick(...)` (a CPC win) followed by
+          `convertClick(...)` (its click): one operation is both calls.
+        - `campaigns=same`: every thread uses one campaign; `distinct`: each thread cycles over its own
+          contiguous block of the 1,000 funded campaigns (allowance 10^15 micros, checked after every
+          iteration, so no charge fails).
+        - `LedgerMixBench`: one thread runs `check` while another runs `chargeCpm`, on the same or on
+          different campaigns.
+        - `EntityBench.sync`: a real `CampaignEntity` (spawned directly, no sharding) answering
+          `SyncNode` asks; every command persists one `NodeSynced` event (verified after each
+          iteration) and is answered after the write. `window` asks are kept outstanding. With
+          `journal=inmem` it is Pekko's in-memory `PersistenceTestKitPlugin` (events still
+          serialized with Jackson CBOR): the entity's own processing, **not** a database's write
+          throughput. `journal=cassandra` is pekko-persistence-cassandra with the project's
+          persistence.conf against the local Cassandra node, which shares this machine's cores.
+        """);
+    return b.toString();
+  }
+
+  private static boolean cqlAnswers() {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(cqlHost(), cqlPort()), 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static String cqlHost() {
+    return System.getenv().getOrDefault("ADENGINE_CASSANDRA_HOST", "127.0.0.1");
+  }
+
+  private static int cqlPort() {
+    return Integer.parseInt(System.getenv().getOrDefault("ADENGINE_CASSANDRA_PORT", "9042"));
+  }
+
+  private static String cpuModel() throws IOException {
+    return read("/proc/cpuinfo").lines().filter(l -> l.startsWith("model name"))
+        .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown CPU");
+  }
+
+  private static String memTotal() throws IOException {
+    return read("/proc/meminfo").lines().filter(l -> l.startsWith("MemTotal:"))
+        .map(l -> String.format(Locale.ROOT, "%.1f GiB",
+            Long.parseLong(l.replaceAll("\\D", "")) / 1024.0 / 1024.0))
+        .findFirst().orElse("unknown");
+  }
+
+  private static String read(String file) throws IOException {
+    return Files.readString(Path.of(file));
+  }
+
+  private static String git(String... args) {
+    List<String> command = new ArrayList<>(List.of("git"));
+    command.addAll(List.of(args));
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 ? text : "unknown";
+    } catch (IOException | InterruptedException e) {
+      return "unknown";
+    }
+  }
+
+  private BenchMain() {}
+}
