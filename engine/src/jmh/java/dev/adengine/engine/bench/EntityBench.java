@@ -7,6 +7,7 @@ import dev.adengine.api.v1.Ad;
 import dev.adengine.api.v1.Campaign;
 import dev.adengine.api.v1.Pricing;
 import dev.adengine.engine.budget.PacingPolicy;
+import dev.adengine.engine.campaign.AdvertiserBudget;
 import dev.adengine.engine.campaign.CampaignEntity;
 import dev.adengine.persistence.testing.CassandraTestNode;
 import java.time.Clock;
@@ -116,7 +117,7 @@ public class EntityBench {
     persistenceId = CampaignEntity.ENTITY_KEY.name() + "|" + campaignId;
     CampaignEntity.CatalogPublisher publisher = (update, parent) -> CompletableFuture.completedFuture(null);
     entity = system.systemActorOf(
-        CampaignEntity.create(campaignId, new CampaignEntity.Deps(publisher, CLOCK, 0.07, PacingPolicy.NONE)),
+        CampaignEntity.create(campaignId, CampaignEntity.Deps.of(publisher, CLOCK, 0.07, PacingPolicy.NONE, AdvertiserBudget.UNCAPPED)),
         campaignId, Props.empty());
     byte[] definition = Campaign.newBuilder()
         .setCampaignId(campaignId)

@@ -34,8 +34,8 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
     INSTANCE
   }
 
-  private record Synced(String campaignId, long sentVersion, CampaignEntity.Grant grant, Throwable error)
-      implements Command {}
+  private record Synced(String campaignId, long sentVersion, boolean wantedMore, CampaignEntity.Grant grant,
+      Throwable error) implements Command {}
 
   public record Settings(String nodeId, double refillBelow, double grantShare, Duration interval,
       Duration reportInterval, Duration askTimeout, int maxInFlight) {}
@@ -52,6 +52,8 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
     long reportedVersion = -1;
     long lastReportMillis;
     long notBeforeMillis;
+    /** Asks in a row that wanted more and got nothing: each one doubles the wait before the next. */
+    int emptyAsks;
   }
 
   private final Settings settings;
@@ -117,7 +119,7 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
         settings.askTimeout(),
         replyTo -> new CampaignEntity.SyncNode(settings.nodeId(), totals.day(), s, totals.spent(), totals.reserved(),
             totals.impressions(), totals.clicks(), wantMore, replyTo),
-        (grant, err) -> new Synced(campaignId, totals.version(), grant, err));
+        (grant, err) -> new Synced(campaignId, totals.version(), wantMore, grant, err));
   }
 
   private Behavior<Command> onSynced(Synced msg) {
@@ -136,9 +138,15 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
     ledger.applyGrant(msg.campaignId(), msg.grant().day(), msg.grant().allowanceMicros());
     track.reportedVersion = msg.sentVersion();
     CampaignLedger.Totals after = l.totals();
-    if (after.allowance() == before && after.allowance() - after.spent() - after.reserved() <= 0) {
-      // Nothing more to grant today (budget fully leased out): ask again later, not every tick.
-      track.notBeforeMillis = now + 1000;
+    if (msg.wantedMore() && after.allowance() == before) {
+      // Nothing granted (pacing holds the ceiling, or the budget is leased out): back off
+      // exponentially from one tick to the report interval instead of asking every tick.
+      track.emptyAsks = Math.min(track.emptyAsks + 1, 16);
+      long wait = Math.min(settings.reportInterval().toMillis(),
+          settings.interval().toMillis() << Math.min(track.emptyAsks - 1, 10));
+      track.notBeforeMillis = now + wait;
+    } else if (after.allowance() > before) {
+      track.emptyAsks = 0;
     }
     return this;
   }
