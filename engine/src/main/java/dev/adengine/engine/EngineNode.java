@@ -158,7 +158,7 @@ public final class EngineNode {
         catalog, ledger, stats, features, new CtrPrior(s.priorCtr(), s.priorStrength()), s.experiment(), served,
         clock);
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, router, ledger, stats,
-        s.clickWindow(), nodeId, clock);
+        s.clickWindow(), s.servedRetryDelay(), nodeId, clock);
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(

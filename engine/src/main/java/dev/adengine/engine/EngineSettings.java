@@ -42,6 +42,7 @@ public record EngineSettings(
     /** EVEN pacing: slack on top of the curve, as a share of it. */
     double pacingHeadroom,
     int maxEventBatch,
+    Duration servedRetryDelay,
     int servedLocalCapacity,
     int servedWriteMaxInFlight,
     Duration snapshotInterval,
@@ -90,6 +91,7 @@ public record EngineSettings(
         c.getDuration("budget.pacing.lookahead"),
         c.getDouble("budget.pacing.headroom"),
         c.getInt("events.max-batch"),
+        c.getDuration("events.served-retry-delay"),
         c.getInt("served.local-capacity"),
         c.getInt("served.write-max-in-flight"),
         c.getDuration("features.publish-interval"),

@@ -103,14 +103,23 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
       boolean unreported = totals.version() != track.reportedVersion
           && now - track.lastReportMillis >= settings.reportInterval().toMillis();
       boolean renew = track.lastReportMillis > 0 && now - track.lastReportMillis >= settings.lease().toMillis() / 3;
-      if (wantMore || unreported || renew) {
-        sync(id, totals, wantMore, track, now);
+      long giveBack = 0;
+      if (track.emptyAsks > 0 && free > 0 && free < entry.def().maxChargeMicros()) {
+        // The entity had nothing more to give, and what this node holds cannot pay for one win:
+        // give the fragment back so that it can be pooled with others into a usable grant.
+        giveBack = ledger.getOrCreate(id).takeBackFragment(entry.def().maxChargeMicros());
+        totals = ledger.getOrCreate(id).totals();
+        wantMore = false;
+      }
+      if (wantMore || unreported || renew || giveBack > 0) {
+        sync(id, totals, wantMore, giveBack, track, now);
       }
     }
     return this;
   }
 
-  private void sync(String campaignId, CampaignLedger.Totals totals, boolean wantMore, Track track, long now) {
+  private void sync(String campaignId, CampaignLedger.Totals totals, boolean wantMore, long giveBack, Track track,
+      long now) {
     track.inFlight = true;
     track.lastReportMillis = now;
     inFlight++;
@@ -120,7 +129,7 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
         sharding.entityRefFor(CampaignEntity.ENTITY_KEY, campaignId),
         settings.askTimeout(),
         replyTo -> new CampaignEntity.SyncNode(settings.nodeId(), totals.day(), s, totals.spent(), totals.reserved(),
-            totals.impressions(), totals.clicks(), wantMore, replyTo),
+            totals.impressions(), totals.clicks(), wantMore, giveBack, replyTo),
         (grant, err) -> new Synced(campaignId, totals.version(), wantMore, grant, err));
   }
 

@@ -92,6 +92,19 @@ public final class CampaignLedger {
     }
   }
 
+  /**
+   * Takes back a fragment of free allowance too small for one win ({@code 0 < free < maxCharge})
+   * and returns its size; 0 when there is none. The caller reports it to the entity.
+   */
+  synchronized long takeBackFragment(long maxCharge) {
+    long free = allowance - spent - reserved;
+    if (free <= 0 || free >= maxCharge) {
+      return 0;
+    }
+    allowance -= free;
+    return free;
+  }
+
   public synchronized void countImpression() {
     impressions++;
     version++;

@@ -149,10 +149,18 @@ public final class CampaignEntity
 
   /**
    * A node's absolute totals for {@code day}; {@code seq} increases with every report of that node
-   * incarnation. {@code wantMore} asks for another grant.
+   * incarnation. {@code wantMore} asks for another grant; {@code returnMicros} gives back allowance
+   * the node has already taken off its own ledger (a fragment smaller than one win).
    */
   public record SyncNode(String node, String day, long seq, long spentMicros, long reservedMicros,
-      long impressions, long clicks, boolean wantMore, ActorRef<StatusReply<Grant>> replyTo) implements Command {}
+      long impressions, long clicks, boolean wantMore, long returnMicros, ActorRef<StatusReply<Grant>> replyTo)
+      implements Command {
+
+    public SyncNode(String node, String day, long seq, long spentMicros, long reservedMicros, long impressions,
+        long clicks, boolean wantMore, ActorRef<StatusReply<Grant>> replyTo) {
+      this(node, day, seq, spentMicros, reservedMicros, impressions, clicks, wantMore, 0L, replyTo);
+    }
+  }
 
   /** Internal: the advertiser answered an ask for more of its cap (or the ask failed). */
   private record AdvertiserAnswered(AdvertiserEntity.CampaignAllowance allowance, long seq, String error)
@@ -217,6 +225,10 @@ public final class CampaignEntity
 
   /** {@code seq} is the node's sync that asked for it: a repeat of that sync grants nothing more. */
   public record AllowanceGranted(String campaignId, String node, String day, long seq, long amountMicros,
+      long allowanceAfterMicros) implements Event {}
+
+  /** A node gave back {@code amountMicros} of its allowance (a fragment it could not spend). */
+  public record AllowanceReturned(String campaignId, String node, String day, long seq, long amountMicros,
       long allowanceAfterMicros) implements Event {}
 
   /**
@@ -460,6 +472,18 @@ public final class CampaignEntity
         view = applyEvent(view, synced);
       }
     }
+    if (fresh && cmd.returnMicros() > 0) {
+      NodeGrant g = view.node(cmd.node());
+      // Only what the node can no longer spend: its allowance minus its (just reported) spend and
+      // reservations. The node took it off its own ledger before sending this.
+      long amount = Math.min(cmd.returnMicros(), g.allowanceMicros() - g.spentMicros() - g.reservedMicros());
+      if (amount > 0) {
+        AllowanceReturned returned = new AllowanceReturned(campaignId, cmd.node(), day, cmd.seq(), amount,
+            g.allowanceMicros() - amount);
+        events.add(returned);
+        view = applyEvent(view, returned);
+      }
+    }
     if (fresh && cmd.wantMore() && !view.paused()) {
       long want = grantUnit(view);
       // Pacing's ceiling, but never below one grant: a paced campaign can always win a little,
@@ -469,6 +493,12 @@ public final class CampaignEntity
       long ceiling = Math.min(view.dailyBudgetMicros(), Math.max(paced, want));
       long available = Math.min(ceiling, advertiserLimit(view)) - view.granted();
       long amount = Math.min(want, available);
+      NodeGrant asking = view.node(cmd.node());
+      long nodeFree = asking.allowanceMicros() - asking.spentMicros() - asking.reservedMicros();
+      if (nodeFree + amount < maxCharge(view)) {
+        // A grant that still leaves the node unable to afford one win would only strand money there.
+        amount = 0;
+      }
       // While pacing holds the ceiling below the budget, the ceiling creeps up with the clock: do
       // not hand out every sliver of it (one event per ask, asks every keeper tick), wait until a
       // quarter grant has come free. The last of the budget is granted whatever its size.
@@ -513,6 +543,8 @@ public final class CampaignEntity
       NodeGrant held = state.node(e.node());
       return state.withNode(e.node(), new NodeGrant(held.allowanceMicros(), e.spentMicros(), e.reservedMicros(),
           e.impressions(), e.clicks(), e.seq()));
+    } else if (event instanceof AllowanceReturned e) {
+      return state.withNode(e.node(), state.node(e.node()).withGrant(e.allowanceAfterMicros(), e.seq()));
     } else if (event instanceof NodeSettled e) {
       NodeGrant held = state.node(e.node());
       return state.withNode(e.node(), new NodeGrant(e.spentMicros(), e.spentMicros(), 0, held.impressions(),
@@ -643,10 +675,14 @@ public final class CampaignEntity
 
   /** One grant: a share of the budget, but never less than one win's largest charge (its bid). */
   private long grantUnit(State s) {
+    return Math.max(Math.max(1, maxCharge(s)), (long) Math.ceil(s.dailyBudgetMicros() * deps.grantShare()));
+  }
+
+  /** The most one win can cost: the bid per click (CPC) or per impression (CPM, rounded up). */
+  private static long maxCharge(State s) {
     var c = CampaignViews.parse(s.campaign());
-    long maxCharge = c.getPricing() == dev.adengine.api.v1.Pricing.CPM ? -Math.floorDiv(-c.getBidMicros(), 1000)
+    return c.getPricing() == dev.adengine.api.v1.Pricing.CPM ? -Math.floorDiv(-c.getBidMicros(), 1000)
         : c.getBidMicros();
-    return Math.max(Math.max(1, maxCharge), (long) Math.ceil(s.dailyBudgetMicros() * deps.grantShare()));
   }
 
   /** What the advertiser lets this campaign grant its nodes in total today. */

@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Billable events: each event of a batch is checked on its own (fields, ad, campaign, that the ad
@@ -47,12 +49,14 @@ public final class EventIngest {
   private final BudgetLedger ledger;
   private final OnlineStats stats;
   private final Duration clickWindow;
+  private final Duration servedRetryDelay;
   private final String nodeId;
   private final Clock clock;
 
   public EventIngest(Catalog catalog, ServedAds served, EventRepository events, ChargeRepository charges,
-      LedgerService.Router router, BudgetLedger ledger, OnlineStats stats, Duration clickWindow, String nodeId,
-      Clock clock) {
+      LedgerService.Router router, BudgetLedger ledger, OnlineStats stats, Duration clickWindow,
+      Duration servedRetryDelay, String nodeId, Clock clock) {
+    this.servedRetryDelay = servedRetryDelay;
     this.charges = charges;
     this.router = router;
     this.catalog = catalog;
@@ -109,9 +113,21 @@ public final class EventIngest {
       return done(index, e, Outcome.REJECTED, "ad does not belong to campaign");
     }
     return served.find(e.getRequestId(), e.getAdId())
+        .thenCompose(found -> found.isPresent() ? CompletableFuture.completedFuture(found) : findAgainLater(e))
         .thenCompose(found -> afterServedLookup(index, e, found))
         .exceptionally(err -> new Result(index, e.getEventId(), Outcome.REJECTED,
             "temporarily unable to verify or store the event, retry: " + rootMessage(err)));
+  }
+
+  /**
+   * The serving node writes its served record just after its bid reply, so an event that reaches
+   * another node within milliseconds of the win may not see it yet: look once more after a short
+   * delay (without blocking) before calling the ad not shown.
+   */
+  private CompletionStage<Optional<ServedAd>> findAgainLater(Event e) {
+    Executor later = CompletableFuture.delayedExecutor(servedRetryDelay.toMillis(), TimeUnit.MILLISECONDS);
+    return CompletableFuture.supplyAsync(() -> null, later)
+        .thenCompose(x -> served.find(e.getRequestId(), e.getAdId()));
   }
 
   private CompletionStage<Result> afterServedLookup(int index, Event e, Optional<ServedAd> found) {

@@ -382,4 +382,16 @@ class BudgetLedgerTest {
     leased.applyGrant(CAMPAIGN, DAY1, 1_000, 2_000);
     assertTrue(l.tryCharge(1));
   }
+
+  @Test
+  void shouldTakeBackOnlyAFragmentSmallerThanOneWin() {
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    CampaignLedger l = ledger.get(CAMPAIGN);
+    assertEquals(0, l.takeBackFragment(300), "700 free is more than one win of 300");
+    assertTrue(l.tryCharge(800));
+    assertEquals(200, l.takeBackFragment(300));
+    assertEquals(0, l.free());
+    assertEquals(800, l.totals().allowance());
+    assertEquals(0, l.takeBackFragment(300), "nothing left to give back");
+  }
 }

@@ -122,6 +122,49 @@ class NodeSettlementTest {
     assertFalse(entity.getState().nodes().get("n1").settled());
   }
 
+  @Test
+  void shouldPoolFragmentsIntoAUsableGrantWhenNodesGiveThemBack() {
+    // given a budget of 1,000,000 fully leased to two nodes (bid 10,000) and spent down so that
+    // each holds 6,000: less than one win
+    sync("n1", 1, 0, true);
+    sync("n2", 1, 0, true);
+    sync("n1", 2, 0, true);
+    sync("n2", 2, 0, true);
+    assertEquals(BUDGET, entity.getState().granted());
+    sync("n1", 3, 494_000, false);
+    sync("n2", 3, 494_000, false);
+
+    // when n1 asks for more, the entity has none
+    var empty = sync("n1", 4, 494_000, true);
+    assertEquals(500_000, empty.reply().getValue().allowanceMicros());
+    assertTrue(empty.events().stream().noneMatch(e -> e instanceof CampaignEntity.AllowanceGranted));
+
+    // when both give their 6,000 back
+    var back1 = entity.<StatusReply<CampaignEntity.Grant>>runCommand(
+        r -> new CampaignEntity.SyncNode("n1", "2024-03-01", 5, 494_000, 0, 0, 0, false, 6_000, r));
+    var back2 = entity.<StatusReply<CampaignEntity.Grant>>runCommand(
+        r -> new CampaignEntity.SyncNode("n2", "2024-03-01", 4, 494_000, 0, 0, 0, false, 6_000, r));
+    assertEquals(494_000, back1.reply().getValue().allowanceMicros());
+    assertEquals(494_000, back2.reply().getValue().allowanceMicros());
+
+    // then the pooled 12,000 is one usable grant: it goes to the next node that asks
+    var pooled = sync("n1", 6, 494_000, true);
+    assertEquals(506_000, pooled.reply().getValue().allowanceMicros());
+    // and what is left after that win (2,000) is not handed to anyone: it could not pay for a win
+    var rest = sync("n2", 5, 494_000, true);
+    assertEquals(494_000, rest.reply().getValue().allowanceMicros());
+    assertEquals(BUDGET, entity.getState().granted(), "the pooled fragments went out again; the budget is all granted");
+  }
+
+  @Test
+  void shouldIgnoreAGiveBackLargerThanWhatTheNodeHasFree() {
+    sync("n1", 1, 0, true);
+    var r = entity.<StatusReply<CampaignEntity.Grant>>runCommand(
+        c -> new CampaignEntity.SyncNode("n1", "2024-03-01", 2, 200_000, 0, 0, 0, false, 900_000, c));
+    // the node holds 250,000 with 200,000 spent: at most 50,000 can come back
+    assertEquals(200_000, r.reply().getValue().allowanceMicros());
+  }
+
   private EventSourcedBehaviorTestKit.CommandResultWithReply<CampaignEntity.Command, CampaignEntity.Event,
       CampaignEntity.State, StatusReply<CampaignEntity.Grant>> sync(String node, long seq, long spent, boolean more) {
     return entity.runCommand(r -> new CampaignEntity.SyncNode(node, "2024-03-01", seq, spent, 0, 0, 0, more, r));
