@@ -14,6 +14,7 @@ import dev.adengine.engine.auction.OnlineStats;
 import dev.adengine.engine.budget.AllowanceKeeper;
 import dev.adengine.engine.budget.BudgetLedger;
 import dev.adengine.engine.budget.CurvePacing;
+import dev.adengine.engine.budget.LedgerService;
 import dev.adengine.engine.budget.TrafficCurve;
 import dev.adengine.engine.campaign.AdvertiserBudget;
 import dev.adengine.engine.campaign.AdvertiserEntity;
@@ -32,6 +33,7 @@ import dev.adengine.engine.grpc.EventServiceImpl;
 import dev.adengine.engine.health.NodeState;
 import dev.adengine.models.CtrPrior;
 import dev.adengine.persistence.CatalogRepository;
+import dev.adengine.persistence.ChargeRepository;
 import dev.adengine.persistence.EventRepository;
 import dev.adengine.persistence.ServedRepository;
 import java.time.Clock;
@@ -104,8 +106,9 @@ public final class EngineNode {
     OnlineStats stats = new OnlineStats();
     FeatureStore features = new FeatureStore();
     CatalogRepository catalogRepo = new CatalogRepository(session, s.keyspace());
-    ServedAds served = new ServedAds(new ServedRepository(session, s.keyspace()), s.servedLocalCapacity(),
-        s.servedWriteMaxInFlight());
+    ChargeRepository chargeRepo = new ChargeRepository(session, s.keyspace());
+    ServedAds served = new ServedAds(new ServedRepository(session, s.keyspace()), chargeRepo,
+        s.servedLocalCapacity(), s.servedWriteMaxInFlight());
     EventRepository eventRepo = new EventRepository(session, s.keyspace());
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "adengine", config);
@@ -134,22 +137,28 @@ public final class EngineNode {
     system.systemActorOf(SnapshotSubscriber.create(snapshotTopic, features), "snapshot-subscriber", Props.empty());
     CampaignEntity.init(system, new CampaignEntity.Deps(publisher, clock, s.grantShare(),
         new CurvePacing(TrafficCurve.TRAVEL, s.pacingLookahead(), s.pacingHeadroom()), advertisers,
-        snapshot -> snapshotTopic.tell(Topic.publish(snapshot)), s.snapshotInterval(), s.featureHalfLife()));
+        snapshot -> snapshotTopic.tell(Topic.publish(snapshot)), s.snapshotInterval(), s.featureHalfLife(),
+        s.lease(), s.lease().plus(s.clickWindow()).plus(s.clickGrace()), s.settleInterval(),
+        chargeRepo::sumForNode));
     AdvertiserEntity.init(system, publisher, clock, s.grantShare());
     system.systemActorOf(CatalogReplica.create(catalog, catalogRepo, topic, s.catalogResync(), s.catalogCoalesce(),
         clock), "catalog-replica", Props.empty());
     system.systemActorOf(AllowanceKeeper.create(new AllowanceKeeper.Settings(nodeId, s.refillBelow(), s.grantShare(),
-        s.keeperInterval(), s.reportInterval(), s.askTimeout(), 64), catalog, ledger, clock), "allowance-keeper",
-        Props.empty());
+        s.keeperInterval(), s.reportInterval(), s.askTimeout(), 64, s.lease()), catalog, ledger, clock),
+        "allowance-keeper", Props.empty());
+    system.systemActorOf(LedgerService.create(nodeId, ledger), "ledger-service", Props.empty());
+    LedgerService.Router router = new LedgerService.Router(system, s.askTimeout(), 5);
 
     joinCluster(system, config);
 
     BidHandler bidHandler = new BidHandler(
-        new BidHandler.Settings(s.placementFloors(), s.pctrAlpha(), Auction.Type.GSP, s.clickWindow(), nodeId,
+        new BidHandler.Settings(s.placementFloors(), s.pctrAlpha(), Auction.Type.GSP, s.clickWindow(), s.clickGrace(),
+            nodeId,
             "prior-ctr"),
         catalog, ledger, stats, features, new CtrPrior(s.priorCtr(), s.priorStrength()), s.experiment(), served,
         clock);
-    EventIngest ingest = new EventIngest(catalog, served, eventRepo, ledger, stats, s.clickWindow(), nodeId, clock);
+    EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, router, ledger, stats,
+        s.clickWindow(), nodeId, clock);
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(

@@ -34,6 +34,9 @@ public record EngineSettings(
     Duration reportInterval,
     Duration askTimeout,
     Duration clickWindow,
+    Duration clickGrace,
+    Duration lease,
+    Duration settleInterval,
     /** EVEN pacing: how far ahead of the traffic curve grants may run. */
     Duration pacingLookahead,
     /** EVEN pacing: slack on top of the curve, as a share of it. */
@@ -81,6 +84,9 @@ public record EngineSettings(
         c.getDuration("budget.report-interval"),
         c.getDuration("budget.ask-timeout"),
         c.getDuration("budget.click-window"),
+        c.getDuration("budget.click-grace"),
+        c.getDuration("budget.lease"),
+        c.getDuration("budget.settle-interval"),
         c.getDuration("budget.pacing.lookahead"),
         c.getDouble("budget.pacing.headroom"),
         c.getInt("events.max-batch"),

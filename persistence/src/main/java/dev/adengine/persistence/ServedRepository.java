@@ -18,7 +18,7 @@ import java.util.concurrent.CompletionStage;
  */
 public final class ServedRepository {
 
-  /** One served ad of one request. Money is integer micros. */
+  /** One served ad of one request; {@code day} is the campaign's budget day of the win. Money is integer micros. */
   public record ServedAd(
       String requestId,
       String adId,
@@ -27,7 +27,8 @@ public final class ServedRepository {
       String pricing,
       long priceMicros,
       String node,
-      long servedAtMs) {
+      long servedAtMs,
+      String day) {
     public ServedAd {
       Objects.requireNonNull(requestId, "requestId");
       Objects.requireNonNull(adId, "adId");
@@ -44,11 +45,11 @@ public final class ServedRepository {
     insert =
         session.prepare(
             "INSERT INTO " + ks + ".served (request_id, ad_id, campaign_id, advertiser_id,"
-                + " pricing, price_micros, node, served_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                + " pricing, price_micros, node, served_at_ms, day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     select =
         session.prepare(
             "SELECT request_id, ad_id, campaign_id, advertiser_id, pricing, price_micros, node,"
-                + " served_at_ms FROM " + ks + ".served WHERE request_id = ? AND ad_id = ?");
+                + " served_at_ms, day FROM " + ks + ".served WHERE request_id = ? AND ad_id = ?");
   }
 
   /** Stores (or overwrites) the served ad. */
@@ -63,7 +64,8 @@ public final class ServedRepository {
                 served.pricing(),
                 served.priceMicros(),
                 served.node(),
-                served.servedAtMs())
+                served.servedAtMs(),
+                served.day())
             .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM)
             .setIdempotent(true);
     return session.executeAsync(statement).thenApply(rs -> null);
@@ -87,6 +89,7 @@ public final class ServedRepository {
         row.getString("pricing"),
         row.getLong("price_micros"),
         row.getString("node"),
-        row.getLong("served_at_ms"));
+        row.getLong("served_at_ms"),
+        row.getString("day"));
   }
 }

@@ -42,7 +42,7 @@ class MigrationScriptTest {
     List<Migration> migrations = Migrations.load(classLoader);
 
     // then
-    assertEquals(List.of(1, 2, 3), migrations.stream().map(Migration::version).toList());
+    assertEquals(List.of(1, 2, 3, 4), migrations.stream().map(Migration::version).toList());
     assertEquals(
         List.of("catalog", "events", "pekko_persistence"),
         migrations.stream().map(Migration::name).toList());

@@ -32,8 +32,8 @@ class ServedRepositoryTest {
   @Test
   void shouldReadBackServedAdWhenRecorded() {
     // given
-    ServedAd ad = new ServedAd("req-42", "ad-7", "camp-3", "adv-1", "CPC", 350_000, "node-2", 1_767_225_600_123L);
-    ServedAd sibling = new ServedAd("req-42", "ad-8", "camp-4", "adv-1", "CPM", 2_000, "node-2", 1_767_225_600_124L);
+    ServedAd ad = new ServedAd("req-42", "ad-7", "camp-3", "adv-1", "CPC", 350_000, "node-2", 1_767_225_600_123L, "2026-01-01");
+    ServedAd sibling = new ServedAd("req-42", "ad-8", "camp-4", "adv-1", "CPM", 2_000, "node-2", 1_767_225_600_124L, "2026-01-01");
 
     // when
     Await.result(served.record(ad));
@@ -47,7 +47,7 @@ class ServedRepositoryTest {
   @Test
   void shouldExpireServedAdWithinTwoDaysWhenRecorded() {
     // given
-    ServedAd ad = new ServedAd("req-ttl", "ad-1", "camp-1", "adv-1", "CPC", 1, "node-1", 1L);
+    ServedAd ad = new ServedAd("req-ttl", "ad-1", "camp-1", "adv-1", "CPC", 1, "node-1", 1L, "1970-01-01");
 
     // when
     Await.result(served.record(ad));

@@ -19,6 +19,7 @@ import dev.adengine.engine.features.CampaignSnapshot;
 import dev.adengine.engine.features.FeatureStore;
 import dev.adengine.experiments.Experiment;
 import dev.adengine.models.CtrPrior;
+import dev.adengine.persistence.ChargeRepository.Charge;
 import dev.adengine.persistence.ServedRepository.ServedAd;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,7 +37,7 @@ import java.util.Map;
 public final class BidHandler {
 
   public record Settings(Map<Placement, Long> placementFloors, double alpha, Auction.Type auctionType,
-      Duration clickWindow, String nodeId, String modelVersion) {}
+      Duration clickWindow, Duration clickGrace, String nodeId, String modelVersion) {}
 
   private final Settings settings;
   private final Catalog catalog;
@@ -73,7 +74,9 @@ public final class BidHandler {
 
     Auction.Result result = Auction.run(candidates, q.slots(), settings.auctionType(), settings.alpha());
     long now = clock.millis();
-    long clickDeadline = now + settings.clickWindow().toMillis();
+    // A CPC reservation outlives the click window by a grace, so a click accepted at the window's
+    // edge (possibly on another node) still finds it here.
+    long reservationDeadline = now + settings.clickWindow().toMillis() + settings.clickGrace().toMillis();
     BidResponse.Builder response = BidResponse.newBuilder()
         .setRequestId(q.requestId())
         .setExperimentId(experiment.id())
@@ -84,14 +87,20 @@ public final class BidHandler {
     for (Auction.Win win : result.winners()) {
       Candidate c = win.candidate();
       CampaignDef def = c.campaign();
-      boolean booked;
+      String day;
+      Charge charge = null;
       if (def.pricing() == Pricing.CPM) {
-        CampaignLedger l = ledger.get(def.campaignId());
-        booked = l != null && l.tryCharge(CampaignDef.ceilDiv(win.priceMicros(), 1000));
+        long amount = CampaignDef.ceilDiv(win.priceMicros(), 1000);
+        day = ledger.chargeOnDay(def.campaignId(), amount);
+        if (day != null) {
+          charge = new Charge(def.campaignId(), day, settings.nodeId(), Charge.winId(q.requestId(), c.ad().adId()),
+              amount, "WIN", now);
+        }
       } else {
-        booked = ledger.reserveClick(def.campaignId(), q.requestId(), c.ad().adId(), win.priceMicros(), clickDeadline);
+        day = ledger.reserveClickOnDay(def.campaignId(), q.requestId(), c.ad().adId(), win.priceMicros(),
+            reservationDeadline);
       }
-      if (!booked) {
+      if (day == null) {
         // Another request took the last of this node's allowance between retrieval and now.
         addNoBid(noBids, def.campaignId(), NoBidReason.NO_ALLOWANCE, "allowance taken by a concurrent win");
         continue;
@@ -108,7 +117,7 @@ public final class BidHandler {
           .setPricing(def.pricing())
           .setTitle(c.ad().title()));
       served.record(new ServedAd(q.requestId(), c.ad().adId(), def.campaignId(), def.advertiserId(),
-          def.pricing().name(), win.priceMicros(), settings.nodeId(), now));
+          def.pricing().name(), win.priceMicros(), settings.nodeId(), now, day), charge);
     }
     if (noBids != null) {
       for (Candidate c : result.outbid()) {

@@ -37,8 +37,9 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
   private record Synced(String campaignId, long sentVersion, boolean wantedMore, CampaignEntity.Grant grant,
       Throwable error) implements Command {}
 
+  /** {@code lease}: how long a grant may be spent without a sync; the keeper renews at a third of it. */
   public record Settings(String nodeId, double refillBelow, double grantShare, Duration interval,
-      Duration reportInterval, Duration askTimeout, int maxInFlight) {}
+      Duration reportInterval, Duration askTimeout, int maxInFlight, Duration lease) {}
 
   public static Behavior<Command> create(Settings settings, Catalog catalog, BudgetLedger ledger, Clock clock) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
@@ -101,7 +102,8 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
           entry.def().maxChargeMicros(), settings.grantShare(), settings.refillBelow());
       boolean unreported = totals.version() != track.reportedVersion
           && now - track.lastReportMillis >= settings.reportInterval().toMillis();
-      if (wantMore || unreported) {
+      boolean renew = track.lastReportMillis > 0 && now - track.lastReportMillis >= settings.lease().toMillis() / 3;
+      if (wantMore || unreported || renew) {
         sync(id, totals, wantMore, track, now);
       }
     }
@@ -135,7 +137,8 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
     }
     CampaignLedger l = ledger.getOrCreate(msg.campaignId());
     long before = l.totals().allowance();
-    ledger.applyGrant(msg.campaignId(), msg.grant().day(), msg.grant().allowanceMicros());
+    ledger.applyGrant(msg.campaignId(), msg.grant().day(), msg.grant().allowanceMicros(),
+        msg.grant().leaseUntilMillis());
     track.reportedVersion = msg.sentVersion();
     CampaignLedger.Totals after = l.totals();
     if (msg.wantedMore() && after.allowance() == before) {

@@ -5,6 +5,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * This node's budget ledgers, one per campaign, plus the open CPC reservations that a click may
@@ -14,6 +15,16 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class BudgetLedger {
   private final ConcurrentHashMap<String, CampaignLedger> ledgers = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Reservation> reservations = new ConcurrentHashMap<>();
+  private final LongSupplier clock;
+
+  public BudgetLedger() {
+    this(System::currentTimeMillis);
+  }
+
+  /** {@code clock}: epoch millis, against which each campaign's lease is checked. */
+  public BudgetLedger(LongSupplier clock) {
+    this.clock = clock;
+  }
 
   /** An open CPC reservation, released at {@code expiresAtMillis} unless a click converts it first. */
   public record Reservation(String campaignId, String day, long amountMicros, long expiresAtMillis) {}
@@ -23,22 +34,39 @@ public final class BudgetLedger {
   }
 
   public CampaignLedger getOrCreate(String campaignId) {
-    return ledgers.computeIfAbsent(campaignId, CampaignLedger::new);
+    return ledgers.computeIfAbsent(campaignId, id -> new CampaignLedger(id, clock));
   }
 
   /** Reserves a CPC win's price and remembers it under (request, ad) until its click window ends. */
   public boolean reserveClick(String campaignId, String requestId, String adId, long amountMicros,
       long expiresAtMillis) {
+    return reserveClickOnDay(campaignId, requestId, adId, amountMicros, expiresAtMillis) != null;
+  }
+
+  /** Charges a CPM win now; returns the budget day it was charged to, or null if not affordable. */
+  public String chargeOnDay(String campaignId, long amountMicros) {
     CampaignLedger ledger = ledgers.get(campaignId);
     if (ledger == null) {
-      return false;
+      return null;
+    }
+    synchronized (ledger) {
+      return ledger.tryCharge(amountMicros) ? ledger.day() : null;
+    }
+  }
+
+  /** As {@link #reserveClick}; returns the budget day the reservation belongs to, or null if refused. */
+  public String reserveClickOnDay(String campaignId, String requestId, String adId, long amountMicros,
+      long expiresAtMillis) {
+    CampaignLedger ledger = ledgers.get(campaignId);
+    if (ledger == null) {
+      return null;
     }
     String day;
     // Read the day under the ledger's lock with the reservation: a grant for a new day between the
     // two would tag a reservation of the new day with the old one, and it would never be released.
     synchronized (ledger) {
       if (!ledger.tryReserve(amountMicros)) {
-        return false;
+        return null;
       }
       day = ledger.day();
     }
@@ -48,7 +76,7 @@ public final class BudgetLedger {
       // The same request id showed the same ad twice: keep one reservation, release the other.
       release(previous);
     }
-    return true;
+    return day;
   }
 
   /** A click arrived for (request, ad): converts its reservation into spend. False if none is open. */
@@ -84,7 +112,12 @@ public final class BudgetLedger {
   }
 
   void applyGrant(String campaignId, String day, long allowance) {
-    getOrCreate(campaignId).applyGrant(day, allowance);
+    getOrCreate(campaignId).applyGrant(day, allowance, Long.MAX_VALUE);
+  }
+
+  /** Applies the entity's grant and lease: the node may spend the grant until {@code leaseUntilMillis}. */
+  void applyGrant(String campaignId, String day, long allowance, long leaseUntilMillis) {
+    getOrCreate(campaignId).applyGrant(day, allowance, leaseUntilMillis);
   }
 
   private void release(Reservation r) {

@@ -1,5 +1,7 @@
 package dev.adengine.engine.budget;
 
+import java.util.function.LongSupplier;
+
 /**
  * One campaign's budget on this node for the current budget day: the allowance the entity granted
  * and what this node has spent and reserved against it.
@@ -17,9 +19,21 @@ public final class CampaignLedger {
   private long impressions;
   private long clicks;
   private long version;
+  private long leaseUntil = Long.MAX_VALUE;
+  private final LongSupplier clock;
 
   CampaignLedger(String campaignId) {
+    this(campaignId, System::currentTimeMillis);
+  }
+
+  CampaignLedger(String campaignId, LongSupplier clock) {
     this.campaignId = campaignId;
+    this.clock = clock;
+  }
+
+  /** The node may spend its allowance only while the entity's lease on it holds. */
+  private boolean leased() {
+    return clock.getAsLong() < leaseUntil;
   }
 
   public String campaignId() {
@@ -28,13 +42,13 @@ public final class CampaignLedger {
 
   /** Free allowance: what the next win may still cost. */
   public synchronized long free() {
-    return allowance - spent - reserved;
+    return leased() ? allowance - spent - reserved : 0;
   }
 
   /** Charges {@code amount} as spend now (CPM at the win) if the allowance covers it. */
   public synchronized boolean tryCharge(long amount) {
     requireNonNegative(amount);
-    if (spent + reserved + amount > allowance) {
+    if (!leased() || spent + reserved + amount > allowance) {
       return false;
     }
     spent += amount;
@@ -45,7 +59,7 @@ public final class CampaignLedger {
   /** Reserves {@code amount} (a CPC win's price) if the allowance covers it. */
   public synchronized boolean tryReserve(long amount) {
     requireNonNegative(amount);
-    if (spent + reserved + amount > allowance) {
+    if (!leased() || spent + reserved + amount > allowance) {
       return false;
     }
     reserved += amount;
@@ -92,7 +106,8 @@ public final class CampaignLedger {
    * Applies the entity's grant: the node's total allowance for {@code grantDay}. A new day starts
    * from zero spend; within a day the allowance only grows.
    */
-  synchronized void applyGrant(String grantDay, long grantedAllowance) {
+  synchronized void applyGrant(String grantDay, long grantedAllowance, long leaseUntilMillis) {
+    leaseUntil = leaseUntilMillis;
     if (!grantDay.equals(day)) {
       day = grantDay;
       spent = 0;

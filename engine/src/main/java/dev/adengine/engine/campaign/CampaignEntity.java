@@ -68,16 +68,29 @@ public final class CampaignEntity
   static final int MIN_GRANT_DIVISOR = 4;
 
   /** What the entity needs from its node: where to push catalog changes, the clock, grant policy. */
+  /**
+   * {@code lease}: how long a node may spend a grant without syncing; {@code settleAfter}: how long
+   * after a node's last sync its grant is settled from the durable charge log (lease + click window
+   * + grace: by then it can neither spend nor be charged for a click any more).
+   */
   public record Deps(CatalogPublisher publisher, Clock clock, double grantShare, PacingPolicy pacing,
       AdvertiserBudget advertiserBudget, Consumer<CampaignSnapshot> snapshots, Duration snapshotInterval,
-      Duration featureHalfLife) {
+      Duration featureHalfLife, Duration lease, Duration settleAfter, Duration settleInterval,
+      ChargeSums charges) {
 
-    /** Deps for tests of grant logic that do not look at snapshots. */
+    /** Deps for tests of grant logic that do not look at snapshots or settlement. */
     public static Deps of(CatalogPublisher publisher, Clock clock, double grantShare, PacingPolicy pacing,
         AdvertiserBudget advertiserBudget) {
       return new Deps(publisher, clock, grantShare, pacing, advertiserBudget, s -> { }, Duration.ofSeconds(1),
-          Duration.ofHours(1));
+          Duration.ofHours(1), Duration.ofDays(365), Duration.ofDays(3650), Duration.ofHours(1),
+          (c, d, n) -> java.util.concurrent.CompletableFuture.completedFuture(0L));
     }
+  }
+
+  /** The durable charges booked against a node for a campaign's day (the charge log in Cassandra). */
+  @FunctionalInterface
+  public interface ChargeSums {
+    java.util.concurrent.CompletionStage<Long> sumForNode(String campaignId, String day, String node);
   }
 
   public static void init(ActorSystem<?> system, Deps deps) {
@@ -100,6 +113,9 @@ public final class CampaignEntity
   private final DecayedCounter clicks;
   private final DecayedCounter spend;
   private long lastEventMillis;
+  /** Not persisted: when each node last synced (set to the recovery time for nodes known then). */
+  private final Map<String, Long> lastSeen = new HashMap<>();
+  private final java.util.Set<String> settling = new java.util.HashSet<>();
   /** Not persisted: at most one ask to the advertiser at a time per incarnation. */
   private boolean advertiserAskInFlight;
   private long lastAdvertiserSeq;
@@ -142,6 +158,14 @@ public final class CampaignEntity
   private record AdvertiserAnswered(AdvertiserEntity.CampaignAllowance allowance, long seq, String error)
       implements Command {}
 
+  /** Internal: time to look for silent nodes whose grant can be settled. */
+  private enum SettleTick implements Command {
+    INSTANCE
+  }
+
+  /** Internal: the durable charges of a silent node were summed (or the query failed). */
+  private record Settle(String node, String day, long spentMicros, String error) implements Command {}
+
   /** Internal: time to publish this campaign's snapshot to every node. */
   private enum PublishSnapshot implements Command {
     INSTANCE
@@ -156,8 +180,9 @@ public final class CampaignEntity
   }
 
   /** What the entity tells a node after a sync: its allowance for the day and the campaign's state. */
-  public record Grant(String campaignId, String day, long allowanceMicros, boolean paused, long dailyBudgetMicros)
-      implements CborSerializable {}
+  /** {@code leaseUntilMillis}: the node may spend this allowance until then (0 once its grant is settled). */
+  public record Grant(String campaignId, String day, long allowanceMicros, boolean paused, long dailyBudgetMicros,
+      long leaseUntilMillis) implements CborSerializable {}
 
   /** A read model of the campaign for the admin API. */
   public record Summary(String campaignId, byte[] campaign, boolean paused, long revision, String day,
@@ -194,6 +219,12 @@ public final class CampaignEntity
   public record AllowanceGranted(String campaignId, String node, String day, long seq, long amountMicros,
       long allowanceAfterMicros) implements Event {}
 
+  /**
+   * A node went silent for longer than lease + click window: its grant is closed at what its
+   * durable charges add up to, and the rest of its allowance returns to the campaign.
+   */
+  public record NodeSettled(String campaignId, String node, String day, long spentMicros) implements Event {}
+
   /** The advertiser now lets this campaign hold {@code totalMicros} of its cap for {@code day}. */
   public record AdvertiserAllowanceReceived(String campaignId, String day, long seq, long totalMicros)
       implements Event {}
@@ -201,12 +232,19 @@ public final class CampaignEntity
   // ---- state ----
 
   /** What one node holds of the day's budget. */
+  /** {@code settled}: the node's grant was closed at its durable charges; it gets nothing more today. */
   public record NodeGrant(long allowanceMicros, long spentMicros, long reservedMicros, long impressions,
-      long clicks, long seq) implements CborSerializable {
-    static final NodeGrant NONE = new NodeGrant(0, 0, 0, 0, 0, -1);
+      long clicks, long seq, boolean settled) implements CborSerializable {
+    static final NodeGrant NONE = new NodeGrant(0, 0, 0, 0, 0, -1, false);
+
+    public NodeGrant(long allowanceMicros, long spentMicros, long reservedMicros, long impressions, long clicks,
+        long seq) {
+      this(allowanceMicros, spentMicros, reservedMicros, impressions, clicks, seq, false);
+    }
 
     NodeGrant withGrant(long allowance, long grantSeq) {
-      return new NodeGrant(allowance, spentMicros, reservedMicros, impressions, clicks, Math.max(seq, grantSeq));
+      return new NodeGrant(allowance, spentMicros, reservedMicros, impressions, clicks, Math.max(seq, grantSeq),
+          settled);
     }
   }
 
@@ -304,6 +342,8 @@ public final class CampaignEntity
         .onCommand(SyncNode.class, this::onSync)
         .onCommand(CatalogWritten.class, (s, c) -> Effect().noReply())
         .onCommand(AdvertiserAnswered.class, this::onAdvertiserAnswered)
+        .onCommand(SettleTick.class, (s, c) -> onSettleTick(s))
+        .onCommand(Settle.class, this::onSettle)
         .onCommand(PublishSnapshot.class, (s, c) -> {
           if (s.exists()) {
             deps.snapshots().accept(snapshot(rolledView(s)));
@@ -399,6 +439,13 @@ public final class CampaignEntity
     }
     String day = view.day();
     NodeGrant held = view.node(cmd.node());
+    if (held.settled()) {
+      // Settled for silence: this node's grant is closed for the day (its lease ran out long ago).
+      List<Event> only = events;
+      return only.isEmpty() ? Effect().reply(cmd.replyTo(), StatusReply.success(grant(view, cmd.node())))
+          : Effect().persist(only).thenReply(cmd.replyTo(), st -> StatusReply.success(grant(st, cmd.node())));
+    }
+    lastSeen.put(cmd.node(), deps.clock().millis());
     // Only a fresh sync (a sequence number not seen from this node yet) may move totals or ask for
     // more: a retried or duplicated sync is answered with the current grant and changes nothing.
     boolean fresh = cmd.seq() > held.seq();
@@ -466,6 +513,10 @@ public final class CampaignEntity
       NodeGrant held = state.node(e.node());
       return state.withNode(e.node(), new NodeGrant(held.allowanceMicros(), e.spentMicros(), e.reservedMicros(),
           e.impressions(), e.clicks(), e.seq()));
+    } else if (event instanceof NodeSettled e) {
+      NodeGrant held = state.node(e.node());
+      return state.withNode(e.node(), new NodeGrant(e.spentMicros(), e.spentMicros(), 0, held.impressions(),
+          held.clicks(), held.seq(), true));
     } else if (event instanceof AdvertiserAllowanceReceived e) {
       return state.withAdvertiserAllowance(e.totalMicros(), e.seq());
     } else if (event instanceof AllowanceGranted e) {
@@ -493,6 +544,7 @@ public final class CampaignEntity
             clicks.add(clk, now);
           }
           timers.startTimerWithFixedDelay(PublishSnapshot.INSTANCE, deps.snapshotInterval());
+          timers.startTimerWithFixedDelay(SettleTick.INSTANCE, deps.settleInterval());
         })
         .build();
   }
@@ -525,7 +577,42 @@ public final class CampaignEntity
   }
 
   private Grant grant(State s, String node) {
-    return new Grant(campaignId, s.day(), s.node(node).allowanceMicros(), s.paused(), s.dailyBudgetMicros());
+    NodeGrant g = s.node(node);
+    long leaseUntil = g.settled() ? 0 : deps.clock().millis() + deps.lease().toMillis();
+    return new Grant(campaignId, s.day(), g.allowanceMicros(), s.paused(), s.dailyBudgetMicros(), leaseUntil);
+  }
+
+  /** Starts settling every node of today that has been silent for longer than settleAfter. */
+  private ReplyEffect<Event, State> onSettleTick(State state) {
+    long now = deps.clock().millis();
+    for (Map.Entry<String, NodeGrant> e : state.nodes().entrySet()) {
+      String node = e.getKey();
+      long seen = lastSeen.computeIfAbsent(node, k -> now);
+      if (!e.getValue().settled() && !settling.contains(node) && now - seen > deps.settleAfter().toMillis()) {
+        settling.add(node);
+        String day = state.day();
+        ctx.pipeToSelf(deps.charges().sumForNode(campaignId, day, node),
+            (sum, err) -> new Settle(node, day, sum == null ? 0 : sum, err == null ? null : err.toString()));
+      }
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onSettle(State state, Settle msg) {
+    settling.remove(msg.node());
+    NodeGrant held = state.node(msg.node());
+    long seen = lastSeen.getOrDefault(msg.node(), 0L);
+    boolean stillSilent = deps.clock().millis() - seen > deps.settleAfter().toMillis();
+    if (msg.error() != null || !msg.day().equals(state.day()) || held.settled() || !stillSilent) {
+      if (msg.error() != null) {
+        ctx.getLog().warn("Settling node {} of campaign {} failed, will retry: {}", msg.node(), campaignId,
+            msg.error());
+      }
+      return Effect().noReply();
+    }
+    ctx.getLog().info("Settling silent node {} of campaign {} at {} micros of durable charges (it held {})",
+        msg.node(), campaignId, msg.spentMicros(), held.allowanceMicros());
+    return Effect().persist(new NodeSettled(campaignId, msg.node(), msg.day(), msg.spentMicros())).thenNoReply();
   }
 
   private String today(State s) {

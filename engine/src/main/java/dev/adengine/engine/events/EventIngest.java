@@ -11,11 +11,17 @@ import dev.adengine.engine.budget.CampaignLedger;
 import dev.adengine.engine.catalog.Catalog;
 import dev.adengine.engine.catalog.CatalogSnapshot;
 import dev.adengine.engine.grpc.Validation;
+import dev.adengine.engine.budget.LedgerService;
+import dev.adengine.persistence.ChargeRepository;
+import dev.adengine.persistence.ChargeRepository.Charge;
 import dev.adengine.persistence.EventRepository;
 import dev.adengine.persistence.EventRepository.StoredEvent;
 import dev.adengine.persistence.ServedRepository.ServedAd;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -28,21 +34,27 @@ import java.util.concurrent.CompletionStage;
  * event id. Only the first store of an id is accepted and charged; any repeat is a duplicate. The
  * ack is sent only after every accepted event is stored, so an acknowledged event is never lost.
  *
- * <p>Charging: CPM is charged at the win (by the bid path); a CPC click converts the win's
- * reservation on this node into spend.
+ * <p>Charging: CPM is charged at the win (by the bid path, with a row in the durable charge log);
+ * a CPC click writes its charge row, booked against the node that served the ad, before the ack,
+ * and converts that node's reservation into spend (over the cluster when another node served it).
  */
 public final class EventIngest {
   private final Catalog catalog;
   private final ServedAds served;
   private final EventRepository events;
+  private final ChargeRepository charges;
+  private final LedgerService.Router router;
   private final BudgetLedger ledger;
   private final OnlineStats stats;
   private final Duration clickWindow;
   private final String nodeId;
   private final Clock clock;
 
-  public EventIngest(Catalog catalog, ServedAds served, EventRepository events, BudgetLedger ledger,
-      OnlineStats stats, Duration clickWindow, String nodeId, Clock clock) {
+  public EventIngest(Catalog catalog, ServedAds served, EventRepository events, ChargeRepository charges,
+      LedgerService.Router router, BudgetLedger ledger, OnlineStats stats, Duration clickWindow, String nodeId,
+      Clock clock) {
+    this.charges = charges;
+    this.router = router;
     this.catalog = catalog;
     this.served = served;
     this.events = events;
@@ -117,23 +129,40 @@ public final class EventIngest {
     long charge = click && "CPC".equals(s.pricing()) ? s.priceMicros() : 0L;
     StoredEvent stored = new StoredEvent(e.getEventId(), e.getRequestId(), e.getAdId(), e.getCampaignId(),
         e.getType().name(), e.getTimeMs(), charge, nodeId);
-    return events.insertIfAbsent(stored).thenApply(isNew -> {
-      if (!isNew) {
-        return new Result(index, e.getEventId(), Outcome.DUPLICATE, null);
+    return events.insertIfAbsent(stored).thenCompose(isNew -> {
+      if (isNew) {
+        count(e, click);
       }
-      apply(e, s, click, charge);
-      return new Result(index, e.getEventId(), Outcome.ACCEPTED, null);
+      if (charge == 0) {
+        return done(index, e, isNew ? Outcome.ACCEPTED : Outcome.DUPLICATE, null);
+      }
+      // A CPC click: its charge row is durable before the ack, and the serving node's reservation
+      // becomes spend. Both are idempotent, so a duplicate does them again: that completes a
+      // first attempt that stored the event but crashed or timed out before finishing.
+      String day = s.day() != null ? s.day() : LocalDate.ofInstant(Instant.ofEpochMilli(s.servedAtMs()),
+          ZoneOffset.UTC).toString();
+      Charge row = new Charge(s.campaignId(), day, s.node(), Charge.clickId(e.getEventId()), charge, "CLICK",
+          clock.millis());
+      return charges.record(row).thenApply(v -> {
+        convert(s, e);
+        return new Result(index, e.getEventId(), isNew ? Outcome.ACCEPTED : Outcome.DUPLICATE, null);
+      });
     });
   }
 
-  private void apply(Event e, ServedAd s, boolean click, long charge) {
+  private void convert(ServedAd s, Event e) {
+    if (nodeId.equals(s.node())) {
+      ledger.convertClick(e.getRequestId(), e.getAdId());
+    } else {
+      router.convert(s.node(), e.getRequestId(), e.getAdId());
+    }
+  }
+
+  private void count(Event e, boolean click) {
     CampaignLedger l = ledger.getOrCreate(e.getCampaignId());
     if (click) {
       stats.click(e.getAdId());
       l.countClick();
-      if (charge > 0 && nodeId.equals(s.node())) {
-        ledger.convertClick(e.getRequestId(), e.getAdId());
-      }
     } else {
       stats.impression(e.getAdId());
       l.countImpression();

@@ -1,5 +1,7 @@
 package dev.adengine.engine.events;
 
+import dev.adengine.persistence.ChargeRepository;
+import dev.adengine.persistence.ChargeRepository.Charge;
 import dev.adengine.persistence.ServedRepository;
 import dev.adengine.persistence.ServedRepository.ServedAd;
 import java.util.Optional;
@@ -16,10 +18,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * events that arrive at another node or after the cache evicted the record.
  *
  * <p>The Cassandra writes are bounded: when {@code maxInFlight} writes are outstanding, further
- * records stay local only and are counted in {@link #droppedWrites()}.
+ * records stay local only and are counted in {@link #droppedWrites()}. A CPM charge dropped that way
+ * is still in this node's ledger and reports; only if the node then dies is it missing from the
+ * durable log its grant is settled from (the advertiser is then not billed for it either).
  */
 public final class ServedAds {
   private final ServedRepository repository;
+  private final ChargeRepository charges;
   private final int capacity;
   private final int maxInFlight;
   private final ConcurrentHashMap<String, ServedAd> recent = new ConcurrentHashMap<>();
@@ -29,14 +34,18 @@ public final class ServedAds {
   private final AtomicLong droppedWrites = new AtomicLong();
   private final AtomicLong failedWrites = new AtomicLong();
 
-  public ServedAds(ServedRepository repository, int capacity, int maxInFlight) {
+  public ServedAds(ServedRepository repository, ChargeRepository charges, int capacity, int maxInFlight) {
     this.repository = repository;
+    this.charges = charges;
     this.capacity = capacity;
     this.maxInFlight = maxInFlight;
   }
 
-  /** Records a served ad locally and starts its Cassandra write; never blocks. */
-  public void record(ServedAd served) {
+  /**
+   * Records a served ad locally and starts its Cassandra writes, with the charge of a CPM win
+   * ({@code charge} null for CPC, charged later by its click); never blocks.
+   */
+  public void record(ServedAd served, Charge charge) {
     String key = key(served.requestId(), served.adId());
     if (recent.put(key, served) == null) {
       order.add(key);
@@ -52,7 +61,11 @@ public final class ServedAds {
       droppedWrites.incrementAndGet();
       return;
     }
-    repository.record(served).whenComplete((ok, err) -> {
+    CompletionStage<Void> write = repository.record(served);
+    if (charge != null) {
+      write = write.thenCombine(charges.record(charge), (a, b) -> null);
+    }
+    write.whenComplete((ok, err) -> {
       inFlight.decrementAndGet();
       if (err != null) {
         failedWrites.incrementAndGet();

@@ -362,4 +362,24 @@ class BudgetLedgerTest {
       assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
     }
   }
+
+  @Test
+  void shouldRefuseToSpendWhenTheLeaseHasRunOut() {
+    // given a node whose grant is leased until t=1,000
+    long[] now = {0};
+    BudgetLedger leased = new BudgetLedger(() -> now[0]);
+    leased.applyGrant(CAMPAIGN, DAY1, 1_000, 1_000);
+    CampaignLedger l = leased.get(CAMPAIGN);
+    assertTrue(l.tryCharge(100));
+    assertEquals(900, l.free());
+    // when the lease runs out without a renewal
+    now[0] = 1_000;
+    // then nothing can be spent, and the free allowance reads 0
+    assertFalse(l.tryCharge(1));
+    assertFalse(leased.reserveClick(CAMPAIGN, "r", "a", 1, 5_000));
+    assertEquals(0, l.free());
+    // and a renewed lease makes the same allowance spendable again
+    leased.applyGrant(CAMPAIGN, DAY1, 1_000, 2_000);
+    assertTrue(l.tryCharge(1));
+  }
 }

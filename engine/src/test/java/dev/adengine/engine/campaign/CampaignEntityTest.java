@@ -222,7 +222,7 @@ class CampaignEntityTest {
 
     // then
     CampaignEntity.Grant grant = result.reply().getValue();
-    assertEquals(new CampaignEntity.Grant(campaignId, "2024-03-01", GRANT, false, BUDGET), grant);
+    assertEquals(new CampaignEntity.Grant(campaignId, "2024-03-01", GRANT, false, BUDGET, leaseFromNow()), grant);
     assertEquals(List.of(
         new CampaignEntity.BudgetDayStarted(campaignId, "2024-03-01"),
         new CampaignEntity.NodeSynced(campaignId, "n1", "2024-03-01", 1, 0, 0, 0, 0),
@@ -371,7 +371,7 @@ class CampaignEntityTest {
     assertEquals(List.of(
         new CampaignEntity.BudgetDayStarted(campaignId, "2024-03-02"),
         new CampaignEntity.AllowanceGranted(campaignId, "n1", "2024-03-02", 3, GRANT, GRANT)), result.events());
-    assertEquals(new CampaignEntity.Grant(campaignId, "2024-03-02", GRANT, false, BUDGET), result.reply().getValue());
+    assertEquals(new CampaignEntity.Grant(campaignId, "2024-03-02", GRANT, false, BUDGET, leaseFromNow()), result.reply().getValue());
     assertEquals("2024-03-02", result.state().day());
     assertEquals(Map.of("n1", new CampaignEntity.NodeGrant(GRANT, 0, 0, 0, 0, 3)), result.state().nodes());
     CampaignEntity.State restarted = entity.restart().state();
@@ -443,5 +443,10 @@ class CampaignEntityTest {
         .addAds(Ad.newBuilder().setAdId("ad-1").setTitle("Hotel One").setHotelId("h1"))
         .setTimeZone("Asia/Tokyo")
         .build();
+  }
+
+  /** The lease a grant carries: the test clock plus the lease of {@code Deps.of} (a year). */
+  private long leaseFromNow() {
+    return clock.millis() + java.time.Duration.ofDays(365).toMillis();
   }
 }
