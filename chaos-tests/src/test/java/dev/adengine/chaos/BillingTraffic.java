@@ -88,6 +88,8 @@ final class BillingTraffic {
   final Set<String> resent = ConcurrentHashMap.newKeySet();
   final Map<String, Long> lastWinMs = new ConcurrentHashMap<>();
   final Set<String> reportedExhausted = ConcurrentHashMap.newKeySet();
+  /** Clicks scheduled but not yet reported, by the node that served their ad. */
+  private final Map<String, AtomicInteger> clicksDue = new ConcurrentHashMap<>();
 
   BillingTraffic(Supplier<List<Node>> live, List<String> destinations, int bidsPerSecond, double clickProbability,
       double resendProbability) {
@@ -166,9 +168,22 @@ final class BillingTraffic {
       send(event(win, EventType.IMPRESSION, "imp", now + r.nextLong(20, 300)), r.nextLong(20, 300));
       if (r.nextDouble() < clickProbability) {
         long delay = r.nextLong(300, 2500);
+        AtomicInteger due = clicksDue.computeIfAbsent(node.name(), k -> new AtomicInteger());
+        due.incrementAndGet();
+        pending.incrementAndGet();
+        timer.schedule(() -> {
+          due.decrementAndGet();
+          pending.decrementAndGet();
+        }, delay, TimeUnit.MILLISECONDS);
         send(event(win, EventType.CLICK, "clk", now + delay), delay);
       }
     }
+  }
+
+  /** Clicks on ads {@code node} served that are not reported yet. */
+  int clicksDue(String node) {
+    AtomicInteger due = clicksDue.get(node);
+    return due == null ? 0 : due.get();
   }
 
   private Sent event(Win win, EventType type, String suffix, long timeMs) {

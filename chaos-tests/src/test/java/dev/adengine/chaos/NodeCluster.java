@@ -114,10 +114,19 @@ final class NodeCluster implements AutoCloseable {
     return live;
   }
 
-  /** SIGKILL: the node stops being live first, so no new traffic is sent to it. */
-  void kill(Node node) {
-    live.remove(node);
+  /**
+   * SIGKILL; traffic keeps going to the node until the test notices it is dead, {@code noticedAfter}
+   * later (as a publisher's health check would), so that some calls fail against a dead node.
+   */
+  void kill(Node node, Duration noticedAfter) {
     node.process().kill();
+    try {
+      Thread.sleep(noticedAfter.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      live.remove(node);
+    }
   }
 
   /** SIGTERM to every live node, waiting for each to exit. */

@@ -126,11 +126,14 @@ class ThreeNodeBudgetTest {
     traffic.every(Duration.ofSeconds(2), this::sampleBudgets);
     long start = System.currentTimeMillis();
     traffic.start();
-    // and node 3 dies a third of the way in
+    // and node 3 dies a third of the way in, with clicks on its ads still to come, and the
+    // publisher notices a second later
     letTrafficRunUntil(start + KILL_AT.toMillis());
+    awaitAssert(Duration.ofSeconds(10), () -> assertTrue(traffic.clicksDue(DEAD) >= 5, "clicks due"));
     killedAtMs = System.currentTimeMillis();
-    cluster.kill(nodes.get(2));
-    System.out.println("killed " + DEAD + " at +" + (killedAtMs - start) + " ms");
+    System.out.println("killing " + DEAD + " at +" + (killedAtMs - start) + " ms with " + traffic.clicksDue(DEAD)
+        + " clicks on its ads due");
+    cluster.kill(nodes.get(2), Duration.ofSeconds(1));
     // and a new node 3 joins two thirds of the way in
     letTrafficRunUntil(start + REPLACE_AT.toMillis());
     cluster.startJoined(List.of("node-3b"), cluster.seedOf(first), 3);
@@ -245,6 +248,7 @@ class ThreeNodeBudgetTest {
     // stays reserved
     boolean chargesTable = chargesTableExists();
     Map<String, Long> eventsCharged = chargedByCampaign(stored.values());
+    long from = System.currentTimeMillis();
     poll(Duration.ofSeconds(60), () -> {
       Map<String, CampaignView> views = views();
       Map<String, Long> chargesSum = chargesTable ? sumByCampaign(charges()) : Map.of();
@@ -262,6 +266,8 @@ class ThreeNodeBudgetTest {
       }
       assertAll(checks);
     });
+    System.out.println("books equal the charges " + (System.currentTimeMillis() - trafficEndMs)
+        + " ms after the traffic stopped (polled for " + (System.currentTimeMillis() - from) + " ms)");
     assertTrue(chargesTable, "no charges table in " + keyspace);
   }
 
