@@ -35,7 +35,7 @@ import java.util.function.Supplier;
  * A publisher's traffic against a set of live nodes, and its own books of what happened.
  *
  * <p>Bids go round-robin over the live nodes at a fixed rate. For every winner an IMPRESSION is
- * reported shortly after, and with {@code clickProbability} a CLICK up to 2.5 s later, each to a
+ * reported 50-400 ms later (when the page shows it), and with {@code clickProbability} a CLICK up to 2.5 s later, each to a
  * random live node (not necessarily the one that served). A share of events is resent with the
  * same event id to another random node, half of them at the same moment as the original. A report
  * that fails in transport (a dead node, a deadline) or is answered "temporarily unable ... retry"
@@ -88,6 +88,8 @@ final class BillingTraffic {
   final Set<String> resent = ConcurrentHashMap.newKeySet();
   final Map<String, Long> lastWinMs = new ConcurrentHashMap<>();
   final Set<String> reportedExhausted = ConcurrentHashMap.newKeySet();
+  /** The last reason each campaign lost a bid for (debug no-bids). */
+  final Map<String, NoBidReason> lastNoBid = new ConcurrentHashMap<>();
   /** Clicks scheduled but not yet reported, by the node that served their ad. */
   private final Map<String, AtomicInteger> clicksDue = new ConcurrentHashMap<>();
 
@@ -156,6 +158,7 @@ final class BillingTraffic {
   private void onBid(Node node, BidResponse response) {
     long now = System.currentTimeMillis();
     for (NoBid nb : response.getNoBidsList()) {
+      lastNoBid.put(nb.getCampaignId(), nb.getReason());
       if (nb.getReason() == NoBidReason.BUDGET_EXHAUSTED) {
         reportedExhausted.add(nb.getCampaignId());
       }
@@ -165,7 +168,8 @@ final class BillingTraffic {
       Win win = new Win(response.getRequestId(), w.getAdId(), w.getCampaignId(), w.getPriceMicros(), node.name(), now);
       wins.put(win.requestId() + "/" + win.adId(), win);
       lastWinMs.merge(win.campaignId(), now, Math::max);
-      send(event(win, EventType.IMPRESSION, "imp", now + r.nextLong(20, 300)), r.nextLong(20, 300));
+      long shown = r.nextLong(50, 400);
+      send(event(win, EventType.IMPRESSION, "imp", now + shown), shown);
       if (r.nextDouble() < clickProbability) {
         long delay = r.nextLong(300, 2500);
         AtomicInteger due = clicksDue.computeIfAbsent(node.name(), k -> new AtomicInteger());

@@ -73,7 +73,7 @@ class ThreeNodeBudgetTest {
       "ADENGINE_SETTLE_INTERVAL", "1s");
   private static final long CLICK_WINDOW_MS = 4_000;
   private static final List<String> DESTINATIONS = List.of("lisbon", "porto");
-  private static final int BIDS_PER_SECOND = 10;
+  private static final int BIDS_PER_SECOND = 12;
   private static final double CLICK_PROBABILITY = 0.35;
   private static final double RESEND_PROBABILITY = 0.10;
   private static final Duration RUN = Duration.ofSeconds(72);
@@ -232,8 +232,8 @@ class ThreeNodeBudgetTest {
       if (excuse != null) {
         excused.merge(excuse, 1L, Long::sum);
       } else {
-        lost.add(id + " served by " + s.win().servedBy() + " at " + (s.win().atMs() - killedAtMs) + " ms from the kill: "
-            + rs);
+        lost.add(id + " served by " + s.win().servedBy() + " at " + (s.win().atMs() - killedAtMs) + " ms from the kill, "
+            + servedRecord(s.win()) + ": " + rs);
       }
     }
     System.out.println("events neither accepted nor duplicate, excused: " + excused);
@@ -266,6 +266,12 @@ class ThreeNodeBudgetTest {
       }
       assertAll(checks);
     });
+    for (CampaignView v : views().values()) {
+      System.out.println("  settled " + v.getCampaign().getCampaignId() + " spent " + v.getSpentMicros() + " allocated "
+          + allocated(v) + ": " + v.getAllowancesList().stream()
+          .map(a -> a.getNode() + " " + a.getAllowanceMicros() + "/" + a.getSpentMicros() + "/" + a.getReservedMicros())
+          .toList());
+    }
     System.out.println("books equal the charges " + (System.currentTimeMillis() - trafficEndMs)
         + " ms after the traffic stopped (polled for " + (System.currentTimeMillis() - from) + " ms)");
     assertTrue(chargesTable, "no charges table in " + keyspace);
@@ -402,12 +408,12 @@ class ThreeNodeBudgetTest {
   // ---- the market ----
 
   /**
-   * Twelve CPC campaigns of two advertisers, 20 to 60 clicks' worth of budget each at their bid,
+   * Twelve CPC campaigns of two advertisers, 15 to 45 clicks' worth of budget each at their bid (more at the second prices they pay),
    * targeting two destinations (some both) so that they compete for three slots; each advertiser
    * capped below the sum of its campaigns' budgets.
    */
   private void createMarket(Node node) {
-    int[] clicks = {20, 45, 30, 60, 25, 40, 35, 20, 55, 30, 50, 25};
+    int[] clicks = {15, 34, 22, 45, 19, 30, 26, 15, 41, 22, 38, 19};
     Map<String, Long> budgets = new HashMap<>();
     for (int i = 0; i < clicks.length; i++) {
       String adv = i < 6 ? "adv-a" : "adv-b";
@@ -489,6 +495,15 @@ class ThreeNodeBudgetTest {
     return rows;
   }
 
+  /** When the serving node's served record of a win was written, as Cassandra has it now. */
+  private String servedRecord(Win win) {
+    Row r = cql.execute(SimpleStatement.newInstance("SELECT node, writetime(price_micros) AS written FROM " + keyspace
+        + ".served WHERE request_id = ? AND ad_id = ?", win.requestId(), win.adId())).one();
+    return r == null ? "no served record" : "served record by " + r.getString("node") + " written at "
+        + r.getLong("written") / 1000 + " (" + (r.getLong("written") / 1000 - win.atMs()) + " ms after the win as seen by"
+        + " the publisher)";
+  }
+
   private boolean chargesTableExists() {
     cql.refreshSchema();
     return cql.getMetadata().getKeyspace(keyspace).flatMap(k -> k.getTable("charges")).isPresent();
@@ -547,16 +562,31 @@ class ThreeNodeBudgetTest {
   }
 
   /**
-   * Campaigns that cannot afford one more click at their bid, and that stopped winning at least 5 s
-   * before the traffic stopped.
+   * Campaigns whose money ran out: they stopped winning at least 5 s before the traffic stopped,
+   * and what they may spend (their budget, or what their advertiser granted them if less) is
+   * allocated to nodes to within one bid, so no node can take another win.
    */
   private List<String> exhausted(Map<String, CampaignView> views) {
+    Map<String, Long> advertiserGrants = new HashMap<>();
+    advertisers.keySet().forEach(a -> advertiserGrants.putAll(grants(advertiserView(a))));
     return campaigns.values().stream().filter(c -> {
       CampaignView v = views.get(c.getCampaignId());
       long last = traffic.lastWinMs.getOrDefault(c.getCampaignId(), 0L);
-      return v.getSpentMicros() + v.getReservedMicros() + c.getBidMicros() > c.getDailyBudgetMicros()
-          && last < trafficEndMs - 5_000;
+      long limit = Math.min(c.getDailyBudgetMicros(), advertiserGrants.getOrDefault(c.getCampaignId(), 0L));
+      return allocated(v) + c.getBidMicros() > limit && last < trafficEndMs - 5_000;
     }).map(Campaign::getCampaignId).toList();
+  }
+
+  /** Campaigns that cannot afford one more click at their bid: spent + reserved within one bid of the budget. */
+  private List<String> spentOut(Map<String, CampaignView> views) {
+    return campaigns.values().stream().filter(c -> {
+      CampaignView v = views.get(c.getCampaignId());
+      return v.getSpentMicros() + v.getReservedMicros() + c.getBidMicros() > c.getDailyBudgetMicros();
+    }).map(Campaign::getCampaignId).toList();
+  }
+
+  private static long allocated(CampaignView v) {
+    return v.getAllowancesList().stream().mapToLong(a -> a.getAllowanceMicros()).sum();
   }
 
   private long count(Outcome outcome) {
@@ -608,15 +638,22 @@ class ThreeNodeBudgetTest {
     System.out.printf("event reports failed in transport %s%n", failuresByNode);
     System.out.printf("stored events %d, stored clicks %d, cross-node clicks %d, %s clicks accepted after its death %d%n",
         stored.size(), acceptedClicks().size(), crossNodeClicks(), DEAD, deadNodeClicksAcceptedAfterDeath());
+    Map<String, CampaignView> end = views();
+    System.out.println("money ran out and stopped winning: " + exhausted(end) + "; cannot afford one more click: "
+        + spentOut(end));
     System.out.println("campaigns reported BUDGET_EXHAUSTED in no-bids: " + new TreeMap<>(
         traffic.reportedExhausted.stream().collect(Collectors.toMap(c -> c, c -> true))).keySet());
     Map<String, Long> charged = chargedByCampaign(stored.values());
     for (CampaignView v : views().values()) {
       String id = v.getCampaign().getCampaignId();
       long last = traffic.lastWinMs.getOrDefault(id, 0L);
-      System.out.printf("  %s budget %9d spent %9d reserved %7d events-charged %9d clicks %3d last win %s%n", id,
+      System.out.printf("  %s bid %6d budget %9d spent %9d reserved %7d events-charged %9d clicks %3d last win %s,"
+              + " last no-bid %s%n", id, v.getCampaign().getBidMicros(),
           v.getCampaign().getDailyBudgetMicros(), v.getSpentMicros(), v.getReservedMicros(), charged.getOrDefault(id, 0L),
-          v.getClicks(), last == 0 ? "never" : (last - trafficEndMs) + " ms from the end");
+          v.getClicks(), last == 0 ? "never" : (last - trafficEndMs) + " ms from the end", traffic.lastNoBid.get(id));
+      System.out.println("      allocated " + allocated(v) + ": " + v.getAllowancesList().stream()
+          .map(a -> a.getNode() + " " + a.getAllowanceMicros() + "/" + a.getSpentMicros() + "/" + a.getReservedMicros())
+          .toList());
     }
     for (String id : advertisers.keySet()) {
       AdvertiserView v = advertiserView(id);
