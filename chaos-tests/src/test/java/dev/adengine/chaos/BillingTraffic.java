@@ -45,7 +45,11 @@ import java.util.function.Supplier;
  * and its price.
  */
 final class BillingTraffic {
-  static final int MAX_ATTEMPTS = 5;
+  /**
+   * Retries of a report whose outcome is unknown: about 16 s in all, longer than the cluster takes
+   * to down a killed node (after which clicks on its ads are accepted), shorter than the click window.
+   */
+  static final int MAX_ATTEMPTS = 12;
 
   /** A winner as the publisher saw it, with the node that served it. */
   record Win(String requestId, String adId, String campaignId, long priceMicros, String servedBy, long atMs) {}
@@ -267,7 +271,7 @@ final class BillingTraffic {
     }
     reports.computeIfAbsent(id, k -> new ConcurrentLinkedQueue<>()).add(report);
     if (retry && attempt < MAX_ATTEMPTS) {
-      schedule(sent, attempt + 1, node.name(), 300L * attempt);
+      schedule(sent, attempt + 1, node.name(), Math.min(2_000L, 300L * attempt));
     }
   }
 

@@ -68,10 +68,12 @@ class ThreeNodeBudgetTest {
   private static final long UNIT = 1_000_000L;
   private static final Map<String, String> MONEY_TIMINGS = Map.of(
       "ADENGINE_LEASE", "2s",
-      "ADENGINE_CLICK_WINDOW", "4s",
+      // Longer than the cluster takes to down a killed node (failure detection + 7 s of SBR
+      // stable-after): clicks on a dead node's ads are accepted only once it is no longer a member.
+      "ADENGINE_CLICK_WINDOW", "20s",
       "ADENGINE_CLICK_GRACE", "1s",
       "ADENGINE_SETTLE_INTERVAL", "1s");
-  private static final long CLICK_WINDOW_MS = 4_000;
+  private static final long CLICK_WINDOW_MS = 20_000;
   private static final List<String> DESTINATIONS = List.of("lisbon", "porto");
   private static final int BIDS_PER_SECOND = 12;
   private static final double CLICK_PROBABILITY = 0.35;
@@ -171,7 +173,7 @@ class ThreeNodeBudgetTest {
     assertAll(
         () -> assertTrue(traffic.wins.size() >= 1000, "winners " + traffic.wins.size()),
         () -> assertTrue(acceptedClicks().size() >= 200, "accepted clicks " + acceptedClicks().size()),
-        () -> assertTrue(!exhausted.isEmpty(), "no campaign exhausted its budget and stopped winning"),
+        () -> assertTrue(!exhausted.isEmpty(), "no campaign exhausted its budget"),
         () -> assertTrue(crossNodeClicks() > 0, "no click accepted on a node other than the one that served it"),
         () -> assertTrue(deadNodeClicksAcceptedAfterDeath() > 0,
             "no click for an ad " + DEAD + " served was accepted after it died"),
@@ -571,9 +573,12 @@ class ThreeNodeBudgetTest {
     advertisers.keySet().forEach(a -> advertiserGrants.putAll(grants(advertiserView(a))));
     return campaigns.values().stream().filter(c -> {
       CampaignView v = views.get(c.getCampaignId());
-      long last = traffic.lastWinMs.getOrDefault(c.getCampaignId(), 0L);
       long limit = Math.min(c.getDailyBudgetMicros(), advertiserGrants.getOrDefault(c.getCampaignId(), 0L));
-      return allocated(v) + c.getBidMicros() > limit && last < trafficEndMs - 5_000;
+      // The engine refused it for its budget during the run, and its whole budget (or its share of
+      // the advertiser's cap) was handed out to nodes within one bid. A CPC campaign at its budget
+      // still wins now and then afterwards: each unclicked reservation is released when its click
+      // window ends, so "stopped winning" is not required.
+      return traffic.reportedExhausted.contains(c.getCampaignId()) && allocated(v) + c.getBidMicros() > limit;
     }).map(Campaign::getCampaignId).toList();
   }
 
@@ -639,7 +644,8 @@ class ThreeNodeBudgetTest {
     System.out.printf("stored events %d, stored clicks %d, cross-node clicks %d, %s clicks accepted after its death %d%n",
         stored.size(), acceptedClicks().size(), crossNodeClicks(), DEAD, deadNodeClicksAcceptedAfterDeath());
     Map<String, CampaignView> end = views();
-    System.out.println("money ran out and stopped winning: " + exhausted(end) + "; cannot afford one more click: "
+    System.out.println("money ran out (refused for budget, all handed out): " + exhausted(end)
+        + "; cannot afford one more click: "
         + spentOut(end));
     System.out.println("campaigns reported BUDGET_EXHAUSTED in no-bids: " + new TreeMap<>(
         traffic.reportedExhausted.stream().collect(Collectors.toMap(c -> c, c -> true))).keySet());

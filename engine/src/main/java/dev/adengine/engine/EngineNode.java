@@ -113,12 +113,14 @@ public final class EngineNode {
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "adengine", config);
     // The node's name in grants and served records: configured, or its actual remoting address,
-    // plus an incarnation so that a restarted node never inherits a dead one's ledger.
+    // plus its cluster incarnation (the member's unique uid), so that a restarted node never
+    // inherits a dead one's ledger and a click can tell whether the node that served it is gone.
     var address = system.address();
     String base = s.nodeId().isEmpty()
         ? address.getHost().orElse("local") + ":" + address.getPort().orElse(0)
         : s.nodeId();
-    String nodeId = base + "#" + Long.toString(clock.millis(), 36);
+    long uid = Cluster.get(system).selfMember().uniqueAddress().longUid();
+    String nodeId = base + "#" + Long.toUnsignedString(uid, 36);
 
     ActorRef<Topic.Command<CatalogUpdate>> topic = system.systemActorOf(
         Topic.create(CatalogUpdate.class, "catalog"), "catalog-topic", Props.empty());
@@ -158,7 +160,7 @@ public final class EngineNode {
         catalog, ledger, stats, features, new CtrPrior(s.priorCtr(), s.priorStrength()), s.experiment(), served,
         clock);
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, router, ledger, stats,
-        s.clickWindow(), s.servedRetryDelay(), nodeId, clock);
+        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, node -> isMember(system, node));
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
@@ -177,6 +179,23 @@ public final class EngineNode {
         .get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     system.log().info("adengine node {} serving gRPC on {}", nodeId, binding.localAddress());
     return new EngineNode(system, session, binding, s, catalog, ledger, nodeId);
+  }
+
+  /** True while the node with this id (host:port#uid) is a cluster member that has not been downed. */
+  static boolean isMember(ActorSystem<?> system, String nodeId) {
+    int hash = nodeId.lastIndexOf('#');
+    if (hash < 0) {
+      return false;
+    }
+    long uid = Long.parseUnsignedLong(nodeId.substring(hash + 1), 36);
+    for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
+      if (m.uniqueAddress().longUid() == uid) {
+        var status = m.status();
+        return status != org.apache.pekko.cluster.MemberStatus.down()
+            && status != org.apache.pekko.cluster.MemberStatus.removed();
+      }
+    }
+    return false;
   }
 
   private static void joinCluster(ActorSystem<?> system, Config config) {

@@ -16,6 +16,8 @@ public final class BudgetLedger {
   private final ConcurrentHashMap<String, CampaignLedger> ledgers = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Reservation> reservations = new ConcurrentHashMap<>();
   private final LongSupplier clock;
+  /** Reservations converted by a click, remembered (by click event id) until they would have expired. */
+  private final Map<String, Converted> converted = new java.util.HashMap<>();
 
   public BudgetLedger() {
     this(System::currentTimeMillis);
@@ -89,8 +91,48 @@ public final class BudgetLedger {
     return ledger != null && ledger.convert(r.day(), r.amountMicros());
   }
 
+  /** What {@link #convertClick(String, String, String)} did. */
+  public enum Conversion {
+    /** This click event converted the reservation (now, or on an earlier attempt). */
+    CONVERTED,
+    /** Another click event already converted it: one impression is charged one click. */
+    ALREADY_CLICKED,
+    /** No reservation: never reserved here, or released when its click window ended. */
+    NO_RESERVATION
+  }
+
+  /**
+   * Converts the reservation of (request, ad) into spend for click {@code eventId}, idempotently:
+   * the same event converts once however often it asks; the outcome is remembered until the
+   * reservation would have expired.
+   */
+  public Conversion convertClick(String requestId, String adId, String eventId) {
+    String key = key(requestId, adId);
+    synchronized (converted) {
+      Converted done = converted.get(key);
+      if (done != null) {
+        return done.eventId().equals(eventId) ? Conversion.CONVERTED : Conversion.ALREADY_CLICKED;
+      }
+      Reservation r = reservations.remove(key);
+      if (r == null) {
+        return Conversion.NO_RESERVATION;
+      }
+      CampaignLedger ledger = ledgers.get(r.campaignId());
+      if (ledger != null) {
+        ledger.convert(r.day(), r.amountMicros());
+      }
+      converted.put(key, new Converted(eventId, r.expiresAtMillis()));
+      return Conversion.CONVERTED;
+    }
+  }
+
+  private record Converted(String eventId, long keepUntilMillis) {}
+
   /** Releases every reservation whose click window has ended; returns how many. */
   public int expireReservations(long nowMillis) {
+    synchronized (converted) {
+      converted.values().removeIf(c -> c.keepUntilMillis() <= nowMillis);
+    }
     int released = 0;
     Iterator<Map.Entry<String, Reservation>> it = reservations.entrySet().iterator();
     while (it.hasNext()) {

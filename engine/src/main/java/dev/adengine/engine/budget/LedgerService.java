@@ -23,10 +23,10 @@ public final class LedgerService {
 
   public sealed interface Command extends CborSerializable {}
 
-  public record ConvertClick(String requestId, String adId, ActorRef<Converted> replyTo) implements Command {}
+  public record ConvertClick(String requestId, String adId, String eventId, ActorRef<Converted> replyTo)
+      implements Command {}
 
-  /** {@code converted}: false when no reservation was open (already converted, or expired). */
-  public record Converted(boolean converted) implements CborSerializable {}
+  public record Converted(BudgetLedger.Conversion outcome) implements CborSerializable {}
 
   public static ServiceKey<Command> key(String nodeId) {
     return ServiceKey.create(Command.class, "ledger-" + nodeId);
@@ -37,7 +37,7 @@ public final class LedgerService {
       ctx.getSystem().receptionist().tell(Receptionist.register(key(nodeId), ctx.getSelf()));
       return Behaviors.receiveMessage(msg -> {
         if (msg instanceof ConvertClick c) {
-          c.replyTo().tell(new Converted(ledger.convertClick(c.requestId(), c.adId())));
+          c.replyTo().tell(new Converted(ledger.convertClick(c.requestId(), c.adId(), c.eventId())));
         }
         return Behaviors.same();
       });
@@ -45,9 +45,8 @@ public final class LedgerService {
   }
 
   /**
-   * Sends click conversions to the node that served the ad, retrying until that node answers or
-   * {@code attempts} run out. Never blocks; failures mean the serving node is gone, and then its
-   * grant is settled from the durable charge log instead.
+   * Asks the node that served an ad to convert its reservation for a click, retrying until that
+   * node answers or {@code attempts} run out. Never blocks.
    */
   public static final class Router {
     private final ActorSystem<?> system;
@@ -60,12 +59,14 @@ public final class LedgerService {
       this.attempts = attempts;
     }
 
-    public CompletionStage<Boolean> convert(String servingNode, String requestId, String adId) {
-      return attempt(servingNode, requestId, adId, 1);
+    public CompletionStage<BudgetLedger.Conversion> convert(String servingNode, String requestId, String adId,
+        String eventId) {
+      return attempt(servingNode, requestId, adId, eventId, 1);
     }
 
-    private CompletionStage<Boolean> attempt(String node, String requestId, String adId, int n) {
-      CompletionStage<Boolean> once = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
+    private CompletionStage<BudgetLedger.Conversion> attempt(String node, String requestId, String adId,
+        String eventId, int n) {
+      CompletionStage<BudgetLedger.Conversion> once = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
               system.receptionist(), replyTo -> Receptionist.find(key(node), replyTo), timeout, system.scheduler())
           .thenCompose(listing -> {
             var refs = listing.getServiceInstances(key(node));
@@ -73,18 +74,18 @@ public final class LedgerService {
               return CompletableFuture.failedFuture(new IllegalStateException("no ledger for node " + node));
             }
             return AskPattern.<Command, Converted>ask(refs.iterator().next(),
-                replyTo -> new ConvertClick(requestId, adId, replyTo), timeout, system.scheduler())
-                .thenApply(Converted::converted);
+                replyTo -> new ConvertClick(requestId, adId, eventId, replyTo), timeout, system.scheduler())
+                .thenApply(Converted::outcome);
           });
       return once.handle((ok, err) -> {
         if (err == null) {
           return CompletableFuture.completedFuture(ok);
         }
         if (n >= attempts) {
-          return CompletableFuture.<Boolean>failedFuture(err);
+          return CompletableFuture.<BudgetLedger.Conversion>failedFuture(err);
         }
-        CompletableFuture<Boolean> next = new CompletableFuture<>();
-        system.scheduler().scheduleOnce(timeout, () -> attempt(node, requestId, adId, n + 1)
+        CompletableFuture<BudgetLedger.Conversion> next = new CompletableFuture<>();
+        system.scheduler().scheduleOnce(timeout, () -> attempt(node, requestId, adId, eventId, n + 1)
             .whenComplete((v, e) -> {
               if (e != null) {
                 next.completeExceptionally(e);

@@ -46,6 +46,7 @@ public final class EventIngest {
   private final EventRepository events;
   private final ChargeRepository charges;
   private final LedgerService.Router router;
+  private final Members members;
   private final BudgetLedger ledger;
   private final OnlineStats stats;
   private final Duration clickWindow;
@@ -55,8 +56,9 @@ public final class EventIngest {
 
   public EventIngest(Catalog catalog, ServedAds served, EventRepository events, ChargeRepository charges,
       LedgerService.Router router, BudgetLedger ledger, OnlineStats stats, Duration clickWindow,
-      Duration servedRetryDelay, String nodeId, Clock clock) {
+      Duration servedRetryDelay, String nodeId, Clock clock, Members members) {
     this.servedRetryDelay = servedRetryDelay;
+    this.members = members;
     this.charges = charges;
     this.router = router;
     this.catalog = catalog;
@@ -67,6 +69,12 @@ public final class EventIngest {
     this.clickWindow = clickWindow;
     this.nodeId = nodeId;
     this.clock = clock;
+  }
+
+  /** Whether a node (by its id, which carries its cluster incarnation) is still a cluster member. */
+  @FunctionalInterface
+  public interface Members {
+    boolean isMember(String nodeId);
   }
 
   private enum Outcome {
@@ -143,6 +151,37 @@ public final class EventIngest {
       return done(index, e, Outcome.REJECTED, "click window closed");
     }
     long charge = click && "CPC".equals(s.pricing()) ? s.priceMicros() : 0L;
+    if (charge == 0) {
+      return store(index, e, s, 0L);
+    }
+    // A CPC click: the node that served the ad converts its reservation first. Only then is the
+    // click stored and charged, so a click is never charged without the serving node's allowance
+    // paying for it. Conversion is idempotent per click event id.
+    return conversion(s, e).thenCompose(outcome -> switch (outcome) {
+      case CONVERTED -> store(index, e, s, charge);
+      case ALREADY_CLICKED -> done(index, e, Outcome.REJECTED, "ad already clicked for request");
+      case NO_RESERVATION -> done(index, e, Outcome.REJECTED, "click window closed");
+    });
+  }
+
+  /**
+   * Asks the serving node to convert its reservation. A serving node that is no longer a cluster
+   * member is dead: its ledger is gone and its grant will be settled from the durable charge log,
+   * so the click is booked against it as converted. A member that does not answer may still be
+   * spending: the click is not accepted now (the caller may retry).
+   */
+  private CompletionStage<BudgetLedger.Conversion> conversion(ServedAd s, Event e) {
+    if (nodeId.equals(s.node())) {
+      return CompletableFuture.completedFuture(ledger.convertClick(e.getRequestId(), e.getAdId(), e.getEventId()));
+    }
+    if (!members.isMember(s.node())) {
+      return CompletableFuture.completedFuture(BudgetLedger.Conversion.CONVERTED);
+    }
+    return router.convert(s.node(), e.getRequestId(), e.getAdId(), e.getEventId());
+  }
+
+  private CompletionStage<Result> store(int index, Event e, ServedAd s, long charge) {
+    boolean click = e.getType() == EventType.CLICK;
     StoredEvent stored = new StoredEvent(e.getEventId(), e.getRequestId(), e.getAdId(), e.getCampaignId(),
         e.getType().name(), e.getTimeMs(), charge, nodeId);
     return events.insertIfAbsent(stored).thenCompose(isNew -> {
@@ -152,26 +191,15 @@ public final class EventIngest {
       if (charge == 0) {
         return done(index, e, isNew ? Outcome.ACCEPTED : Outcome.DUPLICATE, null);
       }
-      // A CPC click: its charge row is durable before the ack, and the serving node's reservation
-      // becomes spend. Both are idempotent, so a duplicate does them again: that completes a
-      // first attempt that stored the event but crashed or timed out before finishing.
+      // The charge row is durable before the ack. It is idempotent, so a duplicate writes it again:
+      // that completes a first attempt that stored the event but failed before the charge.
       String day = s.day() != null ? s.day() : LocalDate.ofInstant(Instant.ofEpochMilli(s.servedAtMs()),
           ZoneOffset.UTC).toString();
       Charge row = new Charge(s.campaignId(), day, s.node(), Charge.clickId(e.getEventId()), charge, "CLICK",
           clock.millis());
-      return charges.record(row).thenApply(v -> {
-        convert(s, e);
-        return new Result(index, e.getEventId(), isNew ? Outcome.ACCEPTED : Outcome.DUPLICATE, null);
-      });
+      return charges.record(row)
+          .thenApply(v -> new Result(index, e.getEventId(), isNew ? Outcome.ACCEPTED : Outcome.DUPLICATE, null));
     });
-  }
-
-  private void convert(ServedAd s, Event e) {
-    if (nodeId.equals(s.node())) {
-      ledger.convertClick(e.getRequestId(), e.getAdId());
-    } else {
-      router.convert(s.node(), e.getRequestId(), e.getAdId());
-    }
   }
 
   private void count(Event e, boolean click) {
