@@ -44,7 +44,7 @@ class MigrationScriptTest {
     // then
     assertEquals(List.of(1, 2, 3, 4), migrations.stream().map(Migration::version).toList());
     assertEquals(
-        List.of("catalog", "events", "pekko_persistence"),
+        List.of("catalog", "events", "pekko_persistence", "charges"),
         migrations.stream().map(Migration::name).toList());
     assertTrue(migrations.stream().allMatch(m -> m.checksum().length() == 64));
     assertTrue(migrations.stream().allMatch(m -> m.text().contains("${keyspace}.")));

@@ -57,11 +57,11 @@ class MigrationsTest {
     assertEquals(
         Set.of(
             "schema_migrations", "advertisers", "campaigns", "events", "served",
-            "messages", "metadata", "all_persistence_ids", "snapshots"),
+            "messages", "metadata", "all_persistence_ids", "snapshots", "charges"),
         tables(keyspace));
     List<Row> recorded =
         session.execute("SELECT version, name, checksum FROM " + keyspace + ".schema_migrations").all();
-    assertEquals(3, recorded.size());
+    assertEquals(4, recorded.size());
   }
 
   @Test
