@@ -251,7 +251,7 @@ class ThreeNodeBudgetTest {
     boolean chargesTable = chargesTableExists();
     Map<String, Long> eventsCharged = chargedByCampaign(stored.values());
     long from = System.currentTimeMillis();
-    poll(Duration.ofSeconds(60), () -> {
+    EngineTestSupport.awaitAssert(Duration.ofSeconds(60), Duration.ofSeconds(1), () -> {
       Map<String, CampaignView> views = views();
       Map<String, Long> chargesSum = chargesTable ? sumByCampaign(charges()) : Map.of();
       List<Executable> checks = new ArrayList<>();
@@ -665,22 +665,6 @@ class ThreeNodeBudgetTest {
       AdvertiserView v = advertiserView(id);
       System.out.printf("  %s cap %d granted %d grants %s%n", id, v.getAdvertiser().getDailyBudgetMicros(),
           v.getGrantedMicros(), grants(v));
-    }
-  }
-
-  /** Retries {@code check} once a second until it passes or {@code max} elapses. */
-  private static void poll(Duration max, Runnable check) {
-    long deadline = System.nanoTime() + max.toNanos();
-    while (true) {
-      try {
-        check.run();
-        return;
-      } catch (AssertionError | RuntimeException e) {
-        if (System.nanoTime() > deadline) {
-          throw e;
-        }
-      }
-      pause(1_000);
     }
   }
 

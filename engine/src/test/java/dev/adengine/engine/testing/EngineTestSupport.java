@@ -103,6 +103,11 @@ public final class EngineTestSupport {
 
   /** Retries {@code check} until it passes or {@code max} elapses; rethrows its last failure. */
   public static void awaitAssert(Duration max, Runnable check) {
+    awaitAssert(max, Duration.ofMillis(25), check);
+  }
+
+  /** As {@link #awaitAssert(Duration, Runnable)}, trying every {@code interval} (for expensive checks). */
+  public static void awaitAssert(Duration max, Duration interval, Runnable check) {
     long deadline = System.nanoTime() + max.toNanos();
     while (true) {
       try {
@@ -114,7 +119,7 @@ public final class EngineTestSupport {
         }
       }
       try {
-        Thread.sleep(25);
+        Thread.sleep(interval.toMillis());
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException(ie);
