@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import dev.adengine.api.v1.Ad;
 import dev.adengine.api.v1.Campaign;
 import dev.adengine.api.v1.Pacing;
 import dev.adengine.api.v1.Pricing;
 import dev.adengine.engine.campaign.AdvertiserBudget;
 import dev.adengine.engine.campaign.CampaignEntity;
+import dev.adengine.engine.campaign.EntityTestKits;
 import dev.adengine.engine.campaign.MutableClock;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -42,9 +42,7 @@ class CurvePacingTest {
 
   @BeforeAll
   static void startTestKit() {
-    testKit = ActorTestKit.create("CurvePacingTest", EventSourcedBehaviorTestKit.config()
-        .withFallback(ConfigFactory.parseResources("serialization.conf"))
-        .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING")));
+    testKit = EntityTestKits.start("CurvePacingTest");
   }
 
   @AfterAll

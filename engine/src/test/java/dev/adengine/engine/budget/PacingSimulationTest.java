@@ -3,15 +3,14 @@ package dev.adengine.engine.budget;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import dev.adengine.api.v1.Pacing;
 import java.time.LocalTime;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import dev.adengine.engine.campaign.EntityTestKits;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,9 +26,7 @@ class PacingSimulationTest {
 
   @BeforeAll
   static void simulateADay() {
-    testKit = ActorTestKit.create("PacingSimulationTest", EventSourcedBehaviorTestKit.config()
-        .withFallback(ConfigFactory.parseResources("serialization.conf"))
-        .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING")));
+    testKit = EntityTestKits.start("PacingSimulationTest");
     outcomes = new PacingSimulation(SETTINGS, testKit.system()).run(PacingSimulation.campaigns()).stream()
         .collect(Collectors.toMap(o -> o.spec().id(), Function.identity()));
   }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import dev.adengine.api.v1.Advertiser;
 import dev.adengine.api.v1.AdvertiserView;
 import dev.adengine.api.v1.CampaignStatus;
@@ -34,9 +33,7 @@ class AdvertiserEntityTest {
 
   @BeforeAll
   static void startTestKit() {
-    testKit = ActorTestKit.create("AdvertiserEntityTest", EventSourcedBehaviorTestKit.config()
-        .withFallback(ConfigFactory.parseResources("serialization.conf"))
-        .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING")));
+    testKit = EntityTestKits.start("AdvertiserEntityTest");
   }
 
   @AfterAll

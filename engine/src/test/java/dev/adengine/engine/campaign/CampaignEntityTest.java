@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import dev.adengine.api.v1.Ad;
 import dev.adengine.api.v1.Campaign;
 import dev.adengine.engine.budget.PacingPolicy;
@@ -54,9 +53,7 @@ class CampaignEntityTest {
 
   @BeforeAll
   static void startTestKit() {
-    testKit = ActorTestKit.create("CampaignEntityTest", EventSourcedBehaviorTestKit.config()
-        .withFallback(ConfigFactory.parseResources("serialization.conf"))
-        .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING")));
+    testKit = EntityTestKits.start("CampaignEntityTest");
   }
 
   @AfterAll

@@ -2,7 +2,6 @@ package dev.adengine.engine.campaign;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import com.typesafe.config.ConfigFactory;
 import dev.adengine.api.v1.Ad;
 import dev.adengine.api.v1.Campaign;
 import dev.adengine.api.v1.Pricing;
@@ -39,9 +38,7 @@ class NodeSettlementTest {
 
   @BeforeAll
   static void startTestKit() {
-    testKit = ActorTestKit.create("NodeSettlementTest", EventSourcedBehaviorTestKit.config()
-        .withFallback(ConfigFactory.parseResources("serialization.conf"))
-        .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING")));
+    testKit = EntityTestKits.start("NodeSettlementTest");
   }
 
   @AfterAll
