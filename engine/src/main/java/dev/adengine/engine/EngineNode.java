@@ -131,9 +131,24 @@ public final class EngineNode {
           : catalogRepo.upsertAdvertiser(update.id(), update.revision(), update.payload());
     };
     ClusterSharding sharding = ClusterSharding.get(system);
-    AdvertiserBudget advertisers = (advertiserId, campaignId, seq, want) ->
-        sharding.entityRefFor(AdvertiserEntity.ENTITY_KEY, advertiserId).<AdvertiserEntity.CampaignAllowance>askWithStatus(
-            replyTo -> new AdvertiserEntity.GrantCampaign(campaignId, seq, want, replyTo), s.askTimeout());
+    AdvertiserBudget advertisers = new AdvertiserBudget() {
+      @Override
+      public CompletionStage<AdvertiserEntity.CampaignAllowance> request(String advertiserId, String campaignId,
+          long seq, long want) {
+        return sharding.entityRefFor(AdvertiserEntity.ENTITY_KEY, advertiserId)
+            .<AdvertiserEntity.CampaignAllowance>askWithStatus(
+                replyTo -> new AdvertiserEntity.GrantCampaign(campaignId, seq, want, replyTo), s.askTimeout());
+      }
+
+      @Override
+      public CompletionStage<AdvertiserEntity.CampaignAllowance> giveBack(String advertiserId, String campaignId,
+          String day, long seq, long amount) {
+        return sharding.entityRefFor(AdvertiserEntity.ENTITY_KEY, advertiserId)
+            .<AdvertiserEntity.CampaignAllowance>askWithStatus(
+                replyTo -> new AdvertiserEntity.ReturnCampaignBudget(campaignId, day, seq, amount, replyTo),
+                s.askTimeout());
+      }
+    };
     ActorRef<Topic.Command<CampaignSnapshot>> snapshotTopic = system.systemActorOf(
         Topic.create(CampaignSnapshot.class, "campaign-snapshots"), "snapshot-topic", Props.empty());
     system.systemActorOf(SnapshotSubscriber.create(snapshotTopic, features), "snapshot-subscriber", Props.empty());
@@ -146,7 +161,8 @@ public final class EngineNode {
     system.systemActorOf(CatalogReplica.create(catalog, catalogRepo, topic, s.catalogResync(), s.catalogCoalesce(),
         clock), "catalog-replica", Props.empty());
     system.systemActorOf(AllowanceKeeper.create(new AllowanceKeeper.Settings(nodeId, s.refillBelow(), s.grantShare(),
-        s.keeperInterval(), s.reportInterval(), s.askTimeout(), 64, s.lease()), catalog, ledger, clock),
+        s.keeperInterval(), s.reportInterval(), s.askTimeout(), 64, s.lease(), s.idleAfter()), catalog, ledger,
+        clock),
         "allowance-keeper", Props.empty());
     system.systemActorOf(LedgerService.create(nodeId, ledger), "ledger-service", Props.empty());
     LedgerService.Router router = new LedgerService.Router(system, s.askTimeout(), 5);

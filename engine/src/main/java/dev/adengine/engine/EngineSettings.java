@@ -37,6 +37,7 @@ public record EngineSettings(
     Duration clickGrace,
     Duration lease,
     Duration settleInterval,
+    Duration idleAfter,
     /** EVEN pacing: how far ahead of the traffic curve grants may run. */
     Duration pacingLookahead,
     /** EVEN pacing: slack on top of the curve, as a share of it. */
@@ -88,6 +89,7 @@ public record EngineSettings(
         c.getDuration("budget.click-grace"),
         c.getDuration("budget.lease"),
         c.getDuration("budget.settle-interval"),
+        c.getDuration("budget.idle-after"),
         c.getDuration("budget.pacing.lookahead"),
         c.getDouble("budget.pacing.headroom"),
         c.getInt("events.max-batch"),

@@ -39,7 +39,7 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
 
   /** {@code lease}: how long a grant may be spent without a sync; the keeper renews at a third of it. */
   public record Settings(String nodeId, double refillBelow, double grantShare, Duration interval,
-      Duration reportInterval, Duration askTimeout, int maxInFlight, Duration lease) {}
+      Duration reportInterval, Duration askTimeout, int maxInFlight, Duration lease, Duration idleAfter) {}
 
   public static Behavior<Command> create(Settings settings, Catalog catalog, BudgetLedger ledger, Clock clock) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
@@ -55,6 +55,11 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
     long notBeforeMillis;
     /** Asks in a row that wanted more and got nothing: each one doubles the wait before the next. */
     int emptyAsks;
+    /** When this node's spend or reservations for the campaign last changed. */
+    long lastActiveMillis;
+    long lastSeenVersion = -1;
+    /** Gave allowance back for idleness; no new asks until the campaign is active here again. */
+    boolean resting;
   }
 
   private final Settings settings;
@@ -103,8 +108,25 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
       boolean unreported = totals.version() != track.reportedVersion
           && now - track.lastReportMillis >= settings.reportInterval().toMillis();
       boolean renew = track.lastReportMillis > 0 && now - track.lastReportMillis >= settings.lease().toMillis() / 3;
+      if (totals.version() != track.lastSeenVersion) {
+        track.lastSeenVersion = totals.version();
+        track.lastActiveMillis = now;
+        track.resting = false;
+      }
+      if (track.resting && free >= entry.def().maxChargeMicros()) {
+        wantMore = false;
+      }
       long giveBack = 0;
-      if (track.emptyAsks > 0 && free > 0 && free < entry.def().maxChargeMicros()) {
+      long maxCharge = entry.def().maxChargeMicros();
+      if (now - track.lastActiveMillis >= settings.idleAfter().toMillis() && free > maxCharge) {
+        // Idle here (no win, no click for idle-after): keep one win's worth, give the rest back so
+        // that nodes where the campaign does win, or its advertiser's other campaigns, can use it.
+        giveBack = ledger.getOrCreate(id).takeBackAbove(maxCharge);
+        totals = ledger.getOrCreate(id).totals();
+        wantMore = false;
+        track.lastActiveMillis = now;
+        track.resting = giveBack > 0;
+      } else if (track.emptyAsks > 0 && free > 0 && free < entry.def().maxChargeMicros()) {
         // The entity had nothing more to give, and what this node holds cannot pay for one win:
         // give the fragment back so that it can be pooled with others into a usable grant.
         giveBack = ledger.getOrCreate(id).takeBackFragment(entry.def().maxChargeMicros());

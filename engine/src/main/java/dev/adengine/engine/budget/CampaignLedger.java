@@ -105,6 +105,20 @@ public final class CampaignLedger {
     return free;
   }
 
+  /**
+   * Takes back the free allowance above {@code keep} (an idle node keeps one win's worth) and
+   * returns its size; 0 when there is none. The caller reports it to the entity.
+   */
+  synchronized long takeBackAbove(long keep) {
+    long free = allowance - spent - reserved;
+    if (free <= keep) {
+      return 0;
+    }
+    long amount = free - keep;
+    allowance -= amount;
+    return amount;
+  }
+
   public synchronized void countImpression() {
     impressions++;
     version++;

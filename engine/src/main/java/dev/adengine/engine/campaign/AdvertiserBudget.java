@@ -15,6 +15,17 @@ public interface AdvertiserBudget {
   CompletionStage<AdvertiserEntity.CampaignAllowance> request(String advertiserId, String campaignId, long seq,
       long wantMicros);
 
+  /**
+   * Gives {@code amountMicros} of the campaign's share of the cap back to the advertiser, for
+   * {@code day}. The campaign has already taken it off its own books; if this is lost, the cap is
+   * only under-used.
+   */
+  default CompletionStage<AdvertiserEntity.CampaignAllowance> giveBack(String advertiserId, String campaignId,
+      String day, long seq, long amountMicros) {
+    return java.util.concurrent.CompletableFuture.failedFuture(
+        new UnsupportedOperationException("this advertiser budget takes nothing back"));
+  }
+
   /** False only where no advertiser cap applies (campaign-level unit tests); nodes are always capped. */
   default boolean capped() {
     return true;

@@ -52,6 +52,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *       {@link CampaignBudgetGranted} with what it can have: at most one chunk ({@code grantShare}
  *       of the cap, so that sibling campaigns take turns) and never more than the cap minus what
  *       its campaigns already hold today.
+ *   <li>{@link ReturnCampaignBudget}: a campaign gives back part of its share it does not use ->
+ *       {@link CampaignBudgetReturned}.
  *   <li>{@link Get}: no event.
  * </ul>
  *
@@ -114,6 +116,10 @@ public final class AdvertiserEntity
   public record GrantCampaign(String campaignId, long seq, long wantMicros,
       ActorRef<StatusReply<CampaignAllowance>> replyTo) implements Command {}
 
+  /** A campaign gives back {@code amountMicros} of its share of {@code day}'s cap. */
+  public record ReturnCampaignBudget(String campaignId, String day, long seq, long amountMicros,
+      ActorRef<StatusReply<CampaignAllowance>> replyTo) implements Command {}
+
   private record Publish(long revision) implements Command {}
 
   private enum CatalogWritten implements Command {
@@ -151,6 +157,9 @@ public final class AdvertiserEntity
   public record AdvertiserDayStarted(String advertiserId, String day) implements Event {}
 
   public record CampaignBudgetGranted(String advertiserId, String campaignId, String day, long seq, long amountMicros,
+      long campaignTotalMicros) implements Event {}
+
+  public record CampaignBudgetReturned(String advertiserId, String campaignId, String day, long seq, long amountMicros,
       long campaignTotalMicros) implements Event {}
 
   // ---- state ----
@@ -196,6 +205,7 @@ public final class AdvertiserEntity
         .onCommand(Pause.class, (s, c) -> onPauseResume(s, true, c.replyTo()))
         .onCommand(Resume.class, (s, c) -> onPauseResume(s, false, c.replyTo()))
         .onCommand(GrantCampaign.class, this::onGrantCampaign)
+        .onCommand(ReturnCampaignBudget.class, this::onReturn)
         .onCommand(Publish.class, (s, c) -> {
           if (s.revision() == c.revision()) {
             publishCatalog(s);
@@ -262,6 +272,21 @@ public final class AdvertiserEntity
     return Effect().persist(events).thenReply(cmd.replyTo(), s -> StatusReply.success(allowance(s, campaignId)));
   }
 
+  private ReplyEffect<Event, State> onReturn(State state, ReturnCampaignBudget cmd) {
+    if (!state.exists()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(notFound()));
+    }
+    Held held = state.held(cmd.campaignId());
+    long amount = Math.min(cmd.amountMicros(), held.grantedMicros());
+    if (!cmd.day().equals(state.day()) || cmd.seq() <= held.seq() || amount <= 0) {
+      return Effect().reply(cmd.replyTo(), StatusReply.success(allowance(state, cmd.campaignId())));
+    }
+    String campaignId = cmd.campaignId();
+    return Effect().persist(new CampaignBudgetReturned(advertiserId, campaignId, state.day(), cmd.seq(), amount,
+            held.grantedMicros() - amount))
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(allowance(s, campaignId)));
+  }
+
   // ---- event handler ----
 
   @Override
@@ -280,6 +305,11 @@ public final class AdvertiserEntity
           s.grants());
     } else if (event instanceof AdvertiserDayStarted e) {
       return new State(s.advertiser(), s.dailyBudgetMicros(), s.zoneId(), s.revision(), s.paused(), e.day(), Map.of());
+    } else if (event instanceof CampaignBudgetReturned e) {
+      Map<String, Held> grants = new HashMap<>(s.grants());
+      grants.put(e.campaignId(), new Held(e.campaignTotalMicros(), e.seq()));
+      return new State(s.advertiser(), s.dailyBudgetMicros(), s.zoneId(), s.revision(), s.paused(), s.day(),
+          Map.copyOf(grants));
     } else if (event instanceof CampaignBudgetGranted e) {
       Map<String, Held> grants = new HashMap<>(s.grants());
       grants.put(e.campaignId(), new Held(e.campaignTotalMicros(), e.seq()));

@@ -237,6 +237,10 @@ public final class CampaignEntity
    */
   public record NodeSettled(String campaignId, String node, String day, long spentMicros) implements Event {}
 
+  /** This campaign gave {@code amountMicros} of its advertiser's cap back (its nodes did not need it). */
+  public record AdvertiserAllowanceReturned(String campaignId, String day, long seq, long amountMicros)
+      implements Event {}
+
   /** The advertiser now lets this campaign hold {@code totalMicros} of its cap for {@code day}. */
   public record AdvertiserAllowanceReceived(String campaignId, String day, long seq, long totalMicros)
       implements Event {}
@@ -323,6 +327,11 @@ public final class CampaignEntity
     State withDay(String d) {
       return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, paused, revision, d, Map.of(), 0,
           advertiserSeq);
+    }
+
+    State withAdvertiserAllowanceReduced(long amount, long seq) {
+      return new State(campaign, advertiserId, dailyBudgetMicros, zoneId, paused, revision, day, nodes,
+          advertiserAllowance - amount, Math.max(advertiserSeq, seq));
     }
 
     State withAdvertiserAllowance(long total, long seq) {
@@ -484,6 +493,22 @@ public final class CampaignEntity
         view = applyEvent(view, returned);
       }
     }
+    long toAdvertiser = 0;
+    long returnSeq = 0;
+    if (!events.isEmpty() && events.get(events.size() - 1) instanceof AllowanceReturned
+        && deps.advertiserBudget().capped()) {
+      // A node gave allowance back (it was idle, or held a fragment): whatever this campaign now
+      // holds of its advertiser's cap beyond what its nodes hold goes back to the advertiser, for
+      // its other campaigns. A node that needs more later makes the campaign ask again.
+      long inHand = view.advertiserAllowance() - view.granted();
+      if (inHand > 0) {
+        toAdvertiser = inHand;
+        returnSeq = nextAdvertiserSeq(view);
+        AdvertiserAllowanceReturned back = new AdvertiserAllowanceReturned(campaignId, day, returnSeq, toAdvertiser);
+        events.add(back);
+        view = applyEvent(view, back);
+      }
+    }
     if (fresh && cmd.wantMore() && !view.paused()) {
       long want = grantUnit(view);
       // Pacing's ceiling, but never below one grant: a paced campaign can always win a little,
@@ -520,7 +545,21 @@ public final class CampaignEntity
     if (events.isEmpty()) {
       return Effect().reply(cmd.replyTo(), StatusReply.success(grant(view, cmd.node())));
     }
-    return Effect().persist(events).thenReply(cmd.replyTo(), s -> StatusReply.success(grant(s, cmd.node())));
+    long back = toAdvertiser;
+    long backSeq = returnSeq;
+    return Effect().persist(events)
+        .thenRun(s -> {
+          if (back > 0) {
+            deps.advertiserBudget().giveBack(s.advertiserId(), campaignId, s.day(), backSeq, back)
+                .whenComplete((ok, err) -> {
+                  if (err != null) {
+                    ctx.getLog().debug("Returning {} of advertiser cap for campaign {} failed (cap under-used): {}",
+                        back, campaignId, err.toString());
+                  }
+                });
+          }
+        })
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(grant(s, cmd.node())));
   }
 
   // ---- event handler ----
@@ -549,6 +588,8 @@ public final class CampaignEntity
       NodeGrant held = state.node(e.node());
       return state.withNode(e.node(), new NodeGrant(e.spentMicros(), e.spentMicros(), 0, held.impressions(),
           held.clicks(), held.seq(), true));
+    } else if (event instanceof AdvertiserAllowanceReturned e) {
+      return state.withAdvertiserAllowanceReduced(e.amountMicros(), e.seq());
     } else if (event instanceof AdvertiserAllowanceReceived e) {
       return state.withAdvertiserAllowance(e.totalMicros(), e.seq());
     } else if (event instanceof AllowanceGranted e) {
@@ -695,10 +736,16 @@ public final class CampaignEntity
       return;
     }
     advertiserAskInFlight = true;
-    long seq = Math.max(Math.max(lastAdvertiserSeq, s.advertiserSeq()) + 1, deps.clock().millis());
-    lastAdvertiserSeq = seq;
+    long seq = nextAdvertiserSeq(s);
     ctx.pipeToSelf(deps.advertiserBudget().request(s.advertiserId(), campaignId, seq, wantMicros),
         (ok, err) -> new AdvertiserAnswered(ok, seq, err == null ? null : err.toString()));
+  }
+
+  /** Increases with every ask or give-back to the advertiser, across restarts. */
+  private long nextAdvertiserSeq(State s) {
+    long seq = Math.max(Math.max(lastAdvertiserSeq, s.advertiserSeq()) + 1, deps.clock().millis());
+    lastAdvertiserSeq = seq;
+    return seq;
   }
 
   /** The campaign's pacing mode, from its stored definition (unspecified means EVEN). */

@@ -394,4 +394,15 @@ class BudgetLedgerTest {
     assertEquals(800, l.totals().allowance());
     assertEquals(0, l.takeBackFragment(300), "nothing left to give back");
   }
+
+  @Test
+  void shouldKeepOneWinAndTakeBackTheRestWhenIdle() {
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    CampaignLedger l = ledger.get(CAMPAIGN);
+    assertTrue(l.tryCharge(100));
+    assertEquals(600, l.takeBackAbove(300), "900 free, 300 kept");
+    assertEquals(300, l.free());
+    assertEquals(400, l.totals().allowance());
+    assertEquals(0, l.takeBackAbove(300));
+  }
 }

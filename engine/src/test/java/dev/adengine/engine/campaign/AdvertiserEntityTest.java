@@ -182,6 +182,26 @@ class AdvertiserEntityTest {
     assertEquals("2024-03-02", r.reply().getValue().day());
   }
 
+  @Test
+  void shouldLetAnotherCampaignHaveWhatOneGaveBack() {
+    // given the whole cap granted to c1
+    upsert(1_000_000);
+    grant("c1", 1, 1_000_000);
+    assertEquals(0, grant("c2", 2, 100_000).reply().getValue().grantedMicros());
+    // when c1 gives 400,000 back
+    var back = entity.<StatusReply<AdvertiserEntity.CampaignAllowance>>runCommand(
+        r -> new AdvertiserEntity.ReturnCampaignBudget("c1", "2024-03-01", 3, 400_000, r));
+    assertEquals(600_000, back.reply().getValue().grantedMicros());
+    // then c2 can have it, and the cap still holds
+    assertEquals(400_000, grant("c2", 4, 500_000).reply().getValue().grantedMicros());
+    assertEquals(1_000_000, entity.getState().granted());
+    // and a repeated or stale give-back changes nothing
+    var again = entity.<StatusReply<AdvertiserEntity.CampaignAllowance>>runCommand(
+        r -> new AdvertiserEntity.ReturnCampaignBudget("c1", "2024-03-01", 3, 400_000, r));
+    assertTrue(again.hasNoEvents());
+    assertEquals(600_000, again.reply().getValue().grantedMicros());
+  }
+
   private EventSourcedBehaviorTestKit.CommandResultWithReply<AdvertiserEntity.Command, AdvertiserEntity.Event,
       AdvertiserEntity.State, StatusReply<AdvertiserEntity.CampaignAllowance>> grant(String campaignId, long seq,
       long want) {
