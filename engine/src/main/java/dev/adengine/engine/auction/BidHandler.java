@@ -24,7 +24,6 @@ import dev.adengine.persistence.ServedRepository.ServedAd;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -90,7 +89,7 @@ public final class BidHandler {
       String day;
       Charge charge = null;
       if (def.pricing() == Pricing.CPM) {
-        long amount = CampaignDef.ceilDiv(win.priceMicros(), 1000);
+        long amount = CampaignDef.maxCharge(Pricing.CPM, win.priceMicros());
         day = ledger.chargeOnDay(def.campaignId(), amount);
         if (day != null) {
           charge = new Charge(def.campaignId(), day, settings.nodeId(), Charge.winId(q.requestId(), c.ad().adId()),
@@ -196,11 +195,5 @@ public final class BidHandler {
       }
       noBids.add(b.build());
     }
-  }
-
-  static Map<Placement, Long> floors(Map<String, Long> byName) {
-    Map<Placement, Long> m = new EnumMap<>(Placement.class);
-    byName.forEach((k, v) -> m.put(Placement.valueOf(k), v));
-    return m;
   }
 }

@@ -196,14 +196,4 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
     double threshold = Math.max(refillBelow * grantUnit, 2.0 * maxChargeMicros);
     return freeMicros < threshold;
   }
-
-  /** Exposed for tests and status: how many syncs are in flight. */
-  int inFlight() {
-    return inFlight;
-  }
-
-  /** A process-unique sequence is enough: the entity compares it per node incarnation. */
-  static String incarnation(Clock clock) {
-    return Long.toString(clock.millis(), 36);
-  }
 }

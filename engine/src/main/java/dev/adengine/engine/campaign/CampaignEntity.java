@@ -1,9 +1,11 @@
 package dev.adengine.engine.campaign;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import dev.adengine.api.v1.Campaign;
 import dev.adengine.api.v1.Pacing;
 import dev.adengine.engine.CborSerializable;
 import dev.adengine.engine.budget.PacingPolicy;
+import dev.adengine.engine.catalog.CampaignDef;
 import dev.adengine.engine.catalog.CatalogUpdate;
 import dev.adengine.engine.features.CampaignSnapshot;
 import dev.adengine.engine.features.DecayedCounter;
@@ -116,6 +118,8 @@ public final class CampaignEntity
   /** Not persisted: when each node last synced (set to the recovery time for nodes known then). */
   private final Map<String, Long> lastSeen = new HashMap<>();
   private final java.util.Set<String> settling = new java.util.HashSet<>();
+  private Campaign parsed;
+  private long parsedRevision = -1;
   /** Not persisted: at most one ask to the advertiser at a time per incarnation. */
   private boolean advertiserAskInFlight;
   private long lastAdvertiserSeq;
@@ -720,10 +724,18 @@ public final class CampaignEntity
   }
 
   /** The most one win can cost: the bid per click (CPC) or per impression (CPM, rounded up). */
-  private static long maxCharge(State s) {
-    var c = CampaignViews.parse(s.campaign());
-    return c.getPricing() == dev.adengine.api.v1.Pricing.CPM ? -Math.floorDiv(-c.getBidMicros(), 1000)
-        : c.getBidMicros();
+  private long maxCharge(State s) {
+    Campaign c = definition(s);
+    return CampaignDef.maxCharge(c.getPricing(), c.getBidMicros());
+  }
+
+  /** The stored definition, parsed once per revision (node syncs ask for it many times a second). */
+  private Campaign definition(State s) {
+    if (parsed == null || parsedRevision != s.revision()) {
+      parsed = CampaignViews.parse(s.campaign());
+      parsedRevision = s.revision();
+    }
+    return parsed;
   }
 
   /** What the advertiser lets this campaign grant its nodes in total today. */
@@ -749,8 +761,8 @@ public final class CampaignEntity
   }
 
   /** The campaign's pacing mode, from its stored definition (unspecified means EVEN). */
-  private static Pacing pacing(State s) {
-    Pacing p = CampaignViews.parse(s.campaign()).getPacing();
+  private Pacing pacing(State s) {
+    Pacing p = definition(s).getPacing();
     return p == Pacing.PACING_UNSPECIFIED || p == Pacing.UNRECOGNIZED ? Pacing.EVEN : p;
   }
 

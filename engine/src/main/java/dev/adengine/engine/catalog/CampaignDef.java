@@ -61,7 +61,12 @@ public record CampaignDef(
 
   /** The most a single win can cost: the bid per click (CPC) or per impression (CPM). */
   public long maxChargeMicros() {
-    return pricing == Pricing.CPM ? ceilDiv(bidMicros, 1000) : bidMicros;
+    return maxCharge(pricing, bidMicros);
+  }
+
+  /** What one win costs at {@code priceMicros}: the price per click (CPC), or per impression (CPM, rounded up). */
+  public static long maxCharge(Pricing pricing, long priceMicros) {
+    return pricing == Pricing.CPM ? ceilDiv(priceMicros, 1000) : priceMicros;
   }
 
   public static long ceilDiv(long a, long b) {

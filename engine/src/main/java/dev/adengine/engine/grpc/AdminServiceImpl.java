@@ -101,7 +101,7 @@ public final class AdminServiceImpl implements AdminService {
   @Override
   public CompletionStage<CampaignView> getCampaign(GetCampaignRequest in) {
     return guard(() -> {
-      Validation.campaignId("campaign_id", in.getCampaignId());
+      Validation.key("campaign_id", in.getCampaignId());
       return campaign(in.getCampaignId()).<CampaignEntity.Summary>askWithStatus(CampaignEntity.Get::new, timeout)
           .thenApply(CampaignViews::toView);
     });
@@ -110,7 +110,7 @@ public final class AdminServiceImpl implements AdminService {
   @Override
   public CompletionStage<CampaignView> pauseCampaign(PauseCampaignRequest in) {
     return guard(() -> {
-      Validation.campaignId("campaign_id", in.getCampaignId());
+      Validation.key("campaign_id", in.getCampaignId());
       return campaign(in.getCampaignId()).<CampaignEntity.Summary>askWithStatus(CampaignEntity.Pause::new, timeout)
           .thenApply(CampaignViews::toView);
     });
@@ -119,7 +119,7 @@ public final class AdminServiceImpl implements AdminService {
   @Override
   public CompletionStage<CampaignView> resumeCampaign(ResumeCampaignRequest in) {
     return guard(() -> {
-      Validation.campaignId("campaign_id", in.getCampaignId());
+      Validation.key("campaign_id", in.getCampaignId());
       return campaign(in.getCampaignId()).<CampaignEntity.Summary>askWithStatus(CampaignEntity.Resume::new, timeout)
           .thenApply(CampaignViews::toView);
     });
@@ -143,7 +143,7 @@ public final class AdminServiceImpl implements AdminService {
   private CompletionStage<AdvertiserView> advertiserCommand(String id,
       java.util.function.Function<ActorRef<StatusReply<AdvertiserEntity.Summary>>, AdvertiserEntity.Command> command) {
     return guard(() -> {
-      Validation.campaignId("advertiser_id", id);
+      Validation.key("advertiser_id", id);
       return advertiser(id).<AdvertiserEntity.Summary>askWithStatus(command::apply, timeout)
           .thenApply(AdvertiserEntity::view);
     });

@@ -137,7 +137,7 @@ public final class Validation {
     }
   }
 
-  public static void campaignId(String field, String id) {
+  public static void key(String field, String id) {
     requireKey(field, id);
   }
 
