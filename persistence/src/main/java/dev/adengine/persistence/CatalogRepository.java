@@ -86,35 +86,31 @@ public final class CatalogRepository {
   /** Stores {@code revision} of an advertiser unless a higher revision is already stored. */
   public CompletionStage<Void> upsertAdvertiser(
       String advertiserId, long revision, byte[] payload) {
-    requireRevision(revision);
-    BoundStatement statement =
-        upsertAdvertiser
-            .bind()
-            .setString("id", Objects.requireNonNull(advertiserId, "advertiserId"))
-            .setLong("revision", revision)
-            .setByteBuffer("payload", ByteBuffer.wrap(payload.clone()))
-            .setInstant("updated_at", Instant.now())
-            .setLong("ts", revision)
-            .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM)
-            .setIdempotent(true);
-    return session.executeAsync(statement).thenApply(rs -> null);
+    return write(upsertAdvertiser.bind()
+        .setString("id", Objects.requireNonNull(advertiserId, "advertiserId")), revision, payload);
   }
 
   /** Stores {@code revision} of a campaign unless a higher revision is already stored. */
   public CompletionStage<Void> upsertCampaign(
       String campaignId, String advertiserId, long revision, byte[] payload) {
+    return write(upsertCampaign.bind()
+        .setString("id", Objects.requireNonNull(campaignId, "campaignId"))
+        .setString("advertiser_id", Objects.requireNonNull(advertiserId, "advertiserId")), revision, payload);
+  }
+
+  /**
+   * Writes a catalog row at its revision, with the revision as the write timestamp: an older
+   * revision can never overwrite a newer one, whatever order the writes arrive in.
+   */
+  private CompletionStage<Void> write(BoundStatement row, long revision, byte[] payload) {
     requireRevision(revision);
-    BoundStatement statement =
-        upsertCampaign
-            .bind()
-            .setString("id", Objects.requireNonNull(campaignId, "campaignId"))
-            .setString("advertiser_id", Objects.requireNonNull(advertiserId, "advertiserId"))
-            .setLong("revision", revision)
-            .setByteBuffer("payload", ByteBuffer.wrap(payload.clone()))
-            .setInstant("updated_at", Instant.now())
-            .setLong("ts", revision)
-            .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM)
-            .setIdempotent(true);
+    BoundStatement statement = row
+        .setLong("revision", revision)
+        .setByteBuffer("payload", ByteBuffer.wrap(payload.clone()))
+        .setInstant("updated_at", Instant.now())
+        .setLong("ts", revision)
+        .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM)
+        .setIdempotent(true);
     return session.executeAsync(statement).thenApply(rs -> null);
   }
 
