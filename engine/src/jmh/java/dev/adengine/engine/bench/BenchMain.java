@@ -33,15 +33,17 @@ import org.openjdk.jmh.util.Statistics;
 import org.openjdk.jmh.util.Version;
 
 /**
- * Runs the engine's JMH benchmarks in passes, prints one table and writes it with the machine,
- * commit, JVM and settings to {@code ledger.md}, plus JMH's raw JSON of every pass to
- * {@code ledger.json}, in {@code -Dbench.out} (default {@code docs/benchmarks}).
+ * Runs the engine's JMH benchmarks in passes and prints one table per output group; writes each
+ * group's table with the machine, commit, JVM and settings to {@code <group>.md}, plus JMH's raw
+ * JSON of the group's passes to {@code <group>.json}, in {@code -Dbench.out} (default
+ * {@code docs/benchmarks}). Only the groups of the passes run are written.
  *
- * <p>Arguments: the passes to run, default all: {@code ledger} (LedgerBench, 1 thread),
- * {@code ledger2} (LedgerBench, 2 threads), {@code mix} (LedgerMixBench), {@code entity}
- * (EntityBench, in-memory journal), {@code cassandra} (EntityBench on Cassandra; skipped when
- * nothing answers on the CQL port). Settings: {@code -Dbench.warmup=3 -Dbench.iterations=5
- * -Dbench.time=1 (s) -Dbench.forks=1}.
+ * <p>Arguments: the passes to run, default all. Group {@code ledger}: {@code ledger} (LedgerBench,
+ * 1 thread), {@code ledger2} (LedgerBench, 2 threads), {@code mix} (LedgerMixBench),
+ * {@code entity} (EntityBench, in-memory journal), {@code cassandra} (EntityBench on Cassandra;
+ * skipped when nothing answers on the CQL port). Group {@code ranking}: {@code scorer}
+ * (ScorerBench: Smile's predict against FlatForest). Settings: {@code -Dbench.warmup=3
+ * -Dbench.iterations=5 -Dbench.time=1 (s) -Dbench.forks=1}.
  */
 public final class BenchMain {
   /** The engine's JVM flags (bin/lib/common.sh ENGINE_JVM_FLAGS), used for every fork. */
@@ -51,7 +53,12 @@ public final class BenchMain {
     "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"
   };
 
-  private record Pass(String name, String title, String include, int threads, Map<String, String[]> params) {}
+  /** A pass runs the benchmarks matching {@code include}; its rows go to {@code group}.md/json. */
+  private record Pass(String name, String group, String title, String include, int threads,
+      Map<String, String[]> params) {}
+
+  /** What one output file collects: its passes' table rows, notes and raw JMH JSON. */
+  private record Group(List<Row> rows, List<String> notes, ArrayNode raw) {}
 
   private record Row(String pass, String benchmark, String params, int threads, String mode, double score,
       double error, double median, double min, double max, String unit, double allocPerOp) {}
@@ -64,19 +71,19 @@ public final class BenchMain {
     int forks = Integer.getInteger("bench.forks", 1);
 
     List<Pass> all = List.of(
-        new Pass("ledger", "Ledger calls, 1 thread", "\\.LedgerBench\\.", 1, Map.of()),
-        new Pass("ledger2", "Ledger calls, 2 threads", "\\.LedgerBench\\.", 2, Map.of()),
-        new Pass("mix", "Check while charging (JMH group: 1 checking + 1 charging thread)", "\\.LedgerMixBench\\.",
-            -1, Map.of()),
-        new Pass("entity", "CampaignEntity SyncNode, in-memory journal", "\\.EntityBench\\.", 1,
+        new Pass("ledger", "ledger", "Ledger calls, 1 thread", "\\.LedgerBench\\.", 1, Map.of()),
+        new Pass("ledger2", "ledger", "Ledger calls, 2 threads", "\\.LedgerBench\\.", 2, Map.of()),
+        new Pass("mix", "ledger", "Check while charging (JMH group: 1 checking + 1 charging thread)",
+            "\\.LedgerMixBench\\.", -1, Map.of()),
+        new Pass("entity", "ledger", "CampaignEntity SyncNode, in-memory journal", "\\.EntityBench\\.", 1,
             Map.of("journal", new String[] {"inmem"})),
-        new Pass("cassandra", "CampaignEntity SyncNode, Cassandra journal", "\\.EntityBench\\.", 1,
-            Map.of("journal", new String[] {"cassandra"})));
+        new Pass("cassandra", "ledger", "CampaignEntity SyncNode, Cassandra journal", "\\.EntityBench\\.", 1,
+            Map.of("journal", new String[] {"cassandra"})),
+        new Pass("scorer", "ranking", "Click probability per row: Smile predict vs FlatForest", "\\.ScorerBench\\.",
+            1, Map.of()));
     Set<String> wanted = args.length == 0 ? null : Set.of(args);
-    List<String> notes = new ArrayList<>();
-    List<Row> rows = new ArrayList<>();
     ObjectMapper json = new ObjectMapper();
-    ArrayNode raw = json.createArrayNode();
+    Map<String, Group> groups = new LinkedHashMap<>();
     String loadBefore = read("/proc/loadavg").trim();
     Instant started = Instant.now();
 
@@ -84,10 +91,12 @@ public final class BenchMain {
       if (wanted != null && !wanted.contains(pass.name())) {
         continue;
       }
+      Group group = groups.computeIfAbsent(pass.group(),
+          g -> new Group(new ArrayList<>(), new ArrayList<>(), json.createArrayNode()));
       if (pass.name().equals("cassandra") && !cqlAnswers()) {
         String note = "cassandra pass skipped: nothing answers on " + cqlHost() + ":" + cqlPort();
         System.out.println(note);
-        notes.add(note);
+        group.notes().add(note);
         continue;
       }
       Path jsonFile = Files.createTempFile("jmh-" + pass.name(), ".json");
@@ -108,23 +117,48 @@ public final class BenchMain {
       pass.params().forEach(options::param);
       System.out.println("== " + pass.title());
       for (RunResult result : new Runner(options.build()).run()) {
-        rows.addAll(rowsOf(pass, result));
+        group.rows().addAll(rowsOf(pass, result));
       }
       for (JsonNode n : json.readTree(jsonFile.toFile())) {
-        raw.add(n);
+        group.raw().add(n);
       }
       Files.delete(jsonFile);
     }
 
-    String table = table(rows);
-    System.out.println();
-    System.out.println(table);
+    String loadAfter = read("/proc/loadavg").trim();
     Files.createDirectories(out);
-    json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("ledger.json").toFile(), raw);
-    String md = markdown(table, rows, notes, warmup, iterations, seconds, forks, started, loadBefore,
-        read("/proc/loadavg").trim());
-    Files.writeString(out.resolve("ledger.md"), md, StandardCharsets.UTF_8);
-    System.out.println("wrote " + out.resolve("ledger.md") + " and " + out.resolve("ledger.json"));
+    for (Map.Entry<String, Group> e : groups.entrySet()) {
+      String name = e.getKey();
+      Group group = e.getValue();
+      String table = table(group.rows());
+      String speedUp = name.equals("ranking") ? speedUp(group.rows()) : "";
+      System.out.println();
+      System.out.println(table);
+      System.out.print(speedUp);
+      json.writerWithDefaultPrettyPrinter().writeValue(out.resolve(name + ".json").toFile(), group.raw());
+      String md = markdown(name, table + speedUp, group.notes(), warmup, iterations, seconds, forks, started,
+          loadBefore, loadAfter);
+      Files.writeString(out.resolve(name + ".md"), md, StandardCharsets.UTF_8);
+      System.out.println("wrote " + out.resolve(name + ".md") + " and " + out.resolve(name + ".json"));
+    }
+  }
+
+  /** How many times fewer ns per row FlatForest takes than Smile, from this run's medians. */
+  private static String speedUp(List<Row> rows) {
+    Double smile = null;
+    Double flat = null;
+    for (Row r : rows) {
+      if (r.benchmark().equals("ScorerBench.smile")) {
+        smile = r.median();
+      } else if (r.benchmark().equals("ScorerBench.flat")) {
+        flat = r.median();
+      }
+    }
+    if (smile == null || flat == null) {
+      return "";
+    }
+    return String.format(Locale.ROOT, "%nSpeed-up, FlatForest vs Smile (ratio of the medians above): %.1fx%n",
+        smile / flat);
   }
 
   private static List<Row> rowsOf(Pass pass, RunResult result) {
@@ -203,10 +237,10 @@ public final class BenchMain {
     return String.format(Locale.ROOT, a >= 1000 ? "%,.0f" : a >= 10 ? "%.1f" : "%.2f", v);
   }
 
-  private static String markdown(String table, List<Row> rows, List<String> notes, int warmup, int iterations,
+  private static String markdown(String group, String table, List<String> notes, int warmup, int iterations,
       int seconds, int forks, Instant started, String loadBefore, String loadAfter) throws IOException {
     StringBuilder b = new StringBuilder();
-    b.append("# Engine micro-benchmarks\n\n");
+    b.append(group.equals("ranking") ? "# Ranking micro-benchmarks\n\n" : "# Engine micro-benchmarks\n\n");
     b.append("Written by `dev.adengine.engine.bench.BenchMain` (engine/src/jmh/java); run with `bin/bench-micro`."
         + " Figures from one run on a shared machine: compare rows of the same run, not runs with each other.\n\n");
     b.append("## Run\n\n");
@@ -236,7 +270,20 @@ public final class BenchMain {
         + " median by the 1-thread median of the same benchmark and params (same run).\n\n");
     b.append(table);
     b.append("\n## What each benchmark measures\n\n");
-    b.append("""
+    b.append(group.equals("ranking") ? RANKING_BENCHMARKS : LEDGER_BENCHMARKS);
+    return b.toString();
+  }
+
+  private static final String RANKING_BENCHMARKS = """
+      - `ScorerBench.smile`: `GradientTreeBoost.predict(Tuple, double[])`, Smile's own click
+        probability for one row, on a binary model of 300 trees (up to 32 leaves, depth up to 7)
+        over 25 features trained on synthetic data (`ScorerFixture`). The 4,096 rows are taken in
+        turn; their tuples are built beforehand over one shared schema, Smile's fastest case.
+      - `ScorerBench.flat`: `FlatForest.probability(double[])` on the same rows, compiled from the
+        same model; the fixture checks both agree within 1e-9 on every row before measuring.
+      """;
+
+  private static final String LEDGER_BENCHMARKS = """
         - `LedgerBench.check`: `BudgetLedger.get(campaignId)` + `CampaignLedger.free() >= maxCharge`, the
           eligibility check `BidHandler` makes per candidate.
         - `LedgerBench.chargeCpm`: `get` + `CampaignLedger.tryCharge(ceilDiv(price, 1000))`, a CPM win.
@@ -254,9 +301,7 @@ public final class BenchMain {
           serialized with Jackson CBOR): the entity's own processing, **not** a database's write
           throughput. `journal=cassandra` is pekko-persistence-cassandra with the project's
           persistence.conf against the local Cassandra node, which shares this machine's cores.
-        """);
-    return b.toString();
-  }
+        """;
 
   private static boolean cqlAnswers() {
     try (Socket s = new Socket()) {

@@ -310,7 +310,7 @@ public final class FlatForest {
 
   private static int count(DataInput in, String what) throws IOException {
     int n = in.readInt();
-    if (n < 0 || n > 1 << 28) {
+    if (n < 0 || n > 1 << 24) { // 16M: far above any model here, below what would exhaust the heap
       throw new IOException("implausible number of " + what + ": " + n);
     }
     return n;

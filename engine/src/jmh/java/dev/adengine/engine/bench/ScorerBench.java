@@ -1,0 +1,54 @@
+package dev.adengine.engine.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * Click probability for one candidate row, by Smile's own {@code GradientTreeBoost.predict(Tuple,
+ * double[])} and by the {@code FlatForest} compiled from the same model, on the same
+ * {@value ScorerFixture#ROWS} rows taken in turn (see {@link ScorerFixture}). Smile gets its tuples
+ * prebuilt over one shared schema, its fastest case (a new schema per row would make its formula
+ * rebind on every call).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class ScorerBench {
+  @State(Scope.Benchmark)
+  public static class Model {
+    ScorerFixture fixture;
+
+    @Setup(Level.Trial)
+    public void build() {
+      fixture = ScorerFixture.build();
+    }
+  }
+
+  @State(Scope.Thread)
+  public static class Cursor {
+    final double[] posteriori = new double[2];
+    int next;
+
+    int row() {
+      next = (next + 1) & (ScorerFixture.ROWS - 1);
+      return next;
+    }
+  }
+
+  @Benchmark
+  public double smile(Model m, Cursor c) {
+    m.fixture.model().predict(m.fixture.tuples()[c.row()], c.posteriori);
+    return c.posteriori[1];
+  }
+
+  @Benchmark
+  public double flat(Model m, Cursor c) {
+    return m.fixture.flat().probability(m.fixture.rows()[c.row()]);
+  }
+}
