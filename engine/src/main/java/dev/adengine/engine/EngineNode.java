@@ -31,7 +31,8 @@ import dev.adengine.engine.grpc.AdminServiceImpl;
 import dev.adengine.engine.grpc.AuctionServiceImpl;
 import dev.adengine.engine.grpc.EventServiceImpl;
 import dev.adengine.engine.health.NodeState;
-import dev.adengine.models.CtrPrior;
+import dev.adengine.engine.ranking.ModelHolder;
+import dev.adengine.engine.ranking.RankingPool;
 import dev.adengine.persistence.CatalogRepository;
 import dev.adengine.persistence.ChargeRepository;
 import dev.adengine.persistence.EventRepository;
@@ -101,6 +102,8 @@ public final class EngineNode {
 
   static EngineNode start(Config config, EngineSettings s, CqlSession session) throws Exception {
     Clock clock = Clock.systemUTC();
+    // Load the model before anything starts: a node without a usable model must not join.
+    ModelHolder models = new ModelHolder(ModelHolder.load(s.modelPath()));
     Catalog catalog = new Catalog();
     BudgetLedger ledger = new BudgetLedger();
     OnlineStats stats = new OnlineStats();
@@ -169,12 +172,11 @@ public final class EngineNode {
 
     joinCluster(system, config);
 
+    RankingPool ranking = RankingPool.start(system, s.ranking(), models);
     BidHandler bidHandler = new BidHandler(
-        new BidHandler.Settings(s.placementFloors(), s.pctrAlpha(), Auction.Type.GSP, s.clickWindow(), s.clickGrace(),
-            nodeId,
-            "prior-ctr"),
-        catalog, ledger, stats, features, new CtrPrior(s.priorCtr(), s.priorStrength()), s.experiment(), served,
-        clock);
+        new BidHandler.Settings(s.placementFloors(), s.pctrAlpha(), s.qualityWeight(), s.auctionType(),
+            s.clickWindow(), s.clickGrace(), s.replyMargin(), nodeId),
+        catalog, ledger, stats, features, ranking, s.experiment(), served, clock);
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, router, ledger, stats,
         s.clickWindow(), s.servedRetryDelay(), nodeId, clock, node -> isMember(system, node));
 
@@ -183,7 +185,7 @@ public final class EngineNode {
         AuctionServiceHandlerFactory.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), AuctionService.name,
             system),
         EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), EventService.name, system),
-        AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, features, s.snapshotStaleAfter(),
+        AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, features, ranking, s.snapshotStaleAfter(),
             s.askTimeout(), catalog::loaded),
             AdminService.name, system),
         ServerReflection.create(List.of(AuctionService.description, EventService.description,

@@ -1,6 +1,8 @@
 package dev.adengine.engine;
 
 import com.typesafe.config.Config;
+import dev.adengine.engine.auction.Auction;
+import dev.adengine.engine.ranking.RankingPool;
 import dev.adengine.api.v1.Placement;
 import dev.adengine.experiments.Arm;
 import dev.adengine.experiments.Experiment;
@@ -24,8 +26,14 @@ public record EngineSettings(
     int maxTmaxMs,
     Map<Placement, Long> placementFloors,
     double pctrAlpha,
-    double priorCtr,
-    double priorStrength,
+    /** Rank-score quality factor: (review / 10)^qualityWeight; 0 = off. */
+    double qualityWeight,
+    Auction.Type auctionType,
+    /** Ranking answers with what it has this long before tmax. */
+    Duration replyMargin,
+    RankingPool.Settings ranking,
+    /** A CtrModel file, or empty for the model bundled in the jar. */
+    String modelPath,
     Duration catalogResync,
     Duration catalogCoalesce,
     double refillBelow,
@@ -76,8 +84,12 @@ public record EngineSettings(
         (int) c.getDuration("bid.max-tmax").toMillis(),
         Map.copyOf(floors),
         c.getDouble("bid.pctr-alpha"),
-        c.getDouble("bid.prior-ctr"),
-        c.getDouble("bid.prior-strength"),
+        c.getDouble("bid.quality-weight"),
+        Auction.Type.valueOf(c.getString("bid.auction-type")),
+        c.getDuration("bid.reply-margin"),
+        new RankingPool.Settings(c.getInt("ranking.workers"), c.getInt("ranking.top-k"),
+            c.getInt("ranking.batch-size"), c.getInt("ranking.fan-out-min"), c.getDouble("bid.pctr-alpha")),
+        c.getString("ranking.model"),
         c.getDuration("catalog.resync-interval"),
         c.getDuration("catalog.coalesce"),
         c.getDouble("budget.refill-below"),

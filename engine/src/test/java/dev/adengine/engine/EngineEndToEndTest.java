@@ -104,6 +104,59 @@ class EngineEndToEndTest {
   }
 
   @Test
+  void shouldAnswerWithinTmaxFlaggedPartialWhenTheRankingWorkersAreStuck() throws Exception {
+    // given 30 campaigns in Bergen (enough for stage 2 to fan out) and both ranking threads stuck
+    for (int i = 0; i < 30; i++) {
+      upsert(campaign(String.format("c-bergen-%02d", i), "adv-1", Pricing.CPC, (1 + i % 5) * UNIT, 100 * UNIT,
+          "ad-bergen-" + i).addDestinations("bergen"));
+    }
+    awaitValue(Duration.ofSeconds(10), () -> {
+      BidResponse r = bidOnce("rq-bergen-" + System.nanoTime(), "bergen", Device.DESKTOP, 3, false);
+      assertEquals(30, r.getCandidates(), "candidates");
+      assertFalse(r.getPartial(), "a healthy node answers in full");
+      return r;
+    });
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.Executor ranking = node.system().dispatchers().lookup(
+        org.apache.pekko.actor.typed.DispatcherSelector.fromConfig(dev.adengine.engine.ranking.RankingPool.DISPATCHER));
+    java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(2);
+    for (int i = 0; i < 2; i++) {
+      ranking.execute(() -> {
+        stuck.countDown();
+        long until = System.nanoTime() + 10_000_000_000L;
+        while (release.getCount() > 0 && System.nanoTime() < until) {
+          try {
+            release.await(10, java.util.concurrent.TimeUnit.MILLISECONDS);
+          } catch (InterruptedException e) {
+            // keep the thread stuck until released: that is the point of this task
+          }
+        }
+      });
+    }
+    assertTrue(stuck.await(5, java.util.concurrent.TimeUnit.SECONDS), "both ranking threads are stuck");
+    BidResponse response;
+    long tookMillis;
+    try {
+      // when
+      long start = System.nanoTime();
+      response = await(api.auction().bid(bid("rq-bergen-stuck", "bergen", Device.DESKTOP, 3).setTmaxMs(300).build()));
+      tookMillis = (System.nanoTime() - start) / 1_000_000;
+    } finally {
+      release.countDown();
+    }
+
+    // then: an answer before tmax, with winners ranked by stage 1, flagged partial
+    System.out.println("stuck workers: answered partial in " + tookMillis + " ms (tmax 300)");
+    assertTrue(response.getPartial(), "partial");
+    assertEquals(3, response.getWinnersCount());
+    assertTrue(tookMillis < 300, "answered after " + tookMillis + " ms");
+    assertTrue(tookMillis >= 200, "waited for the workers until tmax - margin (240 ms): " + tookMillis + " ms");
+    ClusterStatusResponse status = await(api.admin().clusterStatus(ClusterStatusRequest.getDefaultInstance()));
+    assertTrue(status.getPartialAnswers() >= 1, "partial answers counted: " + status.getPartialAnswers());
+    assertEquals(response.getModelVersion(), status.getModelVersion());
+  }
+
+  @Test
   void shouldReturnOnlyEligibleMatchingCampaignsWhenTargetingDiffers() {
     // given campaigns in Lisbon that differ by device, placement, dates and status
     upsert(campaign("c-lis-mobile", "adv-1", Pricing.CPC, 1 * UNIT, 100 * UNIT, "ad-lm")

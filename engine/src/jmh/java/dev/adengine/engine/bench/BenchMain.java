@@ -80,6 +80,10 @@ public final class BenchMain {
         new Pass("cassandra", "ledger", "CampaignEntity SyncNode, Cassandra journal", "\\.EntityBench\\.", 1,
             Map.of("journal", new String[] {"cassandra"})),
         new Pass("scorer", "ranking", "Click probability per row: Smile predict vs FlatForest", "\\.ScorerBench\\.",
+            1, Map.of()),
+        new Pass("bidpath", "ranking", "Retrieval + two-stage ranking + auction for one request", "\\.BidPathBench\\.",
+            1, Map.of()),
+        new Pass("fanout", "ranking", "Stage 2 inline vs fanned out to 2 ranking workers", "\\.FanOutBench\\.",
             1, Map.of()));
     Set<String> wanted = args.length == 0 ? null : Set.of(args);
     ObjectMapper json = new ObjectMapper();
@@ -276,11 +280,21 @@ public final class BenchMain {
 
   private static final String RANKING_BENCHMARKS = """
       - `ScorerBench.smile`: `GradientTreeBoost.predict(Tuple, double[])`, Smile's own click
-        probability for one row, on a binary model of 300 trees (up to 32 leaves, depth up to 7)
-        over 25 features trained on synthetic data (`ScorerFixture`). The 4,096 rows are taken in
-        turn; their tuples are built beforehand over one shared schema, Smile's fastest case.
+        probability for one row, on a forest trained like the shipped stage-2 model (same
+        `CtrTrainer.Options`) on the simulator's click logs (`ScorerFixture`). The 4,096 rows are
+        held-out simulator impressions, taken in turn; their tuples are built beforehand over one
+        shared schema, Smile's fastest case.
       - `ScorerBench.flat`: `FlatForest.probability(double[])` on the same rows, compiled from the
         same model; the fixture checks both agree within 1e-9 on every row before measuring.
+      - `BidPathBench.retrieveRankAuction`: `BidHandler.plan` for one request on one thread:
+        retrieval from a catalog snapshot of the simulator's 1,000-campaign market, stage 1 (features
+        + logistic regression) for every ad, best ad per campaign, stage 2 (the shipped model's trees
+        and blend) for the top K inline, and the GSP auction. Requests from the simulator's
+        generator, kept when they have at least 150 candidates (the setup prints the mean). Budget
+        reservation and the served record are not included (see `ledger.md`).
+      - `FanOutBench.rank`: 200 campaigns (one ad each), stage 2 for the top `topK` either inline
+        (`mode=inline`) or in batches of 16 over 2 `RankingWorker` actors (`mode=workers`); the
+        score is the caller's wall time per request (it waits for the answer).
       """;
 
   private static final String LEDGER_BENCHMARKS = """

@@ -17,61 +17,116 @@ import dev.adengine.engine.catalog.CampaignEntry;
 import dev.adengine.engine.events.ServedAds;
 import dev.adengine.engine.features.CampaignSnapshot;
 import dev.adengine.engine.features.FeatureStore;
+import dev.adengine.engine.ranking.RankedCandidate;
+import dev.adengine.engine.ranking.RankingFeatures;
+import dev.adengine.engine.ranking.RankingPool;
 import dev.adengine.experiments.Experiment;
-import dev.adengine.models.CtrPrior;
 import dev.adengine.persistence.ChargeRepository.Charge;
 import dev.adengine.persistence.ServedRepository.ServedAd;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 /**
- * The bid path: experiment arm -> candidate retrieval from the catalog replica -> pCTR -> auction
- * -> budget reservation from this node's allowance -> response. Everything it reads is in local
- * memory; it never waits on an actor or on Cassandra (served records are written after, bounded).
- * Thread-safe: called concurrently from gRPC handlers.
+ * The bid path: experiment arm -> candidate retrieval from the catalog replica -> two-stage
+ * ranking ({@link RankingPool}: logistic regression for all, boosted trees for the top K on the
+ * ranking workers) -> auction -> budget reservation from this node's allowance -> response.
+ * Everything it reads is in local memory; it never waits on a remote actor or on Cassandra (served
+ * records are written after, bounded). Thread-safe: called concurrently from gRPC handlers.
+ *
+ * <p>Deadline: ranking answers with what it has at {@code tmax - max(reply-margin, tmax / 5)} after
+ * the request arrived; the auction then runs on what was scored.
  */
 public final class BidHandler {
 
-  public record Settings(Map<Placement, Long> placementFloors, double alpha, Auction.Type auctionType,
-      Duration clickWindow, Duration clickGrace, String nodeId, String modelVersion) {}
+  /**
+   * @param qualityWeight the ad quality factor in the rank score is {@code (review / 10)^qualityWeight}
+   *     (0 = every ad has quality 1)
+   * @param replyMargin how long before {@code tmax} ranking stops waiting for its workers, at least (a
+   *     fifth of {@code tmax} when that is more)
+   */
+  public record Settings(Map<Placement, Long> placementFloors, double alpha, double qualityWeight,
+      Auction.Type auctionType, Duration clickWindow, Duration clickGrace, Duration replyMargin, String nodeId) {}
 
   private final Settings settings;
   private final Catalog catalog;
   private final BudgetLedger ledger;
   private final OnlineStats stats;
   private final FeatureStore features;
-  private final CtrPrior ctr;
+  private final RankingPool ranking;
   private final Experiment experiment;
   private final ServedAds served;
   private final Clock clock;
 
   public BidHandler(Settings settings, Catalog catalog, BudgetLedger ledger, OnlineStats stats, FeatureStore features,
-      CtrPrior ctr, Experiment experiment, ServedAds served, Clock clock) {
+      RankingPool ranking, Experiment experiment, ServedAds served, Clock clock) {
     this.features = features;
     this.settings = settings;
     this.catalog = catalog;
     this.ledger = ledger;
     this.stats = stats;
-    this.ctr = ctr;
+    this.ranking = ranking;
     this.experiment = experiment;
     this.served = served;
     this.clock = clock;
   }
 
-  public BidResponse handle(BidQuery q) {
+  /**
+   * What retrieval, ranking and the auction decided for a request, before any budget is reserved:
+   * the pure part of the bid path (benchmarked on its own).
+   */
+  public record Plan(BidQuery query, String arm, long reserveMicros, int candidates, RankingPool.Ranking ranking,
+      Auction.Result auction, List<NoBid> noBids) {}
+
+  public CompletionStage<BidResponse> handle(BidQuery q) {
+    return plan(q).thenApply(this::commit);
+  }
+
+  /** Retrieval, two-stage ranking and the auction; completes on the thread that finishes ranking. */
+  public CompletionStage<Plan> plan(BidQuery q) {
+    long arrivedNanos = System.nanoTime();
     String arm = experiment.assign(q.userId());
     CatalogSnapshot snapshot = catalog.current();
     long placementFloor = settings.placementFloors().getOrDefault(q.placement(), 0L);
     long reserve = Math.max(placementFloor, q.floorMicros());
     List<NoBid> noBids = q.debug() ? new ArrayList<>() : null;
-    List<Candidate> candidates = new ArrayList<>();
-    collect(snapshot.forDestination(q.destination()), snapshot, q, reserve, candidates, noBids);
-    collect(snapshot.anyDestination(), snapshot, q, reserve, candidates, noBids);
+    List<RankedCandidate> candidates = new ArrayList<>();
+    if (noBids != null) {
+      // debug: walk every campaign of the destination, so each excluded one gets its reason
+      collect(snapshot.forDestination(q.destination()), snapshot, q, reserve, candidates, noBids);
+      collect(snapshot.anyDestination(), snapshot, q, reserve, candidates, noBids);
+    } else {
+      collect(snapshot.candidates(q.destination(), q.device(), q.placement()), snapshot, q, reserve, candidates, null);
+      collect(snapshot.anyDestinationCandidates(q.device(), q.placement()), snapshot, q, reserve, candidates, null);
+    }
 
-    Auction.Result result = Auction.run(candidates, q.slots(), settings.auctionType(), settings.alpha());
+    long tmaxNanos = q.tmaxMs() * 1_000_000L;
+    long margin = Math.max(settings.replyMargin().toNanos(), tmaxNanos / 5);
+    long deadline = arrivedNanos + Math.max(tmaxNanos - margin, tmaxNanos / 2);
+    LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
+    return ranking.rank(candidates, RankingFeatures.request(q, today), q.destination(),
+            snapshot.medianPriceMicros(q.destination()), q.slots(), deadline)
+        .thenApply(r -> {
+          List<Candidate> entrants = new ArrayList<>(r.top().size());
+          for (RankedCandidate c : r.top()) {
+            entrants.add(new Candidate(c.campaign(), c.ad(), c.pctr(), c.quality(), c.score(), reserve));
+          }
+          Auction.Result result = Auction.run(entrants, q.slots(), settings.auctionType(), settings.alpha());
+          return new Plan(q, arm, reserve, candidates.size(), r, result, noBids);
+        });
+  }
+
+  /** Reserves budget for the plan's winners from this node's allowance, records them, and answers. */
+  private BidResponse commit(Plan plan) {
+    BidQuery q = plan.query();
+    RankingPool.Ranking ranked = plan.ranking();
+    Auction.Result result = plan.auction();
+    List<NoBid> noBids = plan.noBids();
     long now = clock.millis();
     // A CPC reservation outlives the click window by a grace, so a click accepted at the window's
     // edge (possibly on another node) still finds it here.
@@ -79,9 +134,10 @@ public final class BidHandler {
     BidResponse.Builder response = BidResponse.newBuilder()
         .setRequestId(q.requestId())
         .setExperimentId(experiment.id())
-        .setArm(arm == null ? "holdout" : arm)
-        .setModelVersion(settings.modelVersion())
-        .setCandidates(candidates.size());
+        .setArm(plan.arm() == null ? "holdout" : plan.arm())
+        .setModelVersion(ranked.modelVersion())
+        .setCandidates(plan.candidates())
+        .setPartial(ranked.partial());
     int position = 0;
     for (Auction.Win win : result.winners()) {
       Candidate c = win.candidate();
@@ -122,6 +178,9 @@ public final class BidHandler {
       for (Candidate c : result.outbid()) {
         addNoBid(noBids, c.campaign().campaignId(), NoBidReason.OUTBID, "ranked below the last slot");
       }
+      for (RankedCandidate c : ranked.belowTopK()) {
+        addNoBid(noBids, c.campaign().campaignId(), NoBidReason.OUTBID, "not in the stage-1 top K");
+      }
       for (Candidate c : result.belowReserve()) {
         addNoBid(noBids, c.campaign().campaignId(), NoBidReason.BELOW_FLOOR, "bid under the reserve");
       }
@@ -131,7 +190,7 @@ public final class BidHandler {
   }
 
   private void collect(CampaignEntry[] entries, CatalogSnapshot snapshot, BidQuery q, long reserve,
-      List<Candidate> out, List<NoBid> noBids) {
+      List<RankedCandidate> out, List<NoBid> noBids) {
     for (CampaignEntry e : entries) {
       CampaignDef def = e.def();
       NoBidReason reason = eligibility(e, snapshot, q, reserve);
@@ -139,16 +198,17 @@ public final class BidHandler {
         addNoBid(noBids, def.campaignId(), reason, null);
         continue;
       }
-      // The campaign's cluster-wide CTR (decayed counts from its entity's snapshot) is the prior
-      // that each ad's own counts on this node refine.
+      // Online features: the campaign's cluster-wide decayed counts (its entity's snapshot) and
+      // each ad's counts seen by this node.
       CampaignSnapshot snap = features.get(def.campaignId());
-      double campaignCtr = snap == null ? ctr.prior() : ctr.estimate(snap.decayedImpressions(), snap.decayedClicks());
+      double campaignImpressions = snap == null ? 0 : snap.decayedImpressions();
+      double campaignClicks = snap == null ? 0 : snap.decayedClicks();
       for (AdDef ad : def.ads()) {
         OnlineStats.Counts counts = stats.of(ad.adId());
-        double pctr = ctr.estimate(counts.impressions(), counts.clicks(), campaignCtr);
-        double quality = 1.0;
-        double score = Auction.score(def.pricing(), def.bidMicros(), pctr, quality, settings.alpha());
-        out.add(new Candidate(def, ad, pctr, quality, score, reserve));
+        double quality = settings.qualityWeight() == 0 ? 1.0
+            : Math.pow(Math.max(0.1, ad.reviewScore()) / 10.0, settings.qualityWeight());
+        out.add(new RankedCandidate(def, ad, counts.impressions(), counts.clicks(), campaignImpressions,
+            campaignClicks, quality));
       }
     }
   }

@@ -39,7 +39,7 @@ public final class CatalogCodec {
     List<AdDef> ads = new ArrayList<>(c.getAdsCount());
     for (Ad a : c.getAdsList()) {
       ads.add(new AdDef(a.getAdId(), a.getTitle(), a.getHotelId(), a.getStarRating(), a.getReviewScore(),
-          a.getNightlyPriceMicros()));
+          a.getNightlyPriceMicros(), normalizeDestination(a.getDestination())));
     }
     String zone = !c.getTimeZone().isEmpty() ? c.getTimeZone() : advertiserZone;
     return new CampaignDef(

@@ -1,5 +1,7 @@
 package dev.adengine.engine.catalog;
 
+import dev.adengine.api.v1.Device;
+import dev.adengine.api.v1.Placement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -9,19 +11,28 @@ import java.util.Map;
 /**
  * An immutable, indexed view of the catalog that the bid path reads without locks.
  *
- * <p>The inverted index maps a destination to the campaigns that target it; campaigns that target
- * every destination sit in one shared list. Device, placement and date targeting are checked per
- * candidate with bit masks, which costs less than maintaining more posting lists for the handful
- * of values those fields take. A new snapshot is built by the replica actor and swapped in whole.
+ * <p>The inverted index maps (destination, device, placement) to the campaigns that target all
+ * three, in campaign-id order; campaigns that target every destination have their own lists per
+ * (device, placement). Check-in date ranges are checked per candidate: few campaigns restrict
+ * them and a range does not fit a posting list. Debug requests walk the destination's whole list
+ * ({@link #forDestination}) so that every excluded campaign gets its reason. A new snapshot is
+ * built by the replica actor and swapped in whole.
  */
 public final class CatalogSnapshot {
+  // before EMPTY: the constructor uses them
+  private static final CampaignEntry[] NONE = new CampaignEntry[0];
+  private static final int SLOTS = 16;
+
   public static final CatalogSnapshot EMPTY = new CatalogSnapshot(Map.of(), Map.of(), 0L);
 
   private final Map<String, CampaignEntry> campaigns;
   private final Map<String, AdvertiserEntry> advertisers;
   private final Map<String, CampaignEntry[]> byDestination;
   private final CampaignEntry[] anyDestination;
+  private final Map<String, CampaignEntry[][]> byTargeting;
+  private final CampaignEntry[][] anyDestinationByTargeting;
   private final Map<String, AdLocation> ads;
+  private final Map<String, Long> medianPrice;
   private final long builtAtMillis;
 
   /** Where an ad lives: its campaign and its index among the campaign's ads. */
@@ -48,10 +59,75 @@ public final class CatalogSnapshot {
       }
     }
     Map<String, CampaignEntry[]> frozen = new HashMap<>();
-    index.forEach((k, v) -> frozen.put(k, v.toArray(new CampaignEntry[0])));
+    Map<String, CampaignEntry[][]> targeting = new HashMap<>();
+    index.forEach((k, v) -> {
+      frozen.put(k, v.toArray(new CampaignEntry[0]));
+      targeting.put(k, postings(v));
+    });
     this.byDestination = Map.copyOf(frozen);
     this.anyDestination = any.toArray(new CampaignEntry[0]);
+    this.byTargeting = Map.copyOf(targeting);
+    this.anyDestinationByTargeting = postings(any);
     this.ads = Map.copyOf(adIndex);
+    this.medianPrice = medians(adIndex.values());
+  }
+
+  private static int slot(Device device, Placement placement) {
+    return (device.getNumber() & 3) << 2 | (placement.getNumber() & 3);
+  }
+
+  /** One posting list per (device, placement) slot, keeping the campaigns' order. */
+  private static CampaignEntry[][] postings(List<CampaignEntry> entries) {
+    CampaignEntry[][] lists = new CampaignEntry[SLOTS][];
+    for (Device d : Device.values()) {
+      for (Placement p : Placement.values()) {
+        if (d == Device.UNRECOGNIZED || p == Placement.UNRECOGNIZED) {
+          continue;
+        }
+        List<CampaignEntry> hits = new ArrayList<>();
+        for (CampaignEntry e : entries) {
+          if (e.def().targetsDevice(d) && e.def().targetsPlacement(p)) {
+            hits.add(e);
+          }
+        }
+        lists[slot(d, p)] = hits.toArray(NONE);
+      }
+    }
+    for (int i = 0; i < SLOTS; i++) {
+      if (lists[i] == null) {
+        lists[i] = NONE;
+      }
+    }
+    return lists;
+  }
+
+  /** Campaigns targeting this (normalized) destination, device and placement. */
+  public CampaignEntry[] candidates(String normalizedDestination, Device device, Placement placement) {
+    CampaignEntry[][] lists = byTargeting.get(normalizedDestination);
+    return lists == null ? NONE : lists[slot(device, placement)];
+  }
+
+  /** Campaigns with no destination targeting that target this device and placement. */
+  public CampaignEntry[] anyDestinationCandidates(Device device, Placement placement) {
+    return anyDestinationByTargeting[slot(device, placement)];
+  }
+
+  /** Median nightly price of the catalog's ads located in each destination (ads with a price and a destination). */
+  private static Map<String, Long> medians(Collection<AdLocation> ads) {
+    Map<String, List<Long>> prices = new HashMap<>();
+    for (AdLocation l : ads) {
+      AdDef ad = l.ad();
+      if (!ad.destination().isEmpty() && ad.nightlyPriceMicros() > 0) {
+        prices.computeIfAbsent(ad.destination(), k -> new ArrayList<>()).add(ad.nightlyPriceMicros());
+      }
+    }
+    Map<String, Long> medians = new HashMap<>();
+    prices.forEach((d, list) -> {
+      list.sort(null);
+      int n = list.size();
+      medians.put(d, n % 2 == 1 ? list.get(n / 2) : (list.get(n / 2 - 1) + list.get(n / 2)) / 2);
+    });
+    return Map.copyOf(medians);
   }
 
   private static List<CampaignEntry> sorted(Collection<CampaignEntry> entries) {
@@ -63,12 +139,22 @@ public final class CatalogSnapshot {
   /** Campaigns targeting exactly this (normalized) destination. */
   public CampaignEntry[] forDestination(String normalizedDestination) {
     CampaignEntry[] hits = byDestination.get(normalizedDestination);
-    return hits == null ? new CampaignEntry[0] : hits;
+    return hits == null ? NONE : hits;
   }
 
   /** Campaigns with no destination targeting. */
   public CampaignEntry[] anyDestination() {
     return anyDestination;
+  }
+
+  /**
+   * The median nightly price of the catalog's hotels in {@code normalizedDestination}: the
+   * reference for the "price relative to the destination" ranking feature; 0 when the catalog has
+   * no priced hotel there.
+   */
+  public long medianPriceMicros(String normalizedDestination) {
+    Long m = medianPrice.get(normalizedDestination);
+    return m == null ? 0L : m;
   }
 
   public CampaignEntry campaign(String campaignId) {

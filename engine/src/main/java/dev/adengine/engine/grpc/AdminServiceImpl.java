@@ -1,5 +1,7 @@
 package dev.adengine.engine.grpc;
 
+import dev.adengine.engine.ranking.RankingMetrics;
+import dev.adengine.engine.ranking.RankingPool;
 import dev.adengine.api.v1.AdminService;
 import dev.adengine.api.v1.AdvertiserView;
 import dev.adengine.api.v1.GetAdvertiserRequest;
@@ -46,11 +48,13 @@ public final class AdminServiceImpl implements AdminService {
   private final Duration timeout;
   private final Supplier<Boolean> ready;
   private final FeatureStore features;
+  private final RankingPool ranking;
   private final Duration staleAfter;
 
-  public AdminServiceImpl(ActorSystem<?> system, Catalog catalog, FeatureStore features, Duration staleAfter,
-      Duration timeout, Supplier<Boolean> ready) {
+  public AdminServiceImpl(ActorSystem<?> system, Catalog catalog, FeatureStore features, RankingPool ranking,
+      Duration staleAfter, Duration timeout, Supplier<Boolean> ready) {
     this.system = system;
+    this.ranking = ranking;
     this.features = features;
     this.staleAfter = staleAfter;
     this.sharding = ClusterSharding.get(system);
@@ -163,6 +167,9 @@ public final class AdminServiceImpl implements AdminService {
           .setReady(ready.get());
       FeatureStore.Freshness f = features.freshness(System.currentTimeMillis(), staleAfter.toMillis());
       b.setSnapshotCampaigns(f.snapshots()).setMaxSnapshotAgeMs(f.maxAgeMillis()).setStaleSnapshots(f.stale());
+      RankingMetrics rm = ranking.metrics();
+      b.setModelVersion(ranking.models().current().version()).setRankedRequests(rm.requests())
+          .setPartialAnswers(rm.partialAnswers()).setLateBatches(rm.lateBatches());
       for (org.apache.pekko.cluster.Member m : state.getMembers()) {
         b.addMembers(Member.newBuilder()
             .setAddress(m.address().toString())

@@ -23,7 +23,10 @@ public final class AuctionServiceImpl implements AuctionService {
   @Override
   public CompletionStage<BidResponse> bid(BidRequest in) {
     try {
-      return CompletableFuture.completedFuture(handler.handle(Validation.bid(in, maxTmaxMs)));
+      return handler.handle(Validation.bid(in, maxTmaxMs)).exceptionally(e -> {
+        log.error("Bid failed", e);
+        throw GrpcErrors.convertError(e);
+      });
     } catch (InvalidArgument e) {
       return CompletableFuture.failedFuture(GrpcErrors.convertError(e));
     } catch (RuntimeException e) {

@@ -134,6 +134,7 @@ public final class Validation {
       if (ad.getNightlyPriceMicros() < 0 || ad.getNightlyPriceMicros() > MAX_MONEY) {
         throw new InvalidArgument(p + ".nightly_price_micros", "must be >= 0");
       }
+      maxLength(p + ".destination", ad.getDestination(), MAX_DESTINATION);
     }
   }
 

@@ -317,6 +317,7 @@ public final class MarketGenerator {
           .setStarRating(hotel.stars())
           .setReviewScore(hotel.reviewScore())
           .setNightlyPriceMicros(priceMicros)
+          .setDestination(hotel.destination().id())
           .build();
     }
 

@@ -101,7 +101,23 @@ class AuctionTest {
         Arguments.of("first price charges the bid", Auction.Type.FIRST_PRICE, 1.0, 2,
             List.of(cpc("A", "a1", 2_000_000, 0.05, 100_000), cpc("B", "b1", 1_500_000, 0.05, 100_000),
                 cpc("C", "c1", 1_000_000, 0.05, 100_000)),
-            List.of(win("A/a1", 2_000_000), win("B/b1", 1_500_000)), List.of("C")));
+            List.of(win("A/a1", 2_000_000), win("B/b1", 1_500_000)), List.of("C")),
+        // Every bid is under the 300,000 reserve: nobody enters, nobody wins, nobody is "outbid".
+        Arguments.of("every bid under the floor", Auction.Type.GSP, 1.0, 3,
+            List.of(cpc("A", "a1", 200_000, 0.30, 300_000), cpc("B", "b1", 299_999, 0.10, 300_000),
+                cpm("M", "m1", 100_000, 300_000)),
+            List.of(), List.of()),
+        // B's bid (50,000) is under the 60,000 reserve: it does not enter although its score (45,000)
+        // beats C's (5,000). A pays C's 5,000 / 0.1 = 50,000, clamped up to the reserve; C pays the reserve.
+        Arguments.of("a bid under the floor is skipped, the rest run", Auction.Type.GSP, 1.0, 2,
+            List.of(cpc("A", "a1", 1_000_000, 0.10, 60_000), cpc("B", "b1", 50_000, 0.90, 60_000),
+                cpc("C", "c1", 100_000, 0.05, 60_000)),
+            List.of(win("A/a1", 60_000), win("C/c1", 60_000)), List.of()),
+        // Three-way tie at 100,000 for two slots: campaign ids A < B < C decide; A and B pay the tying bid.
+        Arguments.of("three-way tie for two slots", Auction.Type.GSP, 1.0, 2,
+            List.of(cpc("C", "c1", 1_000_000, 0.10, 10_000), cpc("B", "b1", 2_000_000, 0.05, 10_000),
+                cpc("A", "a1", 500_000, 0.20, 10_000)),
+            List.of(win("A/a1", 500_000), win("B/b1", 2_000_000)), List.of("C")));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -190,6 +206,24 @@ class AuctionTest {
   }
 
   @Test
+  void shouldPriceThroughTheQualityFactorWhenQualityIsNotOne() {
+    // given: A 1.0 x 0.1 x quality 0.5 = 50,000; B 0.4 x 0.1 x 1.0 = 40,000.
+    CampaignDef a = candidate(cpc("A", "a1", 1_000_000, 0.1, 10_000), 1.0).campaign();
+    CampaignDef b = candidate(cpc("B", "b1", 400_000, 0.1, 10_000), 1.0).campaign();
+    AdDef adA = new AdDef("a1", "t", "h", 4, 8, 1, "");
+    AdDef adB = new AdDef("b1", "t", "h", 4, 8, 1, "");
+    List<Candidate> candidates = List.of(
+        new Candidate(a, adA, 0.1, 0.5, Auction.score(Pricing.CPC, 1_000_000, 0.1, 0.5, 1.0), 10_000),
+        new Candidate(b, adB, 0.1, 1.0, Auction.score(Pricing.CPC, 400_000, 0.1, 1.0, 1.0), 10_000));
+
+    // when
+    Auction.Result result = Auction.run(candidates, 2, Auction.Type.GSP, 1.0);
+
+    // then: A keeps slot 1 down to 40,000 / (0.1 x 0.5) = 800,000; B, last, pays the reserve.
+    assertEquals(List.of(win("A/a1", 800_000), win("B/b1", 10_000)), describe(result));
+  }
+
+  @Test
   void shouldScoreCpcAsBidTimesPctrAndCpmAsBidPerImpressionWhenAskedForAScore() {
     // given / when
     double cpc = Auction.score(Pricing.CPC, 2_000_000, 0.25, 1.0, 1.0);
@@ -211,7 +245,7 @@ class AuctionTest {
     CampaignDef def = new CampaignDef(b.campaignId(), "adv", b.campaignId(), b.pricing(), b.bidMicros(),
         100_000_000, Set.of(), CampaignDef.ALL, CampaignDef.ALL, List.of(), Pacing.EVEN, null, null,
         ZoneId.of("UTC"));
-    AdDef ad = new AdDef(b.adId(), "title " + b.adId(), "hotel", 4, 8, 100_000_000);
+    AdDef ad = new AdDef(b.adId(), "title " + b.adId(), "hotel", 4, 8, 100_000_000, "");
     double score = b.pricing() == Pricing.CPM ? b.bidMicros() / 1000.0 : b.bidMicros() * Math.pow(b.pctr(), alpha);
     return new Candidate(def, ad, b.pctr(), 1.0, score, b.reserveMicros());
   }

@@ -1,0 +1,103 @@
+package dev.adengine.engine.bench;
+
+import dev.adengine.api.v1.Placement;
+import dev.adengine.engine.auction.Auction;
+import dev.adengine.engine.auction.BidHandler;
+import dev.adengine.engine.auction.BidQuery;
+import dev.adengine.engine.auction.OnlineStats;
+import dev.adengine.engine.budget.BudgetLedger;
+import dev.adengine.engine.budget.LedgerFixture;
+import dev.adengine.engine.catalog.Catalog;
+import dev.adengine.engine.catalog.CatalogFixture;
+import dev.adengine.engine.catalog.CatalogSnapshot;
+import dev.adengine.engine.catalog.CampaignEntry;
+import dev.adengine.engine.features.FeatureStore;
+import dev.adengine.engine.grpc.Validation;
+import dev.adengine.engine.ranking.ModelHolder;
+import dev.adengine.engine.ranking.RankingPool;
+import dev.adengine.engine.sim.ClickLogGenerator;
+import dev.adengine.engine.sim.Market;
+import dev.adengine.engine.sim.MarketGenerator;
+import dev.adengine.engine.sim.RequestGenerator;
+import dev.adengine.experiments.Arm;
+import dev.adengine.experiments.Experiment;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * The pure part of the bid path for one request, on one thread: retrieval from a real catalog
+ * snapshot of the simulator's 1,000-campaign market, two-stage ranking with the bundled model
+ * (logistic regression on every candidate, boosted trees on the top K, stage 2 inline so the
+ * figure is CPU, not a thread hop) and the auction. Budget reservation and served records are not
+ * included (the ledger is benchmarked on its own). Requests come from the simulator's generator;
+ * the setup prints the mean candidate count, and {@code candidates} = {@code top} restricts
+ * requests to destinations with at least 150 candidates (about 200 on average).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class BidPathBench {
+  @Param({"top"})
+  public String candidates;
+
+  @Param({"50"})
+  public int topK;
+
+  private BidHandler handler;
+  private BidQuery[] queries;
+  private int next;
+
+  @Setup(Level.Trial)
+  public void setUp() throws Exception {
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    Market market = new MarketGenerator(42, MarketGenerator.DEFAULT_CAMPAIGNS, today).generate();
+    CatalogSnapshot snapshot = ClickLogGenerator.snapshot(market);
+    Catalog catalog = CatalogFixture.of(snapshot);
+    BudgetLedger ledger = new BudgetLedger();
+    for (CampaignEntry e : snapshot.campaigns().values()) {
+      LedgerFixture.fund(ledger, e.def().campaignId(), today.toString(), 1_000_000_000_000L);
+    }
+    RankingPool ranking = RankingPool.inline(new RankingPool.Settings(0, topK, 16, 0, 1.0),
+        new ModelHolder(ModelHolder.load("")));
+    handler = new BidHandler(new BidHandler.Settings(Map.of(Placement.SEARCH_RESULTS, 10_000L), 1.0, 0.0,
+        Auction.Type.GSP, Duration.ofMinutes(30), Duration.ofMinutes(1), Duration.ofMillis(15), "bench"),
+        catalog, ledger, new OnlineStats(), new FeatureStore(), ranking,
+        new Experiment("bench", "salt", List.of(new Arm("control", 10_000))), null, Clock.systemUTC());
+    RequestGenerator gen = new RequestGenerator(market.destinations(), 99, today, "bench");
+    List<BidQuery> list = new ArrayList<>();
+    long total = 0;
+    while (list.size() < 2_048) {
+      BidQuery q = Validation.bid(gen.next().request(), 1_000);
+      BidHandler.Plan plan = handler.plan(q).toCompletableFuture().join();
+      if (candidates.equals("top") && plan.candidates() < 150) {
+        continue;
+      }
+      list.add(q);
+      total += plan.candidates();
+    }
+    queries = list.toArray(new BidQuery[0]);
+    System.out.printf("%n[bidpath] %d requests, mean %.1f candidates (ads) per request%n", queries.length,
+        (double) total / queries.length);
+  }
+
+  @Benchmark
+  public BidHandler.Plan retrieveRankAuction() {
+    BidQuery q = queries[next++ & (queries.length - 1)];
+    return handler.plan(q).toCompletableFuture().join();
+  }
+}

@@ -1,0 +1,12 @@
+package dev.adengine.engine.catalog;
+
+/** Benchmark-only access to the replica's publish step, so benchmarks serve a real snapshot. */
+public final class CatalogFixture {
+  private CatalogFixture() {}
+
+  public static Catalog of(CatalogSnapshot snapshot) {
+    Catalog catalog = new Catalog();
+    catalog.publish(snapshot, true);
+    return catalog;
+  }
+}

@@ -1,0 +1,186 @@
+package dev.adengine.engine.ranking;
+
+import dev.adengine.engine.auction.Auction;
+import dev.adengine.models.features.FeatureExtractor;
+import dev.adengine.models.features.RequestFeatures;
+import dev.adengine.models.scoring.CtrModel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
+import scala.concurrent.ExecutionContext;
+
+/**
+ * Two-stage ranking with a fixed pool of {@link RankingWorker}s.
+ *
+ * <p>Stage 1 runs on the request's own thread: the calibrated logistic regression scores every
+ * candidate (about 0.1 us each), each campaign keeps its best ad, and the best {@code max(top-k,
+ * slots)} campaigns go on. Stage 2, the boosted trees (about 1 us per candidate), re-scores them:
+ * split into batches across the workers, which run on their own dispatcher, then merged by a
+ * {@link RankingJob}. Below {@code fan-out-min} candidates stage 2 runs inline, because on this
+ * 2-core machine a hop between threads costs more than scoring a handful of rows (measured in
+ * {@code docs/benchmarks/ranking.md}).
+ *
+ * <p>Deadline: the job answers with what it has at {@code deadlineNanos}; the timer runs on the
+ * scheduler (10 ms resolution by default), so the reply margin below {@code tmax} must cover it.
+ */
+public final class RankingPool {
+  public record Settings(int workers, int topK, int batchSize, int fanOutMin, double alpha) {
+    public Settings {
+      if (workers < 0 || topK < 1 || batchSize < 1 || fanOutMin < 0) {
+        throw new IllegalArgumentException("bad ranking settings " + workers + "/" + topK + "/" + batchSize + "/"
+            + fanOutMin);
+      }
+    }
+  }
+
+  /**
+   * The ranking of one request: {@code top} in rank order with final scores (these enter the
+   * auction), the campaigns' best ads that did not make the stage-1 top K, and whether the
+   * deadline cut stage 2 short.
+   */
+  public record Ranking(List<RankedCandidate> top, List<RankedCandidate> belowTopK, boolean partial,
+      int unscored, String modelVersion) {}
+
+  public static final String DISPATCHER = "adengine.ranking.dispatcher";
+
+  /** Rank order: score descending, then campaign id, then ad id (deterministic ties). */
+  public static final Comparator<RankedCandidate> RANK = Comparator.comparingDouble(RankedCandidate::score)
+      .reversed()
+      .thenComparing(c -> c.campaign.campaignId())
+      .thenComparing(c -> c.ad.adId());
+
+  private static final AtomicInteger POOLS = new AtomicInteger();
+
+  private final ActorRef<RankingWorker.Score>[] workers;
+  private final AtomicInteger next = new AtomicInteger();
+  private final org.apache.pekko.actor.typed.Scheduler scheduler;
+  private final ExecutionContext timeoutContext;
+  private final ModelHolder models;
+  private final Settings settings;
+  private final LongSupplier nanoClock;
+  private final RankingMetrics metrics = new RankingMetrics();
+
+  @SuppressWarnings("unchecked")
+  private RankingPool(ActorSystem<?> system, Settings settings, ModelHolder models, LongSupplier nanoClock) {
+    this.settings = settings;
+    this.models = models;
+    this.nanoClock = nanoClock;
+    this.scheduler = system == null ? null : system.scheduler();
+    this.timeoutContext = system == null ? null : system.executionContext();
+    this.workers = new ActorRef[settings.workers()];
+    POOLS.incrementAndGet();
+    for (int i = 0; i < workers.length; i++) {
+      workers[i] = system.systemActorOf(RankingWorker.create(), "ranking-worker-" + POOLS.get() + "-" + i,
+          DispatcherSelector.fromConfig(DISPATCHER));
+    }
+  }
+
+  /** Starts {@code settings.workers()} workers on the ranking dispatcher of {@code system}. */
+  public static RankingPool start(ActorSystem<?> system, Settings settings, ModelHolder models) {
+    return new RankingPool(system, settings, models, System::nanoTime);
+  }
+
+  /** A pool without workers: stage 2 always inline (benchmarks, tools); needs no actor system. */
+  public static RankingPool inline(Settings settings, ModelHolder models) {
+    return new RankingPool(null, new Settings(0, settings.topK(), settings.batchSize(), Integer.MAX_VALUE,
+        settings.alpha()), models, System::nanoTime);
+  }
+
+  public RankingMetrics metrics() {
+    return metrics;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  public ModelHolder models() {
+    return models;
+  }
+
+  /** Rank score of a candidate at its current pCTR (expected micros per impression). */
+  static double score(RankedCandidate c, double alpha) {
+    return Auction.score(c.campaign.pricing(), c.campaign.bidMicros(), c.pctr, c.quality, alpha);
+  }
+
+  /**
+   * Ranks {@code candidates} (the ads of one campaign must be contiguous, as retrieval adds them).
+   * Stage 1 runs now on the caller's thread; the returned future completes when stage 2 is done
+   * or at {@code deadlineNanos} (on {@link System#nanoTime()}'s scale), whichever is first.
+   */
+  public CompletableFuture<Ranking> rank(List<RankedCandidate> candidates, RequestFeatures request,
+      String destination, long medianPriceMicros, int slots, long deadlineNanos) {
+    metrics.requests.increment();
+    CtrModel model = models.current();
+    double alpha = settings.alpha();
+    double[] x = new double[FeatureExtractor.SIZE];
+    List<RankedCandidate> best = new ArrayList<>();
+    RankedCandidate campaignBest = null;
+    for (RankedCandidate c : candidates) {
+      RankingFeatures.fill(x, request, destination, medianPriceMicros, c.ad, 1, c.adImpressions, c.adClicks,
+          c.campaignImpressions, c.campaignClicks);
+      c.stage1 = model.stage1(x);
+      c.pctr = c.stage1;
+      c.score = score(c, alpha);
+      if (campaignBest != null && campaignBest.campaign == c.campaign) {
+        if (RANK.compare(c, campaignBest) < 0) {
+          campaignBest = c;
+        }
+      } else {
+        if (campaignBest != null) {
+          best.add(campaignBest);
+        }
+        campaignBest = c;
+      }
+    }
+    if (campaignBest != null) {
+      best.add(campaignBest);
+    }
+    best.sort(RANK);
+    int k = Math.min(best.size(), Math.max(settings.topK(), slots));
+    List<RankedCandidate> top = best.subList(0, k);
+    List<RankedCandidate> below = best.subList(k, best.size());
+    String version = model.version();
+
+    boolean inline = workers.length == 0 || top.isEmpty() || top.size() < settings.fanOutMin();
+    if (inline) {
+      metrics.inline.increment();
+      for (RankedCandidate c : top) {
+        RankingFeatures.fill(x, request, destination, medianPriceMicros, c.ad, 1, c.adImpressions, c.adClicks,
+            c.campaignImpressions, c.campaignClicks);
+        c.pctr = model.stage2(x);
+        c.rescored = true;
+        c.score = score(c, alpha);
+      }
+      top.sort(RANK);
+      return CompletableFuture.completedFuture(new Ranking(top, below, false, 0, version));
+    }
+
+    RankingJob job = new RankingJob(top, request, destination, medianPriceMicros, model, alpha,
+        settings.batchSize(), deadlineNanos, nanoClock, metrics);
+    long remaining = deadlineNanos - nanoClock.getAsLong();
+    if (remaining <= 0) {
+      job.complete();
+    } else {
+      Cancellable timer = scheduler.scheduleOnce(Duration.ofNanos(remaining), job::complete, timeoutContext);
+      job.future.whenComplete((o, e) -> timer.cancel());
+      for (int b = 0; b < job.batches(); b++) {
+        workers[Math.floorMod(next.getAndIncrement(), workers.length)].tell(new RankingWorker.Score(job, b));
+      }
+    }
+    return job.future.thenApply(o -> {
+      List<RankedCandidate> ranked = new ArrayList<>(o.top());
+      ranked.sort(RANK);
+      return new Ranking(ranked, below, o.partial(), o.unscored(), version);
+    });
+  }
+}

@@ -1,0 +1,147 @@
+package dev.adengine.models.features;
+
+import dev.adengine.models.CtrPrior;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The one feature extraction of the pCTR models, used by serving (the bid path) and by training
+ * (the simulator's logs, later the feature log), so offline and online features cannot drift
+ * apart. Allocation-free: it fills a caller-owned {@code double[]} of length {@link #SIZE}.
+ *
+ * <p>Inputs: the request context ({@link RequestFeatures}), the ad's static features (stars,
+ * review score, nightly price relative to the searched destination's median, whether the hotel is
+ * in the searched destination) and its online features (decayed impressions and clicks of the ad
+ * and of its campaign, turned into smoothed CTRs here).
+ *
+ * <p><b>Position.</b> The slot an ad was shown in is a feature at training time, because the same
+ * ad gets fewer clicks lower down the page. Serving scores every candidate at position 1, so pCTR
+ * is the click probability at the top slot and ranking is free of position bias (the usual
+ * "position as a training-only feature" debiasing).
+ *
+ * <p>Crosses of query terms and hotel attributes give the linear first-stage model the
+ * interactions trees find by themselves. Changing the layout changes {@link #SCHEMA_HASH}: a model
+ * records the hash it was trained with and is refused by a different extractor.
+ */
+public final class FeatureExtractor {
+  public static final List<String> NAMES = List.of(
+      "mobile", "tablet", "hotel_details", "map_view",
+      "log_position", "mobile_x_log_position", "tablet_x_log_position", "details_x_log_position",
+      "map_x_log_position",
+      "checkin_known", "checkin_soon", "days_to_checkin", "nights",
+      "q_luxury", "q_budget", "q_hostel", "q_family", "q_spa", "q_beach",
+      "stars", "review", "log_price_ratio", "price_known", "in_destination", "destination_unknown",
+      "nights_x_log_price", "luxury_x_stars", "luxury_x_log_price", "budget_x_stars", "budget_x_log_price",
+      "hostel_x_low_stars", "family_x_mid_stars", "spa_x_stars",
+      "campaign_ctr_logit", "ad_ctr_logit", "log_ad_impressions", "log_campaign_impressions");
+
+  public static final int SIZE = NAMES.size();
+
+  /** First 16 hex digits of SHA-256 over the feature names and the extractor's revision. */
+  public static final String SCHEMA_HASH = hashOf(NAMES);
+
+  /** In-destination codes for {@link #fill}. */
+  public static final int IN_DESTINATION = 1;
+  public static final int ELSEWHERE = 0;
+  public static final int UNKNOWN_DESTINATION = -1;
+
+  /** Smoothing of the online CTR features: a prior of 2% worth 200 impressions. */
+  static final CtrPrior CTR = new CtrPrior(0.02, 200);
+
+  private FeatureExtractor() {}
+
+  /**
+   * Fills {@code out[0..SIZE)}.
+   *
+   * @param position 1-based slot; serving passes 1
+   * @param medianPriceMicros the searched destination's median nightly price, {@code <= 0} when unknown
+   * @param inDestination {@link #IN_DESTINATION}, {@link #ELSEWHERE} or {@link #UNKNOWN_DESTINATION}
+   */
+  public static void fill(double[] out, RequestFeatures r, int position, double stars, double review,
+      long priceMicros, long medianPriceMicros, int inDestination, double adImpressions, double adClicks,
+      double campaignImpressions, double campaignClicks) {
+    double mobile = r.device() == RequestFeatures.MOBILE ? 1 : 0;
+    double tablet = r.device() == RequestFeatures.TABLET ? 1 : 0;
+    double details = r.placement() == RequestFeatures.HOTEL_DETAILS ? 1 : 0;
+    double map = r.placement() == RequestFeatures.MAP_VIEW ? 1 : 0;
+    double logPos = Math.log(Math.max(1, position));
+    out[0] = mobile;
+    out[1] = tablet;
+    out[2] = details;
+    out[3] = map;
+    out[4] = logPos;
+    out[5] = mobile * logPos;
+    out[6] = tablet * logPos;
+    out[7] = details * logPos;
+    out[8] = map * logPos;
+
+    boolean known = r.daysToCheckin() >= 0;
+    int days = known ? Math.min(120, r.daysToCheckin()) : 0;
+    out[9] = known ? 1 : 0;
+    out[10] = known ? Math.exp(-days / 5.0) : 0;
+    out[11] = days / 30.0;
+    int nights = r.nights() <= 0 ? 2 : Math.min(14, r.nights());
+    out[12] = nights;
+
+    int q = r.queryTerms();
+    double luxury = (q & QueryTerms.LUXURY) != 0 ? 1 : 0;
+    double budget = (q & QueryTerms.BUDGET) != 0 ? 1 : 0;
+    double hostel = (q & QueryTerms.HOSTEL) != 0 ? 1 : 0;
+    double family = (q & QueryTerms.FAMILY) != 0 ? 1 : 0;
+    double spa = (q & QueryTerms.SPA) != 0 ? 1 : 0;
+    out[13] = luxury;
+    out[14] = budget;
+    out[15] = hostel;
+    out[16] = family;
+    out[17] = spa;
+    out[18] = (q & QueryTerms.BEACH) != 0 ? 1 : 0;
+
+    double s = Math.max(0, Math.min(5, stars));
+    double rev = Math.max(0, Math.min(10, review));
+    boolean priced = priceMicros > 0 && medianPriceMicros > 0;
+    double logPrice = priced ? Math.log((double) priceMicros / medianPriceMicros) : 0;
+    out[19] = s;
+    out[20] = rev;
+    out[21] = logPrice;
+    out[22] = priced ? 1 : 0;
+    out[23] = inDestination == IN_DESTINATION ? 1 : 0;
+    out[24] = inDestination == UNKNOWN_DESTINATION ? 1 : 0;
+
+    out[25] = nights * logPrice;
+    out[26] = luxury * (s - 3);
+    out[27] = luxury * logPrice;
+    out[28] = budget * (s - 3);
+    out[29] = budget * logPrice;
+    out[30] = hostel * (s <= 2 ? 1 : 0);
+    out[31] = family * (s >= 3 && s <= 4 ? 1 : 0);
+    out[32] = spa * (s - 3);
+
+    double campaignCtr = CTR.estimate(campaignImpressions, campaignClicks);
+    double adCtr = CTR.estimate(adImpressions, adClicks, campaignCtr);
+    out[33] = logit(campaignCtr);
+    out[34] = logit(adCtr);
+    out[35] = Math.log1p(Math.max(0, adImpressions));
+    out[36] = Math.log1p(Math.max(0, campaignImpressions));
+  }
+
+  static double logit(double p) {
+    return Math.log(p / (1 - p));
+  }
+
+  public static String[] names() {
+    return NAMES.toArray(new String[0]);
+  }
+
+  static String hashOf(List<String> names) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(("v1:" + String.join(",", names))
+          .getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

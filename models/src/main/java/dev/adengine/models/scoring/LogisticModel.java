@@ -1,0 +1,79 @@
+package dev.adengine.models.scoring;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
+/**
+ * A trained logistic regression in serving form: per-feature standardization folded into the
+ * weights at training time would lose the raw coefficients a model card shows, so it keeps the
+ * mean and scale and computes {@code sigmoid(bias + sum w_i (x_i - mean_i) / scale_i)}.
+ * About 40 multiply-adds per row; allocation-free.
+ */
+public final class LogisticModel {
+  private final double[] mean;
+  private final double[] scale;
+  private final double[] weights;
+  private final double bias;
+
+  public LogisticModel(double[] mean, double[] scale, double[] weights, double bias) {
+    if (mean.length != scale.length || mean.length != weights.length) {
+      throw new IllegalArgumentException("mean, scale and weights differ in length");
+    }
+    this.mean = mean.clone();
+    this.scale = scale.clone();
+    this.weights = weights.clone();
+    this.bias = bias;
+  }
+
+  public double margin(double[] x) {
+    double z = bias;
+    for (int i = 0; i < weights.length; i++) {
+      z += weights[i] * ((x[i] - mean[i]) / scale[i]);
+    }
+    return z;
+  }
+
+  public double probability(double[] x) {
+    return Platt.sigmoid(margin(x));
+  }
+
+  public int features() {
+    return weights.length;
+  }
+
+  /** Weight of feature {@code i} per standard deviation. */
+  public double weight(int i) {
+    return weights[i];
+  }
+
+  public double bias() {
+    return bias;
+  }
+
+  public void write(DataOutput out) throws IOException {
+    out.writeInt(weights.length);
+    for (int i = 0; i < weights.length; i++) {
+      out.writeDouble(mean[i]);
+      out.writeDouble(scale[i]);
+      out.writeDouble(weights[i]);
+    }
+    out.writeDouble(bias);
+  }
+
+  public static LogisticModel read(DataInput in) throws IOException {
+    int n = in.readInt();
+    if (n < 1 || n > 100_000) {
+      throw new IOException("bad feature count " + n);
+    }
+    double[] mean = new double[n];
+    double[] scale = new double[n];
+    double[] weights = new double[n];
+    for (int i = 0; i < n; i++) {
+      mean[i] = in.readDouble();
+      scale[i] = in.readDouble();
+      weights[i] = in.readDouble();
+    }
+    return new LogisticModel(mean, scale, weights, in.readDouble());
+  }
+}
