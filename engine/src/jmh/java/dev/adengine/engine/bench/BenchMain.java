@@ -290,8 +290,9 @@ public final class BenchMain {
         retrieval from a catalog snapshot of the simulator's 1,000-campaign market, stage 1 (features
         + logistic regression) for every ad, best ad per campaign, stage 2 (the shipped model's trees
         and blend) for the top K inline, and the GSP auction. Requests from the simulator's
-        generator, kept when they have at least 150 candidates (the setup prints the mean). Budget
-        reservation and the served record are not included (see `ledger.md`).
+        generator: `candidates=200` keeps those with 150 to 250 candidate ads, `all` keeps every request
+        (the setup prints the mean). Budget reservation and the served record are not included (see
+        `ledger.md`).
       - `FanOutBench.rank`: 200 campaigns (one ad each), stage 2 for the top `topK` either inline
         (`mode=inline`) or in batches of 16 over 2 `RankingWorker` actors (`mode=workers`); the
         score is the caller's wall time per request (it waits for the answer).

@@ -41,7 +41,7 @@ public class FanOutBench {
   @Param({"inline", "workers"})
   public String mode;
 
-  @Param({"16", "50", "200"})
+  @Param({"16", "50", "100", "200"})
   public int topK;
 
   @Param({"16"})

@@ -50,6 +50,7 @@ public final class FeatureExtractor {
 
   /** Smoothing of the online CTR features: a prior of 2% worth 200 impressions. */
   static final CtrPrior CTR = new CtrPrior(0.02, 200);
+  static final double PRIOR_LOGIT = logit(CTR.prior());
 
   private FeatureExtractor() {}
 
@@ -63,41 +64,31 @@ public final class FeatureExtractor {
   public static void fill(double[] out, RequestFeatures r, int position, double stars, double review,
       long priceMicros, long medianPriceMicros, int inDestination, double adImpressions, double adClicks,
       double campaignImpressions, double campaignClicks) {
-    double mobile = r.device() == RequestFeatures.MOBILE ? 1 : 0;
-    double tablet = r.device() == RequestFeatures.TABLET ? 1 : 0;
-    double details = r.placement() == RequestFeatures.HOTEL_DETAILS ? 1 : 0;
-    double map = r.placement() == RequestFeatures.MAP_VIEW ? 1 : 0;
-    double logPos = Math.log(Math.max(1, position));
-    out[0] = mobile;
-    out[1] = tablet;
-    out[2] = details;
-    out[3] = map;
+    double logPos = position <= 1 ? 0 : Math.log(position);
+    out[0] = r.mobile;
+    out[1] = r.tablet;
+    out[2] = r.details;
+    out[3] = r.map;
     out[4] = logPos;
-    out[5] = mobile * logPos;
-    out[6] = tablet * logPos;
-    out[7] = details * logPos;
-    out[8] = map * logPos;
+    out[5] = r.mobile * logPos;
+    out[6] = r.tablet * logPos;
+    out[7] = r.details * logPos;
+    out[8] = r.map * logPos;
 
-    boolean known = r.daysToCheckin() >= 0;
-    int days = known ? Math.min(120, r.daysToCheckin()) : 0;
-    out[9] = known ? 1 : 0;
-    out[10] = known ? Math.exp(-days / 5.0) : 0;
-    out[11] = days / 30.0;
-    int nights = r.nights() <= 0 ? 2 : Math.min(14, r.nights());
+    out[9] = r.checkinKnown;
+    out[10] = r.checkinSoon;
+    out[11] = r.daysScaled;
+    double nights = r.nightsClamped;
     out[12] = nights;
 
-    int q = r.queryTerms();
-    double luxury = (q & QueryTerms.LUXURY) != 0 ? 1 : 0;
-    double budget = (q & QueryTerms.BUDGET) != 0 ? 1 : 0;
-    double hostel = (q & QueryTerms.HOSTEL) != 0 ? 1 : 0;
-    double family = (q & QueryTerms.FAMILY) != 0 ? 1 : 0;
-    double spa = (q & QueryTerms.SPA) != 0 ? 1 : 0;
+    double luxury = r.luxury;
+    double budget = r.budget;
     out[13] = luxury;
     out[14] = budget;
-    out[15] = hostel;
-    out[16] = family;
-    out[17] = spa;
-    out[18] = (q & QueryTerms.BEACH) != 0 ? 1 : 0;
+    out[15] = r.hostel;
+    out[16] = r.family;
+    out[17] = r.spa;
+    out[18] = r.beach;
 
     double s = Math.max(0, Math.min(5, stars));
     double rev = Math.max(0, Math.min(10, review));
@@ -115,16 +106,30 @@ public final class FeatureExtractor {
     out[27] = luxury * logPrice;
     out[28] = budget * (s - 3);
     out[29] = budget * logPrice;
-    out[30] = hostel * (s <= 2 ? 1 : 0);
-    out[31] = family * (s >= 3 && s <= 4 ? 1 : 0);
-    out[32] = spa * (s - 3);
+    out[30] = r.hostel * (s <= 2 ? 1 : 0);
+    out[31] = r.family * (s >= 3 && s <= 4 ? 1 : 0);
+    out[32] = r.spa * (s - 3);
 
-    double campaignCtr = CTR.estimate(campaignImpressions, campaignClicks);
-    double adCtr = CTR.estimate(adImpressions, adClicks, campaignCtr);
-    out[33] = logit(campaignCtr);
-    out[34] = logit(adCtr);
-    out[35] = Math.log1p(Math.max(0, adImpressions));
-    out[36] = Math.log1p(Math.max(0, campaignImpressions));
+    // Online features. Without history a smoothed CTR is its prior: skip the logarithms.
+    double campaignCtr;
+    double campaignLogit;
+    if (campaignImpressions <= 0 && campaignClicks <= 0) {
+      campaignCtr = CTR.prior();
+      campaignLogit = PRIOR_LOGIT;
+      out[36] = 0;
+    } else {
+      campaignCtr = CTR.estimate(campaignImpressions, campaignClicks);
+      campaignLogit = logit(campaignCtr);
+      out[36] = Math.log1p(campaignImpressions);
+    }
+    out[33] = campaignLogit;
+    if (adImpressions <= 0 && adClicks <= 0) {
+      out[34] = campaignLogit;
+      out[35] = 0;
+    } else {
+      out[34] = logit(CTR.estimate(adImpressions, adClicks, campaignCtr));
+      out[35] = Math.log1p(Math.max(0, adImpressions));
+    }
   }
 
   static double logit(double p) {

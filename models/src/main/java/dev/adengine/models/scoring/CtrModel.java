@@ -59,7 +59,7 @@ public final class CtrModel {
 
   /** Calibrated stage-1 (logistic regression) click probability. */
   public double stage1(double[] x) {
-    return stage1Calibration.apply(stage1.probability(x));
+    return stage1Calibration.applyToLogit(stage1.margin(x));
   }
 
   /** Stage-2 click probability: the blend of the trees' and the regression's log-odds. */

@@ -5,16 +5,19 @@ import java.io.DataOutput;
 import java.io.IOException;
 
 /**
- * A trained logistic regression in serving form: per-feature standardization folded into the
- * weights at training time would lose the raw coefficients a model card shows, so it keeps the
- * mean and scale and computes {@code sigmoid(bias + sum w_i (x_i - mean_i) / scale_i)}.
- * About 40 multiply-adds per row; allocation-free.
+ * A trained logistic regression: {@code sigmoid(bias + sum w_i (x_i - mean_i) / scale_i)} with
+ * the weights per standard deviation it was trained with (what a model card shows, and what is
+ * stored). Scoring uses the same function with the standardization folded in ({@code w_i /
+ * scale_i}, and the means moved into the bias): one multiply-add per feature, no division;
+ * allocation-free.
  */
 public final class LogisticModel {
   private final double[] mean;
   private final double[] scale;
   private final double[] weights;
   private final double bias;
+  private final double[] folded;
+  private final double foldedBias;
 
   public LogisticModel(double[] mean, double[] scale, double[] weights, double bias) {
     if (mean.length != scale.length || mean.length != weights.length) {
@@ -24,12 +27,19 @@ public final class LogisticModel {
     this.scale = scale.clone();
     this.weights = weights.clone();
     this.bias = bias;
+    this.folded = new double[weights.length];
+    double b = bias;
+    for (int i = 0; i < weights.length; i++) {
+      folded[i] = weights[i] / scale[i];
+      b -= folded[i] * mean[i];
+    }
+    this.foldedBias = b;
   }
 
   public double margin(double[] x) {
-    double z = bias;
-    for (int i = 0; i < weights.length; i++) {
-      z += weights[i] * ((x[i] - mean[i]) / scale[i]);
+    double z = foldedBias;
+    for (int i = 0; i < folded.length; i++) {
+      z += folded[i] * x[i];
     }
     return z;
   }

@@ -14,6 +14,11 @@ public record Platt(double a, double b) {
     return sigmoid(a * Math.log(q / (1 - q)) + b);
   }
 
+  /** The calibrated probability of a model whose log-odds are {@code z} (one exponential, no logarithm). */
+  public double applyToLogit(double z) {
+    return sigmoid(a * z + b);
+  }
+
   static double sigmoid(double z) {
     return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
   }
