@@ -276,8 +276,8 @@ public final class BenchMain {
 
   private static final String RANKING_BENCHMARKS = """
       - `ScorerBench.smile`: `GradientTreeBoost.predict(Tuple, double[])`, Smile's own click
-        probability for one row, on a binary model of 300 trees (up to 32 leaves, depth up to 7)
-        over 25 features trained on synthetic data (`ScorerFixture`). The 4,096 rows are taken in
+        probability for one row, on a binary model of 200 trees (at most 8 leaves, depth at most 6)
+        over 37 features trained on synthetic data (`ScorerFixture`). The 4,096 rows are taken in
         turn; their tuples are built beforehand over one shared schema, Smile's fastest case.
       - `ScorerBench.flat`: `FlatForest.probability(double[])` on the same rows, compiled from the
         same model; the fixture checks both agree within 1e-9 on every row before measuring.

@@ -10,8 +10,8 @@ import smile.math.MathEx;
 
 /**
  * The click model {@link ScorerBench} scores and the rows it scores it on: a binary Smile
- * gradient-boosted forest of production size (300 trees of up to 32 leaves, depth up to 7, over
- * 25 features) trained with fixed seeds on synthetic ad-like data, its {@link FlatForest}, and
+ * gradient-boosted forest of production shape (200 trees of at most 8 leaves, depth at most 6,
+ * over 37 features) trained with fixed seeds on synthetic ad-like data, its {@link FlatForest}, and
  * {@value #ROWS} held-out rows both as {@code double[]} and as Smile tuples. When the trained
  * production model exists, load it in {@link #build()} instead of training; the rest stays.
  */
@@ -19,7 +19,7 @@ public record ScorerFixture(GradientTreeBoost model, FlatForest flat, String[] n
     Tuple[] tuples) {
   /** Rows scored in turn (a power of two, so the benchmark cycles with a mask). */
   public static final int ROWS = 4096;
-  static final int FEATURES = 25;
+  static final int FEATURES = 37;
   static final int TRAINING_ROWS = 20_000;
 
   /**
@@ -35,8 +35,8 @@ public record ScorerFixture(GradientTreeBoost model, FlatForest flat, String[] n
     int[] clicks = labels(train, new SplittableRandom(2));
     MathEx.setSeed(3); // Smile's subsampling draws from this thread's generator
     // trees, maxDepth, maxNodes (leaves), nodeSize, shrinkage, subsample
-    GradientTreeBoost model = GradientTreeBoost.fit(SmileFrames.formula(), SmileFrames.of(train, clicks, names), 300, 8,
-        32, 5, 0.05, 0.7);
+    GradientTreeBoost model = GradientTreeBoost.fit(SmileFrames.formula(), SmileFrames.of(train, clicks, names), 200, 6,
+        8, 50, 0.08, 0.7);
     FlatForest flat = FlatForest.compile(model, names);
 
     double[][] rows = rows(ROWS, new SplittableRandom(4));
