@@ -64,6 +64,9 @@ public final class BenchMain {
   private record Row(String pass, String benchmark, String params, int threads, String mode, double score,
       double error, double median, double min, double max, String unit, double allocPerOp) {}
 
+  /** HEAD when the run started, and whether tracked files differed from it then. */
+  private static String gitCommit = "";
+
   public static void main(String[] args) throws Exception {
     Path out = Path.of(System.getProperty("bench.out", "docs/benchmarks"));
     int warmup = Integer.getInteger("bench.warmup", 3);
@@ -86,6 +89,9 @@ public final class BenchMain {
     ObjectMapper json = new ObjectMapper();
     Map<String, Group> groups = new LinkedHashMap<>();
     String loadBefore = read("/proc/loadavg").trim();
+    // Before the run: afterwards this run's own output files would count as uncommitted changes.
+    gitCommit = git("rev-parse", "HEAD") + (git("status", "--porcelain", "--untracked-files=no").isEmpty() ? ""
+        : " (with uncommitted changes)");
     Instant started = Instant.now();
 
     for (Pass pass : all) {
@@ -254,8 +260,7 @@ public final class BenchMain {
         .append("\n");
     b.append("- started: ").append(started.truncatedTo(ChronoUnit.SECONDS)).append(", finished: ")
         .append(Instant.now().truncatedTo(ChronoUnit.SECONDS)).append("\n");
-    b.append("- git commit: ").append(git("rev-parse", "HEAD")).append(git("status", "--porcelain",
-        "--untracked-files=no").isEmpty() ? "" : " (with uncommitted changes)").append("\n");
+    b.append("- git commit: ").append(gitCommit).append("\n");
     b.append("- JVM: ").append(System.getProperty("java.vm.name")).append(" ")
         .append(System.getProperty("java.runtime.version")).append(" (").append(System.getProperty("java.vendor"))
         .append(")\n");
