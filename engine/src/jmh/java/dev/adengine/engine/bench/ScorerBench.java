@@ -13,7 +13,8 @@ import org.openjdk.jmh.annotations.State;
 /**
  * Click probability for one candidate row, by Smile's own {@code GradientTreeBoost.predict(Tuple,
  * double[])} and by the {@code FlatForest} compiled from the same model, on the same
- * {@value ScorerFixture#ROWS} rows taken in turn (see {@link ScorerFixture}). Smile gets its tuples
+ * {@value ScorerFixture#ROWS} rows taken in turn, the flat forest both without and with a per-thread
+ * scratch array (see {@link ScorerFixture}). Smile gets its tuples
  * prebuilt over one shared schema, its fastest case (a new schema per row would make its formula
  * rebind on every call).
  */
@@ -33,7 +34,13 @@ public class ScorerBench {
   @State(Scope.Thread)
   public static class Cursor {
     final double[] posteriori = new double[2];
+    double[] scratch;
     int next;
+
+    @Setup(Level.Trial)
+    public void scratch(Model m) {
+      scratch = new double[m.fixture.flat().scratchSize()];
+    }
 
     int row() {
       next = (next + 1) & (ScorerFixture.ROWS - 1);
@@ -50,5 +57,10 @@ public class ScorerBench {
   @Benchmark
   public double flat(Model m, Cursor c) {
     return m.fixture.flat().probability(m.fixture.rows()[c.row()]);
+  }
+
+  @Benchmark
+  public double flatScratch(Model m, Cursor c) {
+    return m.fixture.flat().probability(m.fixture.rows()[c.row()], c.scratch);
   }
 }

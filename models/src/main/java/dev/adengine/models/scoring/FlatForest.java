@@ -42,6 +42,25 @@ import smile.regression.RegressionTree;
  * tree at a time is latency-bound, and branching on the comparison mispredicts about every
  * other node).
  *
+ * <p><b>Two-phase layout</b> ({@link #margin(double[], double[])}, with a caller-owned scratch
+ * array of {@link #scratchSize()} doubles). Derived from the slot arrays when the forest is built
+ * (not written by {@link #write}): the split thresholds grouped by feature, then per "pair slot"
+ * (the splits in that feature-grouped order, then the leaves) a {@code long} holding the true
+ * child's pair slot in its low 32 bits and the false child's in its high 32 bits (a leaf holds its
+ * own slot twice). Phase 1 writes {@code scratch[k] = threshold[k] - x[f]} for each feature
+ * {@code f} over that feature's contiguous thresholds, a loop C2 vectorizes (four doubles per
+ * instruction on the x86-64 measured; runs shorter than a vector stay scalar). Phase 2 walks the
+ * same eight-tree blocks as above with {@code s = (int) (pair[s] >>> (scratch[s] >= 0 ? 0 : 32))}:
+ * two loads, both indexed by {@code s}, instead of four (one of which waits for
+ * {@code feature[s]}). The sign test equals {@code x <= threshold} for every finite threshold: the
+ * difference of two different doubles is never rounded to zero (gradual underflow) and keeps its
+ * sign when it overflows, {@code x == threshold} gives a zero of either sign, which passes
+ * {@code >= 0}, and a NaN {@code x} gives NaN, which fails it and goes to the false child as in
+ * Smile. A forest with an infinite threshold (where {@code inf - inf} would be NaN) falls back to
+ * the one-phase walk. The leaves and the summation order are the same, so the result is
+ * bit-identical to
+ * {@link #margin(double[])}.
+ *
  * <p>Smile does not expose a model's intercept, shrinkage or split values; {@link #compile}
  * reads those three private fields by reflection and fails loudly if a Smile upgrade renames them.
  */
@@ -62,6 +81,20 @@ public final class FlatForest {
   private final int[] child;
   private final double[] leaf;
 
+  // Two-phase layout (see margin(double[], double[])), derived from the arrays above.
+  /**
+   * Split thresholds grouped by feature: feature f's are
+   * {@code thresholds[thresholdStart[f] .. thresholdStart[f + 1])}.
+   */
+  private final double[] thresholds;
+  private final int[] thresholdStart;
+  /** Per two-phase slot: true child in the low 32 bits, false child in the high; a leaf points at itself twice. */
+  private final long[] pair;
+  private final double[] pairLeaf;
+  private final int[] pairRoots;
+  /** Whether every threshold is finite, which the two-phase sign test needs (otherwise it falls back). */
+  private final boolean finiteThresholds;
+
   private FlatForest(String[] featureNames, double intercept, int[] roots, int[] depths, int[] feature,
       double[] value, int[] child, double[] leaf) {
     this.featureNames = featureNames;
@@ -79,6 +112,58 @@ public final class FlatForest {
         blockSteps[b] = Math.max(blockSteps[b], depths[t]);
       }
     }
+    // Two-phase slots: the splits first, grouped by feature (in slot order within a feature), then the leaves.
+    int slots = feature.length;
+    int[] start = new int[featureNames.length + 1];
+    int splits = 0;
+    for (int s = 0; s < slots; s++) {
+      if (!isLeaf(s)) {
+        start[feature[s] + 1]++;
+        splits++;
+      }
+    }
+    for (int f = 0; f < featureNames.length; f++) {
+      start[f + 1] += start[f];
+    }
+    int[] at = Arrays.copyOf(start, featureNames.length);
+    int nextLeaf = splits;
+    int[] phase = new int[slots];
+    double[] thresholds = new double[splits];
+    boolean finite = true;
+    for (int s = 0; s < slots; s++) {
+      if (isLeaf(s)) {
+        phase[s] = nextLeaf++;
+      } else {
+        phase[s] = at[feature[s]]++;
+        thresholds[phase[s]] = value[s];
+        finite &= Double.isFinite(value[s]);
+      }
+    }
+    long[] pair = new long[slots];
+    double[] pairLeaf = new double[slots];
+    for (int s = 0; s < slots; s++) {
+      int p = phase[s];
+      if (isLeaf(s)) {
+        pair[p] = (p & 0xFFFF_FFFFL) | (long) p << 32;
+        pairLeaf[p] = leaf[s];
+      } else {
+        pair[p] = (phase[child[s]] & 0xFFFF_FFFFL) | (long) phase[child[s] + 1] << 32;
+      }
+    }
+    int[] pairRoots = new int[roots.length];
+    for (int t = 0; t < roots.length; t++) {
+      pairRoots[t] = phase[roots[t]];
+    }
+    this.thresholds = thresholds;
+    this.thresholdStart = start;
+    this.pair = pair;
+    this.pairLeaf = pairLeaf;
+    this.pairRoots = pairRoots;
+    this.finiteThresholds = finite;
+  }
+
+  private boolean isLeaf(int s) {
+    return child[s] == s - 1 && Double.isNaN(value[s]);
   }
 
   /**
@@ -215,9 +300,93 @@ public final class FlatForest {
 
   /** The probability of class 1 (click), equal to Smile's {@code posteriori[1]}. */
   public double probability(double[] x) {
-    double y = margin(x);
+    return probabilityOf(margin(x));
+  }
+
+  private static double probabilityOf(double y) {
     double p0 = 1.0 / (1.0 + Math.exp(2 * y));
     return 1.0 - p0;
+  }
+
+  /** The length of the scratch array {@link #margin(double[], double[])} needs. */
+  public int scratchSize() {
+    return pair.length;
+  }
+
+  /**
+   * {@link #probability(double[])}, bit for bit, using a caller-owned scratch array (see
+   * {@link #margin(double[], double[])}).
+   */
+  public double probability(double[] x, double[] scratch) {
+    return probabilityOf(margin(x, scratch));
+  }
+
+  /**
+   * {@link #margin(double[])}, bit for bit, in two phases with a caller-owned scratch array of at
+   * least {@link #scratchSize()} doubles (one per thread; its contents do not matter and are
+   * overwritten).
+   */
+  public double margin(double[] x, double[] scratch) {
+    if (x.length != featureNames.length) {
+      throw new IllegalArgumentException(x.length + " values for " + featureNames.length + " features");
+    }
+    if (scratch.length < pair.length) {
+      throw new IllegalArgumentException("scratch of " + scratch.length + ", needs " + pair.length);
+    }
+    if (!finiteThresholds) {
+      return margin(x);
+    }
+    final double[] d = scratch;
+    final double[] thresholds = this.thresholds;
+    final int[] start = this.thresholdStart;
+    for (int f = 0; f < x.length; f++) {
+      double xf = x[f];
+      for (int k = start[f], end = start[f + 1]; k < end; k++) {
+        d[k] = thresholds[k] - xf;
+      }
+    }
+    final int[] roots = this.pairRoots;
+    final long[] pair = this.pair;
+    final double[] leaf = this.pairLeaf;
+    double y = intercept;
+    int t = 0;
+    for (int steps : blockSteps) {
+      int s0 = roots[t];
+      int s1 = roots[t + 1];
+      int s2 = roots[t + 2];
+      int s3 = roots[t + 3];
+      int s4 = roots[t + 4];
+      int s5 = roots[t + 5];
+      int s6 = roots[t + 6];
+      int s7 = roots[t + 7];
+      for (int i = 0; i < steps; i++) {
+        s0 = (int) (pair[s0] >>> (d[s0] >= 0.0 ? 0 : 32));
+        s1 = (int) (pair[s1] >>> (d[s1] >= 0.0 ? 0 : 32));
+        s2 = (int) (pair[s2] >>> (d[s2] >= 0.0 ? 0 : 32));
+        s3 = (int) (pair[s3] >>> (d[s3] >= 0.0 ? 0 : 32));
+        s4 = (int) (pair[s4] >>> (d[s4] >= 0.0 ? 0 : 32));
+        s5 = (int) (pair[s5] >>> (d[s5] >= 0.0 ? 0 : 32));
+        s6 = (int) (pair[s6] >>> (d[s6] >= 0.0 ? 0 : 32));
+        s7 = (int) (pair[s7] >>> (d[s7] >= 0.0 ? 0 : 32));
+      }
+      y += leaf[s0];
+      y += leaf[s1];
+      y += leaf[s2];
+      y += leaf[s3];
+      y += leaf[s4];
+      y += leaf[s5];
+      y += leaf[s6];
+      y += leaf[s7];
+      t += BLOCK;
+    }
+    for (; t < roots.length; t++) {
+      int s = roots[t];
+      for (int i = depths[t]; i > 0; i--) {
+        s = (int) (pair[s] >>> (d[s] >= 0.0 ? 0 : 32));
+      }
+      y += leaf[s];
+    }
+    return y;
   }
 
   /** The number of trees. */

@@ -71,6 +71,39 @@ class FlatForestTest {
   }
 
   @Test
+  void shouldGiveTheSameBitsWithAScratchArrayOnEveryRowIncludingSplitThresholdsAndNan() {
+    List<double[]> rows = new ArrayList<>(List.of(rows(100_000, new SplittableRandom(21))));
+    int onThresholds = addThresholdRows(rows, new SplittableRandom(22));
+    SplittableRandom random = new SplittableRandom(23);
+    for (double[] row : rows(5_000, random)) {
+      for (int c = 0; c < row.length; c++) {
+        if (random.nextInt(4) == 0) {
+          row[c] = Double.NaN;
+        }
+      }
+      rows.add(row);
+    }
+    // one scratch array reused for every row, starting from garbage
+    double[] scratch = new double[flat.scratchSize()];
+    Arrays.fill(scratch, Double.NaN);
+    Diff diff = new Diff();
+    int notBitIdentical = 0;
+    for (int i = 0; i < rows.size(); i++) {
+      double[] row = rows.get(i);
+      double p = flat.probability(row, scratch);
+      if (Double.doubleToRawLongBits(flat.margin(row, scratch)) != Double.doubleToRawLongBits(flat.margin(row))
+          || Double.doubleToRawLongBits(p) != Double.doubleToRawLongBits(flat.probability(row))) {
+        notBitIdentical++;
+      }
+      diff.add(i, smile(row), p);
+    }
+    System.out.printf(Locale.ROOT, "scratch: %d rows (%d on split thresholds): %s%n", rows.size(), onThresholds, diff);
+    assertEquals(0, notBitIdentical, "rows where the scratch variant differs from margin(double[]) in any bit");
+    assertTrue(diff.max <= TOLERANCE, diff.toString());
+    assertThrows(IllegalArgumentException.class, () -> flat.margin(rows.get(0), new double[flat.scratchSize() - 1]));
+  }
+
+  @Test
   void shouldMapColumnsByNameWhenTheRowOrderDiffersFromTraining() {
     // given rows laid out in a permuted order, plus one column the model never saw
     int p = NAMES.length;
