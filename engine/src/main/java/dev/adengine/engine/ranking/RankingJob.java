@@ -66,7 +66,7 @@ public final class RankingJob {
   }
 
   /** Scores one batch (on a worker's thread), unless the request is already answered or out of time. */
-  void scoreBatch(int batch, double[] scratch) {
+  void scoreBatch(int batch, double[] row, RankingWorker.Scratch scratch) {
     try {
       if (done.get() || nanoClock.getAsLong() >= deadlineNanos) {
         metrics.lateBatches.increment();
@@ -74,11 +74,12 @@ public final class RankingJob {
         int from = batch * batchSize;
         int to = Math.min(top.size(), from + batchSize);
         double[] out = new double[to - from];
+        double[] trees = scratch.forSize(model.scratchSize());
         for (int i = from; i < to; i++) {
           RankedCandidate c = top.get(i);
-          RankingFeatures.fill(scratch, request, destination, medianPriceMicros, c.ad, 1, c.adImpressions,
+          RankingFeatures.fill(row, request, destination, medianPriceMicros, c.ad, 1, c.adImpressions,
               c.adClicks, c.campaignImpressions, c.campaignClicks);
-          out[i - from] = model.stage2(scratch);
+          out[i - from] = model.stage2(row, trees);
         }
         results.set(batch, out);
       }

@@ -59,6 +59,9 @@ public final class RankingPool {
       .thenComparing(c -> c.ad.adId());
 
   private static final AtomicInteger POOLS = new AtomicInteger();
+  /** Per request-thread buffers (gRPC threads, the inline path): a feature row and the trees' scratch. */
+  private static final ThreadLocal<double[]> ROW = ThreadLocal.withInitial(() -> new double[FeatureExtractor.SIZE]);
+  private static final ThreadLocal<RankingWorker.Scratch> SCRATCH = ThreadLocal.withInitial(RankingWorker.Scratch::new);
 
   private final ActorRef<RankingWorker.Score>[] workers;
   private final AtomicInteger next = new AtomicInteger();
@@ -122,7 +125,7 @@ public final class RankingPool {
     metrics.requests.increment();
     CtrModel model = models.current();
     double alpha = settings.alpha();
-    double[] x = new double[FeatureExtractor.SIZE];
+    double[] x = ROW.get();
     List<RankedCandidate> best = new ArrayList<>();
     RankedCandidate campaignBest = null;
     for (RankedCandidate c : candidates) {
@@ -154,10 +157,11 @@ public final class RankingPool {
     boolean inline = workers.length == 0 || top.isEmpty() || top.size() < settings.fanOutMin();
     if (inline) {
       metrics.inline.increment();
+      double[] trees = SCRATCH.get().forSize(model.scratchSize());
       for (RankedCandidate c : top) {
         RankingFeatures.fill(x, request, destination, medianPriceMicros, c.ad, 1, c.adImpressions, c.adClicks,
             c.campaignImpressions, c.campaignClicks);
-        c.pctr = model.stage2(x);
+        c.pctr = model.stage2(x, trees);
         c.rescored = true;
         c.score = score(c, alpha);
       }

@@ -15,11 +15,24 @@ public final class RankingWorker {
 
   private RankingWorker() {}
 
+  /** A thread's scratch array for the trees, grown to what the current model needs. */
+  static final class Scratch {
+    private double[] array = new double[0];
+
+    double[] forSize(int size) {
+      if (array.length < size) {
+        array = new double[size];
+      }
+      return array;
+    }
+  }
+
   public static Behavior<Score> create() {
     return Behaviors.setup(ctx -> {
-      double[] scratch = new double[FeatureExtractor.SIZE];
+      double[] row = new double[FeatureExtractor.SIZE];
+      Scratch scratch = new Scratch();
       return Behaviors.receiveMessage(m -> {
-        m.job().scoreBatch(m.batch(), scratch);
+        m.job().scoreBatch(m.batch(), row, scratch);
         return Behaviors.same();
       });
     });

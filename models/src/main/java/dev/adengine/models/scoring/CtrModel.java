@@ -67,6 +67,16 @@ public final class CtrModel {
     return stage2Blend.apply(stage1.margin(x), stage2.margin(x));
   }
 
+  /** {@link #stage2(double[])}, faster, with a caller-owned scratch array of {@link #scratchSize()}. */
+  public double stage2(double[] x, double[] scratch) {
+    return stage2Blend.apply(stage1.margin(x), stage2.margin(x, scratch));
+  }
+
+  /** Length of the scratch array {@link #stage2(double[], double[])} needs. */
+  public int scratchSize() {
+    return stage2.scratchSize();
+  }
+
   /** Refuses a model trained on another feature layout than the extractor in use. */
   public void requireSchema(String expectedHash) {
     if (!schemaHash.equals(expectedHash)) {
