@@ -155,6 +155,11 @@ public final class RankingPool {
     String version = model.version();
 
     boolean inline = workers.length == 0 || top.isEmpty() || top.size() < settings.fanOutMin();
+    if (inline && !top.isEmpty() && nanoClock.getAsLong() >= deadlineNanos) {
+      // Out of time already (the request waited in a queue): answer on stage 1 alone.
+      metrics.partialAnswers.increment();
+      return CompletableFuture.completedFuture(new Ranking(top, below, true, top.size(), version));
+    }
     if (inline) {
       metrics.inline.increment();
       double[] trees = SCRATCH.get().forSize(model.scratchSize());

@@ -179,6 +179,22 @@ class RankingPoolTest {
   }
 
   @Test
+  void shouldSkipStageTwoInlineWhenTheRequestIsAlreadyOutOfTime() throws Exception {
+    // given: a pool that scores stage 2 inline, and a request whose deadline has passed
+    RankingPool pool = RankingPool.inline(new RankingPool.Settings(0, 8, 4, 0, 1.0), new ModelHolder(model));
+
+    // when
+    RankingPool.Ranking r = pool.rank(candidates(20, 1), REQUEST, DESTINATION, MEDIAN, 3, System.nanoTime() - 1)
+        .get(1, TimeUnit.SECONDS);
+
+    // then: stage-1 scores, flagged and counted
+    assertTrue(r.partial());
+    assertEquals(8, r.unscored());
+    assertTrue(r.top().stream().noneMatch(RankedCandidate::rescored));
+    assertEquals(1, pool.metrics().partialAnswers());
+  }
+
+  @Test
   void shouldPreferTheHotelInTheSearchedDestinationWhenAllElseIsEqual() throws Exception {
     // given: the same hotel attributes, one located in the searched destination, one elsewhere
     RankingPool pool = RankingPool.inline(new RankingPool.Settings(0, 10, 4, 0, 1.0), new ModelHolder(model));
