@@ -38,7 +38,7 @@ const upserted = await call(admin, 'UpsertCampaign', { campaign: {
   bid_micros: '1200000', daily_budget_micros: '100000000',
   destinations: [`paris-${suffix}`], devices: ['MOBILE', 'DESKTOP'],
   ads: [{ ad_id: adId, title: 'Acme Opera', star_rating: 4, review_score: 8.7,
-          nightly_price_micros: '180000000' }] } });
+          nightly_price_micros: '180000000', destination: `paris-${suffix}` }] } });
 console.log('UpsertCampaign revision', upserted.revision);
 
 const requestId = `r-${suffix}`;
@@ -51,7 +51,8 @@ for (let i = 0; i < 50; i++) {
   await sleep(100);
 }
 console.log('Bid', JSON.stringify({ winners: bid.winners, experiment_id: bid.experiment_id,
-  arm: bid.arm, model_version: bid.model_version, no_bids: bid.no_bids }));
+  arm: bid.arm, model_version: bid.model_version, candidates: bid.candidates, partial: bid.partial,
+  no_bids: bid.no_bids }));
 if (bid.winners.length !== 1) throw new Error('expected one winner');
 
 const now = String(Date.now());
