@@ -120,7 +120,7 @@ class LoadGeneratorTest {
   }
 
   @Test
-  void shouldKeepTheScheduleAndCountFromTheIntendedTimeWhenTheTargetIsSlow() throws Exception {
+  void shouldKeepTheScheduleAndCountFromTheIntendedTimeWhenTheTargetIsSlowAndEndCallsAtTheDeadline() throws Exception {
     // given a fake engine that answers every bid after 200 ms (without blocking a thread)
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "slow-target", ConfigFactory.parseString(
             "pekko.actor.provider = local\npekko.loglevel = WARNING\npekko.http.server.enable-http2 = on")
@@ -151,6 +151,19 @@ class LoadGeneratorTest {
       Histogram latency = totals.latencyMicros();
       assertTrue(latency.getMinValue() >= latency.lowestEquivalentValue(200_000), "min " + latency.getMinValue() + " us");
       assertEquals(0, totals.filled());
+
+      // and with a tmax below the server's delay, every request ends DEADLINE_EXCEEDED (the gRPC
+      // deadline is the request's), each counted once, none as a latency
+      LoadResult late = LoadGenerator.run(LoadOptions.builder()
+          .target("127.0.0.1", binding.localAddress().getPort())
+          .setupMarket(false)
+          .rate(50)
+          .warmupSeconds(0)
+          .durationSeconds(1)
+          .tmaxMs(100)
+          .build(), System.out);
+      assertEquals(Map.of("DEADLINE_EXCEEDED", late.totals().sent()), late.totals().errors());
+      assertEquals(0, late.totals().latencyMicros().getTotalCount());
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
