@@ -52,7 +52,7 @@ chaos_classpath() {
   if [[ ! -f "$CHAOS_CP_FILE" || "$BUILD_STAMP" -nt "$CHAOS_CP_FILE" ]]; then
     (cd "$PROJECT_ROOT" && "${MVN[@]}" -pl chaos-tests \
       org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
-      -Dmdep.includeScope=runtime -Dmdep.outputFile="$CHAOS_CP_FILE") >&2 || return 1
+      -DincludeScope=runtime -Dmdep.outputFile="$CHAOS_CP_FILE") >&2 || return 1
   fi
   echo "$PROJECT_ROOT/chaos-tests/target/classes:$PROJECT_ROOT/engine/target/classes:$(cat "$CHAOS_CP_FILE")"
 }
