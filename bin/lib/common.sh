@@ -47,12 +47,14 @@ engine_classpath() {
 
 # The chaos-tests module's runtime classpath (the load generator, the engine and their libraries).
 # Call after ensure_built: its dependency list is cached on first use after each build (Maven's
-# output goes to stderr, so that only the classpath is printed).
+# output goes to stderr, so that only the classpath is printed). The engine comes from
+# engine/target/classes, as in engine_classpath, so its jar is left out (no duplicate classes or
+# logback.xml).
 chaos_classpath() {
   if [[ ! -f "$CHAOS_CP_FILE" || "$BUILD_STAMP" -nt "$CHAOS_CP_FILE" ]]; then
     (cd "$PROJECT_ROOT" && "${MVN[@]}" -pl chaos-tests \
       org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
-      -DincludeScope=runtime -Dmdep.outputFile="$CHAOS_CP_FILE") >&2 || return 1
+      -DincludeScope=runtime -DexcludeArtifactIds=engine -Dmdep.outputFile="$CHAOS_CP_FILE") >&2 || return 1
   fi
   echo "$PROJECT_ROOT/chaos-tests/target/classes:$PROJECT_ROOT/engine/target/classes:$(cat "$CHAOS_CP_FILE")"
 }
