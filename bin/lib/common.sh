@@ -5,6 +5,7 @@ PROJECT_ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pw
 VAR_DIR="$PROJECT_ROOT/var"
 BUILD_STAMP="$VAR_DIR/build.stamp"
 ENGINE_CP_FILE="$VAR_DIR/engine.classpath"
+CHAOS_CP_FILE="$VAR_DIR/chaos-tests.classpath"
 JAVA="java"
 if [[ -n "${JAVA_HOME:-}" ]]; then JAVA="$JAVA_HOME/bin/java"; fi
 MVN=(mvn -B -q)
@@ -42,6 +43,20 @@ ensure_built() {
 
 engine_classpath() {
   echo "$PROJECT_ROOT/engine/target/classes:$(cat "$ENGINE_CP_FILE")"
+}
+
+# The chaos-tests module's runtime classpath (the load generator, the engine and their libraries).
+# Call after ensure_built: its dependency list is cached on first use after each build (Maven's
+# output goes to stderr, so that only the classpath is printed). The engine comes from
+# engine/target/classes, as in engine_classpath, so its jar is left out (no duplicate classes or
+# logback.xml).
+chaos_classpath() {
+  if [[ ! -f "$CHAOS_CP_FILE" || "$BUILD_STAMP" -nt "$CHAOS_CP_FILE" ]]; then
+    (cd "$PROJECT_ROOT" && "${MVN[@]}" -pl chaos-tests \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+      -DincludeScope=runtime -DexcludeArtifactIds=engine -Dmdep.outputFile="$CHAOS_CP_FILE") >&2 || return 1
+  fi
+  echo "$PROJECT_ROOT/chaos-tests/target/classes:$PROJECT_ROOT/engine/target/classes:$(cat "$CHAOS_CP_FILE")"
 }
 
 # Waits until host:port accepts TCP connections, up to $3 seconds.

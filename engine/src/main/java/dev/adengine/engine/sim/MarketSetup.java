@@ -21,11 +21,12 @@ import java.util.function.Function;
  * Creates a {@link Market} in a running engine through {@code AdminService}: every advertiser,
  * then every campaign, with bounded concurrency. Stops at the first rejection and reports the
  * call, the id and the engine's status (whose description names the offending field).
+ * Public so that other drivers (the load generator in chaos-tests) create the same market.
  */
-final class MarketSetup {
+public final class MarketSetup {
 
   /** The engine refused part of the market. */
-  static final class SetupException extends Exception {
+  public static final class SetupException extends Exception {
     SetupException(String message, Throwable cause) {
       super(message, cause);
     }
@@ -36,14 +37,14 @@ final class MarketSetup {
   private final Duration timeout;
   private final PrintStream out;
 
-  MarketSetup(AdminService admin, int concurrency, Duration timeout, PrintStream out) {
+  public MarketSetup(AdminService admin, int concurrency, Duration timeout, PrintStream out) {
     this.admin = admin;
     this.concurrency = concurrency;
     this.timeout = timeout;
     this.out = out;
   }
 
-  void create(Market market) throws SetupException, InterruptedException {
+  public void create(Market market) throws SetupException, InterruptedException {
     long start = System.nanoTime();
     upsertAll("UpsertAdvertiser", market.advertisers(), Advertiser::getAdvertiserId,
         a -> admin.upsertAdvertiser(UpsertAdvertiserRequest.newBuilder().setAdvertiser(a).build()));
@@ -93,7 +94,7 @@ final class MarketSetup {
    * ready, polling {@code ClusterStatus} once a second. Returns false (after printing why) when
    * {@code maxWait} passes first; traffic then starts anyway and the fill rate shows it.
    */
-  boolean awaitReplica(int campaigns, Duration maxWait) throws InterruptedException {
+  public boolean awaitReplica(int campaigns, Duration maxWait) throws InterruptedException {
     long deadline = System.nanoTime() + maxWait.toNanos();
     String last = "no answer";
     while (System.nanoTime() < deadline) {

@@ -1,0 +1,172 @@
+package dev.adengine.chaos.loadgen;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import dev.adengine.api.v1.AuctionService;
+import dev.adengine.api.v1.AuctionServiceHandlerFactory;
+import dev.adengine.api.v1.BidResponse;
+import dev.adengine.chaos.NodeProcess;
+import dev.adengine.persistence.CassandraSettings;
+import dev.adengine.persistence.testing.CassandraTestNode;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The load generator against a real engine node (its own JVM, as in the other chaos tests) and
+ * against a deliberately slow fake target: it keeps its schedule, accounts for every request,
+ * counts latency from the intended send time and retries UNAVAILABLE on the next target.
+ */
+class LoadGeneratorTest {
+
+  private static NodeProcess node;
+
+  @BeforeAll
+  static void startNode() {
+    CassandraSettings cassandra = CassandraTestNode.ensureRunning();
+    node = NodeProcess.start("loadgen-node", CassandraTestNode.uniqueKeyspaceName("loadgen"), NodeProcess.freePorts(),
+        Map.of("ADENGINE_CASSANDRA_HOST", cassandra.host(), "ADENGINE_CASSANDRA_PORT", Integer.toString(cassandra.port())),
+        NodeProcess.logDir("loadgen"));
+    node.awaitReady(Duration.ofSeconds(120));
+  }
+
+  @AfterAll
+  static void stopNode() {
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  @Test
+  void shouldSendAtTheRateAndAccountForEveryRequestWhenItDrivesANode() throws Exception {
+    // when the generator creates a small market and sends 200 requests/s for 3 s after 1 s of warm-up
+    LoadResult result = LoadGenerator.run(LoadOptions.builder()
+        .target("127.0.0.1", node.grpcPort())
+        .campaigns(100)
+        .rate(200)
+        .warmupSeconds(1)
+        .durationSeconds(3)
+        .tmaxMs(500) // a shared 2-core machine: the assertions are about accounting, not the engine's speed
+        .seed(11)
+        .build(), System.out);
+
+    // then the measured seconds hold the scheduled count, every request has an outcome, nearly all OK
+    LoadResult.Totals totals = result.totals();
+    assertEquals(3, totals.seconds());
+    assertEquals(600, totals.sent(), 6, "sent within 1% of rate x duration");
+    assertEquals(totals.sent(), totals.ok() + totals.errorCount(), "errors: " + totals.errors());
+    assertTrue(totals.okRatio() >= 0.99, "ok ratio " + totals.okRatio() + ", errors: " + totals.errors());
+    assertEquals(totals.ok(), totals.latencyMicros().getTotalCount());
+    assertTrue(totals.filled() > 0, "the market was set up: some bids have winners");
+
+    // and the warm-up second is reported but not counted, each second accounts for its own requests
+    assertEquals(4, result.seconds().size());
+    assertTrue(result.seconds().get(0).warmup());
+    long measuredSent = 0;
+    for (LoadResult.Second s : result.seconds()) {
+      assertEquals(s.sent(), s.ok() + s.errorCount(), "second " + s.index());
+      assertEquals(200, s.sent(), 2, "second " + s.index());
+      measuredSent += s.warmup() ? 0 : s.sent();
+    }
+    assertEquals(totals.sent(), measuredSent);
+
+    // and the JSON form carries the same totals and a histogram that decodes to the same count
+    JsonNode json = new ObjectMapper().readTree(result.toJson());
+    assertEquals(totals.ok(), json.at("/totals/ok").asLong());
+    assertEquals(4, json.at("/seconds").size());
+    byte[] encoded = Base64.getDecoder().decode(json.at("/totals/latencyHistogram").asText());
+    assertEquals(totals.ok(), Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(encoded), 0).getTotalCount());
+  }
+
+  @Test
+  void shouldRetryUnavailableOnTheNextTarget() throws Exception {
+    // given two targets, the first a port nobody listens on
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+
+    // when requests go round-robin to both for 2 s
+    LoadResult result = LoadGenerator.run(LoadOptions.builder()
+        .target("127.0.0.1", closedPort)
+        .target("127.0.0.1", node.grpcPort())
+        .setupMarket(false)
+        .rate(100)
+        .warmupSeconds(0)
+        .durationSeconds(2)
+        .tmaxMs(500)
+        .build(), System.out);
+
+    // then every request is answered OK, those first sent to the closed port after one retry
+    LoadResult.Totals totals = result.totals();
+    assertEquals(200, totals.sent(), 2);
+    assertEquals(totals.sent(), totals.ok(), "errors: " + totals.errors());
+    assertEquals((totals.sent() + 1) / 2, totals.retries());
+  }
+
+  @Test
+  void shouldKeepTheScheduleAndCountFromTheIntendedTimeWhenTheTargetIsSlowAndEndCallsAtTheDeadline() throws Exception {
+    // given a fake engine that answers every bid after 200 ms (without blocking a thread)
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "slow-target", ConfigFactory.parseString(
+            "pekko.actor.provider = local\npekko.loglevel = WARNING\npekko.http.server.enable-http2 = on")
+        .withFallback(ConfigFactory.defaultReference()));
+    try {
+      AuctionService slow = request -> CompletableFuture.supplyAsync(BidResponse::getDefaultInstance,
+          CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS));
+      ServerBinding binding = Http.get(system).newServerAt("127.0.0.1", 0)
+          .bind(AuctionServiceHandlerFactory.create(slow, system))
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+      // when the generator sends 50 requests/s for 3 s (about 10 in flight at any time)
+      LoadResult result = LoadGenerator.run(LoadOptions.builder()
+          .target("127.0.0.1", binding.localAddress().getPort())
+          .setupMarket(false)
+          .rate(50)
+          .warmupSeconds(0)
+          .durationSeconds(3)
+          .tmaxMs(2_000)
+          .build(), System.out);
+
+      // then it sent on schedule (a closed loop would have sent ~5/s per connection), all answered,
+      // and no latency is below the server's delay
+      LoadResult.Totals totals = result.totals();
+      assertEquals(150, totals.sent(), 3, "sent within 2% of rate x duration");
+      assertEquals(totals.sent(), totals.ok(), "errors: " + totals.errors());
+      assertTrue(totals.latency().p50Micros() >= 200_000, "p50 " + totals.latency().p50Micros() + " us");
+      Histogram latency = totals.latencyMicros();
+      assertTrue(latency.getMinValue() >= latency.lowestEquivalentValue(200_000), "min " + latency.getMinValue() + " us");
+      assertEquals(0, totals.filled());
+
+      // and with a tmax below the server's delay, every request ends DEADLINE_EXCEEDED (the gRPC
+      // deadline is the request's), each counted once, none as a latency
+      LoadResult late = LoadGenerator.run(LoadOptions.builder()
+          .target("127.0.0.1", binding.localAddress().getPort())
+          .setupMarket(false)
+          .rate(50)
+          .warmupSeconds(0)
+          .durationSeconds(1)
+          .tmaxMs(100)
+          .build(), System.out);
+      assertEquals(Map.of("DEADLINE_EXCEEDED", late.totals().sent()), late.totals().errors());
+      assertEquals(0, late.totals().latencyMicros().getTotalCount());
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+}
