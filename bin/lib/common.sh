@@ -36,7 +36,7 @@ ensure_built() {
     (cd "$PROJECT_ROOT" && "${MVN[@]}" -DskipTests install)
     (cd "$PROJECT_ROOT" && "${MVN[@]}" -pl engine \
       org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
-      -Dmdep.includeScope=runtime -Dmdep.outputFile="$ENGINE_CP_FILE")
+      -DincludeScope=runtime -Dmdep.outputFile="$ENGINE_CP_FILE")
     touch "$BUILD_STAMP"
   fi
 }
