@@ -107,14 +107,18 @@ class EngineEndToEndTest {
 
   @Test
   void shouldAnswerWithinTmaxFlaggedPartialWhenTheRankingWorkersAreStuck() throws Exception {
-    // given 30 campaigns in Bergen (enough for stage 2 to fan out) and both ranking threads stuck
+    // given 30 campaigns in Bergen (enough for stage 2 to fan out), of an advertiser whose cap
+    // covers them all, and both ranking threads stuck
+    await(api.admin().upsertAdvertiser(UpsertAdvertiserRequest.newBuilder()
+        .setAdvertiser(advertiser("adv-bergen", 100_000 * UNIT)).build()));
     for (int i = 0; i < 30; i++) {
-      upsert(campaign(String.format("c-bergen-%02d", i), "adv-1", Pricing.CPC, (1 + i % 5) * UNIT, 100 * UNIT,
+      upsert(campaign(String.format("c-bergen-%02d", i), "adv-bergen", Pricing.CPC, (1 + i % 5) * UNIT, 100 * UNIT,
           "ad-bergen-" + i).addDestinations("bergen"));
     }
     awaitValue(Duration.ofSeconds(10), () -> {
-      BidResponse r = bidOnce("rq-bergen-" + System.nanoTime(), "bergen", Device.DESKTOP, 3, false);
-      assertEquals(30, r.getCandidates(), "candidates");
+      BidResponse r = bidOnce("rq-bergen-" + System.nanoTime(), "bergen", Device.DESKTOP, 3, true);
+      assertEquals(30, r.getCandidates(), () -> "candidates; excluded: " + r.getNoBidsList().stream()
+          .map(n -> n.getCampaignId() + "=" + n.getReason()).collect(Collectors.joining(", ")));
       assertFalse(r.getPartial(), "a healthy node answers in full");
       return r;
     });
