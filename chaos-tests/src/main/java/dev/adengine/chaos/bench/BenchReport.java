@@ -160,8 +160,8 @@ public final class BenchReport {
     }
 
     b.append("## Highest sustainable rate\n\n");
-    b.append("The highest rate tried at which p99 <= 50 ms and no request failed (among the rates of this run; "
-        + "the true limit lies between it and the next rate tried).\n\n");
+    b.append("The highest rate tried at which p99 <= 50 ms and no request failed, among the rates of this run "
+        + "(a lower rate may still have missed the bar: see the tables).\n\n");
     b.append("| server | rate/s |\n| --- | ---: |\n");
     results.forEach((name, steps) -> {
       OptionalInt max = BenchRules.maxSustainableRate(steps);
