@@ -50,16 +50,21 @@ public final class NodeProcess implements AutoCloseable {
    */
   public static NodeProcess start(String name, String keyspace, Ports ports, Map<String, String> extraEnv,
       Path logDir) {
+    return start(name, keyspace, ports, extraEnv, logDir, List.of("-Xms256m", "-Xmx768m", "-XX:+UseParallelGC",
+        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
+        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"));
+  }
+
+  /** As {@link #start(String, String, Ports, Map, Path)}, with the given JVM flags instead of the tests' own. */
+  public static NodeProcess start(String name, String keyspace, Ports ports, Map<String, String> extraEnv,
+      Path logDir, List<String> jvmFlags) {
     try {
       Files.createDirectories(logDir);
       Path log = logDir.resolve(name + ".log");
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      cmd.addAll(List.of("-Xms256m", "-Xmx768m", "-XX:+UseParallelGC",
-          "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
-          "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-          "-cp", System.getProperty("java.class.path"),
-          "dev.adengine.engine.Main"));
+      cmd.addAll(jvmFlags);
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.adengine.engine.Main"));
       ProcessBuilder pb = new ProcessBuilder(cmd);
       Map<String, String> env = pb.environment();
       env.put("ADENGINE_KEYSPACE", keyspace);
@@ -146,6 +151,11 @@ public final class NodeProcess implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** The node's operating-system process id. */
+  public long pid() {
+    return process.pid();
   }
 
   public boolean alive() {

@@ -69,6 +69,7 @@ public final class LoadGenerator {
   private final LoadOptions options;
   private final PrintStream out;
   private final AtomicBoolean stop = new AtomicBoolean();
+  private volatile Runnable onMeasuredStart = () -> { };
 
   public LoadGenerator(LoadOptions options, PrintStream out) {
     this.options = options;
@@ -87,6 +88,17 @@ public final class LoadGenerator {
    */
   public void requestStop() {
     stop.set(true);
+  }
+
+  /**
+   * Runs {@code action} once when the measured window begins: as the schedule opens its first
+   * non-warm-up second (at most one request interval before that second's first due time). It runs
+   * on the report thread, not the schedule's, so it may take a few milliseconds (read counters of
+   * another process, for example) without delaying requests. Set it before {@link #run()}.
+   */
+  public LoadGenerator onMeasuredStart(Runnable action) {
+    onMeasuredStart = action;
+    return this;
   }
 
   /** The config of the generator's own ActorSystem: local provider, libraries' defaults. */
@@ -277,6 +289,9 @@ public final class LoadGenerator {
       SecondRecorder s = new SecondRecorder(index, start + TimeUnit.SECONDS.toNanos(index + 1L),
           index < options.warmupSeconds());
       open.addLast(s);
+      if (index == options.warmupSeconds()) {
+        reporter.execute(onMeasuredStart);
+      }
       return s;
     }
 

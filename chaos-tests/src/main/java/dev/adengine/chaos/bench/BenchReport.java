@@ -1,0 +1,345 @@
+package dev.adengine.chaos.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.StringJoiner;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Writes what one {@link BenchSuite} run measured: {@code README.md} (machine, run settings, a table
+ * per server, the highest sustainable rates, the CPU and allocation ratios at one rate),
+ * {@code bench.json} (the same with every step's raw load-generator result) and
+ * {@code latency-vs-rate.png} ({@link LatencyChart}). Every figure comes from the run; what was not
+ * measured says so. The folder's other files, written by other tools, are listed but not touched.
+ */
+public final class BenchReport {
+  /** The folder's files written by other tools: name and one line on what they hold. */
+  static final List<String[]> OTHER_FILES = List.of(
+      new String[] {"ledger.md", "JMH: the ledger check on the bid path and entity throughput (`bin/bench-micro`; raw in `ledger.json`)"},
+      new String[] {"ranking.md", "JMH: the scorer, the bid path's retrieval + ranking + auction, the fan-out (`bin/bench-micro scorer bidpath fanout`; raw in `ranking.json`)"},
+      new String[] {"models.md", "pCTR model quality against the simulator's oracle (`bin/train`)"},
+      new String[] {"pacing.md", "budget pacing over a simulated day (`PacingSimulation`)"});
+
+  private BenchReport() {}
+
+  /** The machine, as read from /proc, the JVM and git at the start of the run. */
+  public record Machine(int cores, String memory, String cpuModel, String jvm, List<String> benchJvmFlags,
+      String commit, String treeState, String loadBefore) {
+
+    static Machine capture() {
+      return new Machine(Runtime.getRuntime().availableProcessors(), readMemTotal(), readCpuModel(),
+          System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
+          ManagementFactory.getRuntimeMXBean().getInputArguments(), git("rev-parse", "HEAD"), readTreeState(),
+          loadAverage());
+    }
+
+    private static String readMemTotal() {
+      return procLine("/proc/meminfo", "MemTotal:").replaceAll("\\s+", " ");
+    }
+
+    private static String readCpuModel() {
+      return procLine("/proc/cpuinfo", "model name").replaceFirst("^\\s*:\\s*", "");
+    }
+
+    private static String readTreeState() {
+      String status = git("status", "--porcelain");
+      return status.isEmpty() ? "clean" : "dirty (" + status.lines().count() + " changed or untracked paths)";
+    }
+  }
+
+  /** The run's settings and times. */
+  public record Run(ZonedDateTime started, Machine machine, List<String> serverJvmFlags, List<Integer> rates,
+      int stepSeconds, int warmupSeconds, List<String> servers, int campaigns, String keyspace, String cassandra,
+      long ticksPerSecond, int ratioRate, ZonedDateTime finished, String loadAfter) {
+
+    public Run(ZonedDateTime started, Machine machine, List<String> serverJvmFlags, List<Integer> rates,
+        int stepSeconds, int warmupSeconds, List<String> servers, int campaigns, String keyspace, String cassandra,
+        long ticksPerSecond, int ratioRate) {
+      this(started, machine, serverJvmFlags, List.copyOf(rates), stepSeconds, warmupSeconds, List.copyOf(servers),
+          campaigns, keyspace, cassandra, ticksPerSecond, ratioRate, null, null);
+    }
+
+    Run finished(String load) {
+      return new Run(started, machine, serverJvmFlags, rates, stepSeconds, warmupSeconds, servers, campaigns,
+          keyspace, cassandra, ticksPerSecond, ratioRate, ZonedDateTime.now(ZoneOffset.UTC), load);
+    }
+  }
+
+  /** {@code /proc/loadavg}'s 1, 5 and 15 minute averages. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      return "unknown (" + e.getMessage() + ")";
+    }
+  }
+
+  public static void write(Path dir, Run run, Map<String, List<StepResult>> results, Map<String, String> notes)
+      throws IOException {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("README.md"), markdown(run, results, notes), StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve("bench.json"), json(run, results, notes) + "\n", StandardCharsets.UTF_8);
+    LatencyChart.write(dir.resolve("latency-vs-rate.png"), results);
+  }
+
+  static String markdown(Run run, Map<String, List<StepResult>> results, Map<String, String> notes) {
+    Machine m = run.machine();
+    StringBuilder b = new StringBuilder();
+    b.append("# End-to-end benchmark: grpc-java, the Pekko gRPC reference and the engine\n\n");
+    b.append("Written by `bin/bench` (`dev.adengine.chaos.bench.BenchSuite`, chaos-tests) on ")
+        .append(run.started()).append("; rerun it rather than editing this file. One run on one machine: ")
+        .append("compare rows of this run with each other, not with other runs.\n\n");
+    b.append(String.format(Locale.ROOT, "This run: `bin/bench --rates %s --step-seconds %d --warmup-seconds %d "
+            + "--servers %s` (defaults: 500,1000,2000,4000,8000, 20 s, 5 s, all three)%s.%n%n",
+        join(run.rates()), run.stepSeconds(), run.warmupSeconds(), String.join(",", run.servers()),
+        run.stepSeconds() != 20 || run.warmupSeconds() != 5 ? ": shorter steps than the defaults" : ""));
+
+    b.append("## Machine and run\n\n");
+    b.append("| | |\n| --- | --- |\n");
+    row(b, "date (UTC)", run.started() + " to " + run.finished());
+    row(b, "git commit", "`" + m.commit() + "`, tree " + m.treeState());
+    row(b, "cores (nproc)", Integer.toString(m.cores()));
+    row(b, "memory", m.memory());
+    row(b, "CPU", m.cpuModel());
+    row(b, "JVM", m.jvm());
+    row(b, "server JVM flags (all three)", "`" + String.join(" ", run.serverJvmFlags()) + "`");
+    row(b, "bench JVM flags", "`" + String.join(" ", m.benchJvmFlags()) + "`");
+    row(b, "load average (1/5/15 min) before", m.loadBefore());
+    row(b, "load average after", run.loadAfter());
+    row(b, "Cassandra", run.cassandra());
+    row(b, "engine", "one node, keyspace `" + run.keyspace() + "` (fresh), the simulator's market of "
+        + run.campaigns() + " campaigns created through the load generator before its first step"
+        + (notes.containsKey("engine") ? "; " + notes.get("engine") : ""));
+    b.append('\n');
+    b.append(String.format(Locale.ROOT, """
+        How: each server runs as its own JVM, started and measured alone, then stopped. The load \
+        generator (`dev.adengine.chaos.loadgen`, open loop: latency counts from each request's intended \
+        send time) runs inside the bench JVM on the same machine, one fresh run per step: %d s of \
+        warm-up, then %d s measured. Per step, over the measured window only: requests sent, OK \
+        answers, errors by gRPC status, latency percentiles of the OK answers; the server's CPU \
+        (utime + stime from `/proc/<pid>/stat`, %d ticks/s, read as the window opens and after the \
+        last answer) per request sent; the server's heap allocation per request \
+        (`TotalThreadAllocatedBytes` of `java.lang:type=Threading`, read through JMX after attaching \
+        to the server JVM); the bench JVM's own CPU per request (`/proc/self/stat`), i.e. what the \
+        generator takes from the same %d cores. A server's stepping stops after a step with over 10%% \
+        errors or a p99 over 1 s; the remaining steps are marked not run.%n%n""",
+        run.warmupSeconds(), run.stepSeconds(), run.ticksPerSecond(), m.cores()));
+
+    b.append("## Results\n\n");
+    for (Map.Entry<String, List<StepResult>> e : results.entrySet()) {
+      b.append("### ").append(e.getKey()).append("\n\n");
+      String note = notes.get(e.getKey());
+      if (note != null && !e.getKey().equals("engine")) {
+        b.append(note).append("\n\n");
+      }
+      b.append("| rate/s | sent | OK | errors | p50 | p99 | p99.9 | max | server CPU/req | server alloc/req "
+          + "| bench CPU/req | note |\n");
+      b.append("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+      for (StepResult s : e.getValue()) {
+        if (!s.run()) {
+          b.append(String.format(Locale.ROOT, "| %,d | not run | | | | | | | | | | %s |%n", s.rate(), s.note()));
+          continue;
+        }
+        b.append(String.format(Locale.ROOT, "| %,d | %,d | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+            s.rate(), s.sent(), s.ok(), s.errors().isEmpty() ? "0" : s.errors().toString(),
+            ms(s.ok(), s.p50Micros()), ms(s.ok(), s.p99Micros()), ms(s.ok(), s.p999Micros()),
+            ms(s.ok(), s.maxMicros()), micros(s.serverCpuMicrosPerRequest()),
+            kilobytes(s.serverAllocBytesPerRequest()), micros(s.benchCpuMicrosPerRequest()), s.note()));
+      }
+      b.append('\n');
+    }
+
+    b.append("## Highest sustainable rate\n\n");
+    b.append("The highest rate tried at which p99 <= 50 ms and no request failed, among the rates of this run "
+        + "(a lower rate may still have missed the bar: see the tables).\n\n");
+    b.append("| server | rate/s |\n| --- | ---: |\n");
+    results.forEach((name, steps) -> {
+      OptionalInt max = BenchRules.maxSustainableRate(steps);
+      row(b, name, max.isPresent() ? String.format(Locale.ROOT, "%,d", max.getAsInt()) : "none of the rates tried");
+    });
+    b.append('\n');
+
+    b.append(String.format(Locale.ROOT, "## Ratios at %,d requests/s (same run, same rate)%n%n", run.ratioRate()));
+    b.append("| ratio | CPU per request | allocation per request |\n| --- | ---: | ---: |\n");
+    ratioRow(b, "Pekko gRPC reference / grpc-java", results, "pekko-grpc", "grpc-java", run.ratioRate());
+    ratioRow(b, "engine / Pekko gRPC reference", results, "engine", "pekko-grpc", run.ratioRate());
+    b.append('\n');
+
+    b.append("## Latency against rate\n\n![p50 and p99 latency against rate](latency-vs-rate.png)\n\n");
+    b.append("p99 (solid) and p50 (dashed) of the OK answers, log scales; steps not run are left out. "
+        + "Raw figures, with every second of every step and its latency histogram: [`bench.json`](bench.json).\n\n");
+
+    b.append("## Not yet measured\n\n");
+    b.append("- the engine's RSS and heap with 10,000 ads;\n");
+    b.append("- JFR profiles of the servers under load;\n");
+    b.append("- the JMH micro-benchmarks are not run by `bin/bench` (`bin/bench-micro` does; see below).\n\n");
+
+    b.append("## Other benchmark files in this folder\n\n");
+    b.append("Written by other tools, not by `bin/bench`:\n\n");
+    for (String[] f : OTHER_FILES) {
+      b.append("- [`").append(f[0]).append("`](").append(f[0]).append("): ").append(f[1]).append('\n');
+    }
+    return b.toString();
+  }
+
+  private static void ratioRow(StringBuilder b, String label, Map<String, List<StepResult>> results, String num,
+      String den, int rate) {
+    StepResult n = at(results, num, rate);
+    StepResult d = at(results, den, rate);
+    String cpu = ratio(n == null ? null : n.serverCpuMicrosPerRequest(), d == null ? null : d.serverCpuMicrosPerRequest());
+    String alloc = ratio(n == null ? null : n.serverAllocBytesPerRequest(),
+        d == null ? null : d.serverAllocBytesPerRequest());
+    row(b, label, cpu + " | " + alloc);
+  }
+
+  static StepResult at(Map<String, List<StepResult>> results, String server, int rate) {
+    List<StepResult> steps = results.get(server);
+    if (steps == null) {
+      return null;
+    }
+    return steps.stream().filter(s -> s.rate() == rate && s.run()).findFirst().orElse(null);
+  }
+
+  private static String ratio(Double num, Double den) {
+    if (num == null || den == null || den == 0) {
+      return "not measured";
+    }
+    return String.format(Locale.ROOT, "%.2f (%.1f / %.1f)", num / den, num, den);
+  }
+
+  private static void row(StringBuilder b, String k, String v) {
+    b.append("| ").append(k).append(" | ").append(v).append(" |\n");
+  }
+
+  private static String ms(long ok, long micros) {
+    if (ok == 0) {
+      return "-";
+    }
+    return String.format(Locale.ROOT, micros < 10_000 ? "%.2f ms" : "%.1f ms", micros / 1000.0);
+  }
+
+  private static String micros(Double v) {
+    return v == null ? "not measured" : String.format(Locale.ROOT, "%.0f us", v);
+  }
+
+  private static String kilobytes(Double v) {
+    return v == null ? "not measured" : String.format(Locale.ROOT, "%.1f KB", v / 1024);
+  }
+
+  private static String join(List<Integer> rates) {
+    StringJoiner j = new StringJoiner(",");
+    rates.forEach(r -> j.add(Integer.toString(r)));
+    return j.toString();
+  }
+
+  static String json(Run run, Map<String, List<StepResult>> results, Map<String, String> notes) {
+    Machine m = run.machine();
+    StringJoiner machine = new StringJoiner(",", "{", "}")
+        .add(kv("cores", m.cores())).add(kv("memory", m.memory())).add(kv("cpuModel", m.cpuModel()))
+        .add(kv("jvm", m.jvm())).add("\"benchJvmFlags\":" + strings(m.benchJvmFlags()))
+        .add(kv("commit", m.commit())).add(kv("tree", m.treeState()));
+    StringJoiner r = new StringJoiner(",", "{", "}")
+        .add(kv("started", run.started().toString())).add(kv("finished", String.valueOf(run.finished())))
+        .add("\"rates\":" + run.rates()).add(kv("stepSeconds", run.stepSeconds()))
+        .add(kv("warmupSeconds", run.warmupSeconds())).add("\"servers\":" + strings(run.servers()))
+        .add(kv("campaigns", run.campaigns())).add(kv("keyspace", run.keyspace()))
+        .add(kv("cassandra", run.cassandra())).add(kv("clockTicksPerSecond", run.ticksPerSecond()))
+        .add("\"serverJvmFlags\":" + strings(run.serverJvmFlags()))
+        .add(kv("loadAverageBefore", m.loadBefore())).add(kv("loadAverageAfter", run.loadAfter()))
+        .add(kv("ratioRate", run.ratioRate()));
+    StringJoiner servers = new StringJoiner(",", "{", "}");
+    results.forEach((name, steps) -> {
+      StringJoiner rows = new StringJoiner(",", "[", "]");
+      for (StepResult s : steps) {
+        StringJoiner errors = new StringJoiner(",", "{", "}");
+        s.errors().forEach((k, v) -> errors.add(quote(k) + ":" + v));
+        rows.add(new StringJoiner(",", "{", "}")
+            .add(kv("rate", s.rate())).add("\"run\":" + s.run()).add(kv("note", s.note()))
+            .add(kv("seconds", s.seconds())).add(kv("sent", s.sent())).add(kv("ok", s.ok()))
+            .add("\"errors\":" + errors).add(kv("p50Micros", s.p50Micros())).add(kv("p99Micros", s.p99Micros()))
+            .add(kv("p999Micros", s.p999Micros())).add(kv("maxMicros", s.maxMicros()))
+            .add("\"serverCpuMicrosPerRequest\":" + s.serverCpuMicrosPerRequest())
+            .add("\"serverAllocBytesPerRequest\":" + s.serverAllocBytesPerRequest())
+            .add("\"benchCpuMicrosPerRequest\":" + s.benchCpuMicrosPerRequest())
+            .add("\"sustainable\":" + BenchRules.sustainable(s))
+            .add("\"load\":" + s.loadJson())
+            .toString());
+      }
+      OptionalInt max = BenchRules.maxSustainableRate(steps);
+      servers.add(quote(name) + ":" + new StringJoiner(",", "{", "}")
+          .add("\"maxSustainableRate\":" + (max.isPresent() ? Integer.toString(max.getAsInt()) : "null"))
+          .add(kv("note", notes.getOrDefault(name, "")))
+          .add("\"steps\":" + rows));
+    });
+    return new StringJoiner(",", "{", "}").add("\"machine\":" + machine).add("\"run\":" + r)
+        .add("\"servers\":" + servers).toString();
+  }
+
+  private static String kv(String k, Object v) {
+    return quote(k) + ":" + (v instanceof Number ? v.toString() : quote(String.valueOf(v)));
+  }
+
+  private static String strings(List<String> list) {
+    StringJoiner j = new StringJoiner(",", "[", "]");
+    list.forEach(s -> j.add(quote(s)));
+    return j.toString();
+  }
+
+  static String quote(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        case '\t' -> b.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    return b.append('"').toString();
+  }
+
+  private static String procLine(String file, String prefix) {
+    try {
+      return Files.readAllLines(Path.of(file)).stream().filter(l -> l.startsWith(prefix)).findFirst()
+          .map(l -> l.substring(prefix.length()).trim()).orElse("unknown");
+    } catch (IOException e) {
+      return "unknown (" + e.getMessage() + ")";
+    }
+  }
+
+  private static String git(String... args) {
+    try {
+      String[] cmd = new String[args.length + 1];
+      cmd[0] = "git";
+      System.arraycopy(args, 0, cmd, 1, args.length);
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        return "unknown (git " + String.join(" ", args) + " failed)";
+      }
+      return out;
+    } catch (IOException e) {
+      return "unknown (" + e.getMessage() + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "unknown (interrupted)";
+    }
+  }
+}

@@ -1,0 +1,341 @@
+package dev.adengine.chaos.bench;
+
+import com.typesafe.config.ConfigFactory;
+import dev.adengine.api.v1.AuctionServiceClient;
+import dev.adengine.api.v1.BidResponse;
+import dev.adengine.chaos.loadgen.LoadGenerator;
+import dev.adengine.chaos.loadgen.LoadOptions;
+import dev.adengine.chaos.loadgen.LoadResult;
+import dev.adengine.engine.sim.MarketGenerator;
+import dev.adengine.engine.sim.RequestGenerator;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.grpc.GrpcClientSettings;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bin/bench}: the end-to-end benchmark. Starts, one at a time, the grpc-java reference
+ * server, the Pekko gRPC reference server and one engine node (on Cassandra at the engine's
+ * configured address, in a fresh keyspace, with the simulator's market created through the load
+ * generator), each as its own JVM with the engine's JVM flags, and drives each with the open-loop
+ * {@link LoadGenerator} in this JVM at the same stepped fixed rates. Per step it records latency,
+ * errors, the server's CPU time and heap allocation per request and this JVM's own CPU per request;
+ * then it writes {@code README.md}, {@code bench.json} and {@code latency-vs-rate.png} into the
+ * output folder ({@link BenchReport}). Comparing the servers at the same rate in one run on one
+ * machine shows what the engine costs above its transport, and its transport above plain grpc-java.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Measure grpc-java, the Pekko gRPC reference and the engine at stepped fixed rates.")
+public final class BenchSuite implements Callable<Integer> {
+  /** Servers in the order they are measured. */
+  static final List<String> ALL_SERVERS = List.of("grpc-java", "pekko-grpc", "engine");
+  private static final Duration START_WAIT = Duration.ofSeconds(180);
+
+  @Option(names = "--rates", split = ",", description = "Requests/s, in order (default ${DEFAULT-VALUE}).")
+  List<Integer> rates = new ArrayList<>(List.of(500, 1000, 2000, 4000, 8000));
+
+  @Option(names = "--step-seconds", description = "Measured seconds per step (default ${DEFAULT-VALUE}).")
+  int stepSeconds = 20;
+
+  @Option(names = "--warmup-seconds", description = "Warm-up seconds before each step (default ${DEFAULT-VALUE}).")
+  int warmupSeconds = 5;
+
+  @Option(names = "--servers", split = ",", description = "Among grpc-java,pekko-grpc,engine (default all).")
+  List<String> servers = new ArrayList<>(ALL_SERVERS);
+
+  @Option(names = "--campaigns", description = "Campaigns in the simulator's market (default ${DEFAULT-VALUE}).")
+  int campaigns = MarketGenerator.DEFAULT_CAMPAIGNS;
+
+  @Option(names = "--ratio-rate", description = "Rate the CPU ratios are taken at (default ${DEFAULT-VALUE}).")
+  int ratioRate = 1000;
+
+  @Option(names = "--candidate-sample", description = "Answers sampled for mean candidates (default ${DEFAULT-VALUE}).")
+  int candidateSample = 200;
+
+  @Option(names = "--keyspace", description = "Engine keyspace (default: $ADENGINE_KEYSPACE, else bench_<time>).")
+  String keyspace;
+
+  @Option(names = "--out", description = "Output folder (default ${DEFAULT-VALUE}).")
+  Path out = Path.of("docs/benchmarks");
+
+  @Option(names = "--log-dir", description = "Server logs (default ${DEFAULT-VALUE}).")
+  Path logDir = Path.of("var/bench");
+
+  @Option(names = "--cassandra", description = "How Cassandra was provided, for the report.")
+  String cassandra = "expected at the engine's configured address";
+
+  @Option(names = "--seed", description = "Seed of the market and requests (default ${DEFAULT-VALUE}).")
+  long seed = 1;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new BenchSuite()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    for (String s : servers) {
+      if (!ALL_SERVERS.contains(s)) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "unknown server " + s + ": " + ALL_SERVERS);
+      }
+    }
+    List<String> serverFlags = serverJvmFlags();
+    ZonedDateTime started = ZonedDateTime.now(ZoneOffset.UTC);
+    if (keyspace == null) {
+      String env = System.getenv("ADENGINE_KEYSPACE");
+      keyspace = env != null && !env.isBlank() ? env
+          : "bench_" + started.format(DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss", Locale.ROOT));
+    }
+    ProcCpu cpu = ProcCpu.fromGetconf();
+    LocalDate today = started.toLocalDate();
+    PrintStream console = System.out;
+    BenchReport.Run run = new BenchReport.Run(started, BenchReport.Machine.capture(), serverFlags, rates,
+        stepSeconds, warmupSeconds, servers, campaigns, keyspace, cassandra, cpu.ticksPerSecond(), ratioRate);
+    Map<String, List<StepResult>> results = new LinkedHashMap<>();
+    Map<String, String> notes = new LinkedHashMap<>();
+    for (String name : ALL_SERVERS) {
+      if (servers.contains(name)) {
+        console.printf("%n[bench] ==== %s ====%n", name);
+        results.put(name, measure(name, serverFlags, cpu, today, notes, console));
+      }
+    }
+    BenchReport.write(out, run.finished(BenchReport.loadAverage()), results, notes);
+    console.printf("[bench] wrote %s%n", out.resolve("README.md"));
+    return 0;
+  }
+
+  /** The server JVM flags: {@code $ADENGINE_SERVER_JVM_FLAGS}, one flag a line (bin/bench sets it). */
+  private static List<String> serverJvmFlags() {
+    String env = System.getenv("ADENGINE_SERVER_JVM_FLAGS");
+    if (env == null || env.isBlank()) {
+      throw new IllegalStateException("ADENGINE_SERVER_JVM_FLAGS is not set: run through bin/bench");
+    }
+    return env.lines().map(String::trim).filter(l -> !l.isEmpty()).toList();
+  }
+
+  /** Starts one server, steps through the rates, stops it. */
+  private List<StepResult> measure(String name, List<String> flags, ProcCpu cpu, LocalDate today,
+      Map<String, String> notes, PrintStream console) throws InterruptedException {
+    List<StepResult> steps = new ArrayList<>();
+    ServerUnderTest server;
+    try {
+      server = name.equals("engine")
+          ? ServerUnderTest.engine(keyspace, flags, logDir, START_WAIT)
+          : ServerUnderTest.reference(name, flags, logDir, START_WAIT);
+    } catch (Exception e) {
+      notes.put(name, "did not start: " + e.getMessage());
+      rates.forEach(r -> steps.add(StepResult.notRun(name, r, "server did not start")));
+      return steps;
+    }
+    try (server) {
+      console.printf("[bench] %s pid %d on port %d (log %s)%n", name, server.pid(), server.port(), server.log());
+      AllocationProbe probe = null;
+      try {
+        probe = AllocationProbe.attach(server.pid());
+      } catch (Exception e) {
+        notes.merge(name, "allocation not measured: attach failed: " + e, (a, b) -> a + "; " + b);
+      }
+      String stopReason = null;
+      for (int i = 0; i < rates.size(); i++) {
+        int rate = rates.get(i);
+        if (stopReason != null) {
+          steps.add(StepResult.notRun(name, rate, stopReason));
+          continue;
+        }
+        boolean setUp = name.equals("engine") && i == 0;
+        StepResult step = step(name, server, rate, setUp, probe, cpu, today, console);
+        steps.add(step);
+        if (setUp && step.run()) {
+          notes.merge(name, sampleCandidates(server.port(), today), (a, b) -> a + "; " + b);
+        }
+        if (!step.run()) {
+          stopReason = "not run: the step at " + rate + "/s failed";
+        } else if (!server.alive()) {
+          stopReason = "not run: the server exited";
+        } else if (BenchRules.stopsStepping(step)) {
+          stopReason = "not run: the step at " + rate + "/s had over 10% errors or p99 over 1 s";
+        }
+      }
+      if (probe != null) {
+        closeQuietly(probe);
+      }
+    }
+    return steps;
+  }
+
+  /** One load-generator run at {@code rate}, with counters read around its measured window. */
+  private StepResult step(String name, ServerUnderTest server, int rate, boolean setUpMarket, AllocationProbe probe,
+      ProcCpu cpu, LocalDate today, PrintStream console) throws InterruptedException {
+    LoadOptions options = LoadOptions.builder().target("127.0.0.1", server.port()).rate(rate)
+        .durationSeconds(stepSeconds).warmupSeconds(warmupSeconds).seed(seed).campaigns(campaigns)
+        .setupMarket(setUpMarket).today(today).build();
+    Window window = new Window(cpu, server.pid(), probe);
+    LoadResult result;
+    try {
+      result = new LoadGenerator(options, console).onMeasuredStart(window::begin).run();
+    } catch (Exception e) {
+      if (e instanceof InterruptedException ie) {
+        throw ie;
+      }
+      console.printf("[bench] %s at %d/s failed: %s%n", name, rate, e);
+      return StepResult.notRun(name, rate, "failed: " + e.getMessage());
+    }
+    window.end();
+    LoadResult.Totals t = result.totals();
+    LoadResult.Percentiles p = t.latency();
+    long sent = t.sent();
+    StepResult step = new StepResult(name, rate, true, window.note(), t.seconds(), sent, t.ok(), t.errors(),
+        p.p50Micros(), p.p99Micros(), p.p999Micros(), p.maxMicros(),
+        perRequest(window.serverTicks() == null ? null : cpu.millis(window.serverTicks()) * 1000, sent),
+        perRequest(window.allocatedBytes() == null ? null : window.allocatedBytes().doubleValue(), sent),
+        perRequest(window.benchTicks() == null ? null : cpu.millis(window.benchTicks()) * 1000, sent),
+        result.toJson());
+    console.printf(Locale.ROOT, "[bench] %s %d/s: server CPU %s us/req, alloc %s B/req, bench CPU %s us/req%n",
+        name, rate, fmt(step.serverCpuMicrosPerRequest()), fmt(step.serverAllocBytesPerRequest()),
+        fmt(step.benchCpuMicrosPerRequest()));
+    return step;
+  }
+
+  private static Double perRequest(Double total, long sent) {
+    return total == null || sent == 0 ? null : total / sent;
+  }
+
+  private static String fmt(Double v) {
+    return v == null ? "-" : String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  /**
+   * Sends {@link #candidateSample} requests of the simulator's mix one after the other to the engine
+   * and returns the mean of their {@code candidates}: evidence that the market is in place and how
+   * much work a request is.
+   */
+  private String sampleCandidates(int port, LocalDate today) {
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "bench-sample", ConfigFactory.parseString(
+        "pekko.actor.provider = local\npekko.loglevel = WARNING\npekko.stdout-loglevel = WARNING")
+        .withFallback(ConfigFactory.defaultReference()));
+    try {
+      AuctionServiceClient client = AuctionServiceClient.create(
+          GrpcClientSettings.connectToServiceAt("127.0.0.1", port, system).withTls(false), system);
+      RequestGenerator requests = new RequestGenerator(new MarketGenerator(seed, campaigns, today).generate()
+          .destinations(), seed + 1, today, "bench-sample");
+      long answers = 0;
+      long candidates = 0;
+      int failed = 0;
+      for (int i = 0; i < candidateSample; i++) {
+        try {
+          BidResponse r = client.bid(requests.next().request()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+          answers++;
+          candidates += r.getCandidates();
+        } catch (Exception e) {
+          failed++;
+        }
+      }
+      String note = answers == 0 ? "candidate sample: no answer out of " + candidateSample
+          : String.format(Locale.ROOT, "mean candidates %.1f over a sample of %d answers (%d failed)",
+              (double) candidates / answers, answers, failed);
+      System.out.println("[bench] engine: " + note);
+      return note;
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join(); // the bench's main thread
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      System.err.println("[bench] close failed: " + e);
+    }
+  }
+
+  /**
+   * Counters read at the start of a step's measured window (on the load generator's report thread)
+   * and after the run (on the main thread): server and bench CPU ticks, server allocated bytes.
+   */
+  private static final class Window {
+    private final ProcCpu cpu;
+    private final long pid;
+    private final AllocationProbe probe;
+    private volatile long serverStart;
+    private volatile long benchStart;
+    private volatile Long allocStart;
+    private volatile boolean begun;
+    private volatile String note = "";
+    private Long serverTicks;
+    private Long benchTicks;
+    private Long allocated;
+
+    Window(ProcCpu cpu, long pid, AllocationProbe probe) {
+      this.cpu = cpu;
+      this.pid = pid;
+      this.probe = probe;
+    }
+
+    void begin() {
+      serverStart = cpu.ticks(pid);
+      benchStart = cpu.selfTicks();
+      allocStart = readAllocation();
+      begun = true;
+    }
+
+    void end() {
+      if (!begun) {
+        note = "the measured window never began";
+        return;
+      }
+      benchTicks = cpu.selfTicks() - benchStart;
+      try {
+        serverTicks = cpu.ticks(pid) - serverStart;
+      } catch (java.io.UncheckedIOException e) {
+        note = "server CPU not measured: " + e.getMessage();
+        return;
+      }
+      Long allocEnd = readAllocation();
+      allocated = allocStart == null || allocEnd == null ? null : allocEnd - allocStart;
+    }
+
+    private Long readAllocation() {
+      if (probe == null) {
+        return null;
+      }
+      try {
+        return probe.allocatedBytes();
+      } catch (Exception e) {
+        note = "allocation not measured: " + e;
+        return null;
+      }
+    }
+
+    Long serverTicks() {
+      return serverTicks;
+    }
+
+    Long benchTicks() {
+      return benchTicks;
+    }
+
+    Long allocatedBytes() {
+      return allocated;
+    }
+
+    String note() {
+      return note;
+    }
+  }
+}
