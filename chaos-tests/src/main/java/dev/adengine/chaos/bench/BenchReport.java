@@ -118,7 +118,9 @@ public final class BenchReport {
     row(b, "load average after", run.loadAfter());
     row(b, "Cassandra", run.cassandra());
     row(b, "engine", "one node, keyspace `" + run.keyspace() + "` (fresh), the simulator's market of "
-        + run.campaigns() + " campaigns created through the load generator before its first step"
+        + run.campaigns() + " campaigns created through the load generator before its first step, with every"
+        + " budget x1,000 and ASAP pacing (so no campaign runs dry during the run and the time of day does not"
+        + " matter); each step's note gives the mean candidates of a sample of answers taken after it"
         + (notes.containsKey("engine") ? "; " + notes.get("engine") : ""));
     b.append('\n');
     b.append(String.format(Locale.ROOT, """

@@ -160,8 +160,11 @@ public final class BenchSuite implements Callable<Integer> {
         boolean setUp = name.equals("engine") && i == 0;
         StepResult step = step(name, server, rate, setUp, probe, cpu, today, console);
         steps.add(step);
-        if (setUp && step.run()) {
-          notes.merge(name, sampleCandidates(server.port(), today), (a, b) -> a + "; " + b);
+        if (name.equals("engine") && step.run()) {
+          // after every step: the candidates a request meets must not drift between steps
+          String sample = sampleCandidates(server.port(), today);
+          step = step.withNote(step.note().isEmpty() ? sample : step.note() + "; " + sample);
+          steps.set(steps.size() - 1, step);
         }
         if (!step.run()) {
           stopReason = "not run: the step at " + rate + "/s failed";
@@ -183,7 +186,7 @@ public final class BenchSuite implements Callable<Integer> {
       ProcCpu cpu, LocalDate today, PrintStream console) throws InterruptedException {
     LoadOptions options = LoadOptions.builder().target("127.0.0.1", server.port()).rate(rate)
         .durationSeconds(stepSeconds).warmupSeconds(warmupSeconds).seed(seed).campaigns(campaigns)
-        .setupMarket(setUpMarket).today(today).build();
+        .setupMarket(setUpMarket).today(today).loadTestBudgets(true).build();
     Window window = new Window(cpu, server.pid(), probe);
     LoadResult result;
     try {

@@ -32,6 +32,11 @@ public record StepResult(String server, int rate, boolean run, String note, int 
     errors = Collections.unmodifiableMap(new TreeMap<>(errors));
   }
 
+  public StepResult withNote(String text) {
+    return new StepResult(server, rate, run, text, seconds, sent, ok, errors, p50Micros, p99Micros, p999Micros,
+        maxMicros, serverCpuMicrosPerRequest, serverAllocBytesPerRequest, benchCpuMicrosPerRequest, loadJson);
+  }
+
   /** A step that was not run, and why. */
   public static StepResult notRun(String server, int rate, String why) {
     return new StepResult(server, rate, false, why, 0, 0, 0, Map.of(), 0, 0, 0, 0, null, null, null, null);

@@ -59,6 +59,8 @@ import org.apache.pekko.grpc.GrpcClientSettings;
 public final class LoadGenerator {
 
   private static final Duration SETUP_CALL_TIMEOUT = Duration.ofSeconds(30);
+  /** Budget multiplier of {@link LoadOptions#loadTestBudgets()}. */
+  public static final double LOAD_TEST_BUDGET_SCALE = 1_000;
   private static final Duration REPLICA_WAIT = Duration.ofSeconds(60);
   private static final int SETUP_CONCURRENCY = 16;
   /** A second whose requests are still unanswered this long after its last deadline is closed anyway. */
@@ -113,7 +115,8 @@ public final class LoadGenerator {
   }
 
   public LoadResult run() throws MarketSetup.SetupException, InterruptedException {
-    Market market = new MarketGenerator(options.seed(), options.campaigns(), options.today()).generate();
+    Market generated = new MarketGenerator(options.seed(), options.campaigns(), options.today()).generate();
+    Market market = options.loadTestBudgets() ? generated.forLoadTest(LOAD_TEST_BUDGET_SCALE) : generated;
     List<Destination> destinations = options.destinations() == 0
         ? market.destinations()
         : market.destinations().subList(0, Math.min(options.destinations(), market.destinations().size()));

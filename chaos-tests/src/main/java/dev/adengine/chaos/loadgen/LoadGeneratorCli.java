@@ -74,6 +74,11 @@ public final class LoadGeneratorCli implements Callable<Integer> {
       description = "send to the N most popular destinations only; 0 = all (default ${DEFAULT-VALUE})")
   int destinations;
 
+  @Option(names = "--load-test-budgets",
+      description = "set the market up with every budget x1,000 and ASAP pacing, so no campaign runs dry during "
+          + "the run whatever the time of day")
+  boolean loadTestBudgets;
+
   @Option(names = "--json", paramLabel = "FILE", description = "also write the result (seconds, totals, histogram) as JSON")
   Path json;
 
@@ -87,7 +92,7 @@ public final class LoadGeneratorCli implements Callable<Integer> {
       }
       options = LoadOptions.builder().targets(parsed).rate(rate).durationSeconds(duration).warmupSeconds(warmup)
           .maxInFlight(maxInFlight).seed(seed).setupMarket(setupMarket).campaigns(campaigns).tmaxMs(tmaxMs)
-          .users(users).destinations(destinations).build();
+          .users(users).destinations(destinations).loadTestBudgets(loadTestBudgets).build();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

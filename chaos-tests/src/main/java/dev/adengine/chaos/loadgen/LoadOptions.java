@@ -30,6 +30,8 @@ import java.util.Objects;
  * @param users simulated user population (Zipf-skewed activity)
  * @param destinations send to the N most popular destinations only; 0 = all of the market's
  * @param today the day the market's date targeting and the requests' check-in dates count from
+ * @param loadTestBudgets set the market up with every budget multiplied by 1,000 and ASAP pacing
+ *     ({@code Market.forLoadTest}): no campaign runs dry during a run, whatever the time of day
  */
 public record LoadOptions(
     List<Target> targets,
@@ -43,7 +45,8 @@ public record LoadOptions(
     int tmaxMs,
     int users,
     int destinations,
-    LocalDate today) {
+    LocalDate today,
+    boolean loadTestBudgets) {
 
   /** One engine gRPC endpoint. */
   public record Target(String host, int port) {
@@ -113,6 +116,7 @@ public record LoadOptions(
     private int warmupSeconds = 5;
     private int maxInFlight = 10_000;
     private long seed = 1L;
+    private boolean loadTestBudgets;
     private int campaigns = MarketGenerator.DEFAULT_CAMPAIGNS;
     private boolean setupMarket = true;
     private int tmaxMs = RequestGenerator.DEFAULT_TMAX_MS;
@@ -186,10 +190,15 @@ public record LoadOptions(
       return this;
     }
 
+    public Builder loadTestBudgets(boolean v) {
+      loadTestBudgets = v;
+      return this;
+    }
+
     public LoadOptions build() {
       List<Target> t = targets.isEmpty() ? List.of(new Target("127.0.0.1", 8080)) : targets;
       return new LoadOptions(t, rate, durationSeconds, warmupSeconds, maxInFlight, seed, campaigns, setupMarket,
-          tmaxMs, users, destinations, today);
+          tmaxMs, users, destinations, today, loadTestBudgets);
     }
   }
 }

@@ -92,6 +92,32 @@ public final class Market {
     return listingsByAdId.size();
   }
 
+  /**
+   * This market for load tests: every daily budget multiplied by {@code budgetScale} (capped at
+   * 10^15 micros) and every campaign paced ASAP, so that no campaign runs out of allowance during a
+   * run and the time of day does not change which campaigns serve (EVEN pacing grants almost
+   * nothing just after midnight in a campaign's zone).
+   */
+  public Market forLoadTest(double budgetScale) {
+    if (!(budgetScale >= 1)) {
+      throw new IllegalArgumentException("budget scale must be >= 1: " + budgetScale);
+    }
+    List<Advertiser> scaledAdvertisers = new java.util.ArrayList<>(advertisers.size());
+    for (Advertiser a : advertisers) {
+      scaledAdvertisers.add(a.toBuilder().setDailyBudgetMicros(scale(a.getDailyBudgetMicros(), budgetScale)).build());
+    }
+    List<Campaign> scaledCampaigns = new java.util.ArrayList<>(campaigns.size());
+    for (Campaign c : campaigns) {
+      scaledCampaigns.add(c.toBuilder().setDailyBudgetMicros(scale(c.getDailyBudgetMicros(), budgetScale))
+          .setPacing(dev.adengine.api.v1.Pacing.ASAP).build());
+    }
+    return new Market(destinations, scaledAdvertisers, scaledCampaigns, hotelDestinations);
+  }
+
+  private static long scale(long micros, double factor) {
+    return (long) Math.min(1e15, micros * factor);
+  }
+
   public long advertiserCount(AdvertiserKind kind) {
     return advertisers.stream().filter(a -> a.getKind() == kind).count();
   }

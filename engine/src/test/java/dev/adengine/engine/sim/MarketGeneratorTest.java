@@ -27,6 +27,28 @@ class MarketGeneratorTest {
   private final Market market = new MarketGenerator(42L, 1_000, TODAY).generate();
 
   @Test
+  void shouldScaleBudgetsAndPaceAsapWhenPreparedForALoadTest() {
+    // when
+    Market load = market.forLoadTest(1_000);
+
+    // then: the same campaigns and ads, budgets x1,000, every campaign ASAP
+    assertEquals(market.campaigns().size(), load.campaigns().size());
+    assertEquals(market.adCount(), load.adCount());
+    for (int i = 0; i < market.campaigns().size(); i++) {
+      Campaign before = market.campaigns().get(i);
+      Campaign after = load.campaigns().get(i);
+      assertEquals(before.getCampaignId(), after.getCampaignId());
+      assertEquals(before.getDailyBudgetMicros() * 1_000, after.getDailyBudgetMicros());
+      assertEquals(dev.adengine.api.v1.Pacing.ASAP, after.getPacing());
+      assertEquals(before.getAdsList(), after.getAdsList());
+    }
+    for (int i = 0; i < market.advertisers().size(); i++) {
+      assertEquals(market.advertisers().get(i).getDailyBudgetMicros() * 1_000,
+          load.advertisers().get(i).getDailyBudgetMicros());
+    }
+  }
+
+  @Test
   void shouldProduceIdenticalMarketWhenSeedIsTheSame() {
     // given
     MarketGenerator again = new MarketGenerator(42L, 1_000, TODAY);
