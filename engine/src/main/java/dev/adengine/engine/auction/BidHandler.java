@@ -95,7 +95,9 @@ public final class BidHandler {
     long placementFloor = settings.placementFloors().getOrDefault(q.placement(), 0L);
     long reserve = Math.max(placementFloor, q.floorMicros());
     List<NoBid> noBids = q.debug() ? new ArrayList<>() : null;
-    List<RankedCandidate> candidates = new ArrayList<>();
+    LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
+    RankingPool.Stage1 candidates = ranking.stage1(RankingFeatures.request(q, today), q.destination(),
+        snapshot.medianPriceMicros(q.destination()));
     if (noBids != null) {
       // debug: walk every campaign of the destination, so each excluded one gets its reason
       collect(snapshot.forDestination(q.destination()), snapshot, q, reserve, candidates, noBids);
@@ -108,16 +110,14 @@ public final class BidHandler {
     long tmaxNanos = q.tmaxMs() * 1_000_000L;
     long margin = Math.max(settings.replyMargin().toNanos(), tmaxNanos / 5);
     long deadline = arrivedNanos + Math.max(tmaxNanos - margin, tmaxNanos / 2);
-    LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
-    return ranking.rank(candidates, RankingFeatures.request(q, today), q.destination(),
-            snapshot.medianPriceMicros(q.destination()), q.slots(), deadline)
+    return ranking.rank(candidates, q.slots(), deadline)
         .thenApply(r -> {
           List<Candidate> entrants = new ArrayList<>(r.top().size());
           for (RankedCandidate c : r.top()) {
             entrants.add(new Candidate(c.campaign(), c.ad(), c.pctr(), c.quality(), c.score(), reserve));
           }
           Auction.Result result = Auction.run(entrants, q.slots(), settings.auctionType(), settings.alpha());
-          return new Plan(q, arm, reserve, candidates.size(), r, result, noBids);
+          return new Plan(q, arm, reserve, candidates.offered(), r, result, noBids);
         });
   }
 
@@ -190,7 +190,7 @@ public final class BidHandler {
   }
 
   private void collect(CampaignEntry[] entries, CatalogSnapshot snapshot, BidQuery q, long reserve,
-      List<RankedCandidate> out, List<NoBid> noBids) {
+      RankingPool.Stage1 out, List<NoBid> noBids) {
     for (CampaignEntry e : entries) {
       CampaignDef def = e.def();
       NoBidReason reason = eligibility(e, snapshot, q, reserve);
@@ -207,8 +207,7 @@ public final class BidHandler {
         OnlineStats.Counts counts = stats.of(ad.adId());
         double quality = settings.qualityWeight() == 0 ? 1.0
             : Math.pow(Math.max(0.1, ad.reviewScore()) / 10.0, settings.qualityWeight());
-        out.add(new RankedCandidate(def, ad, counts.impressions(), counts.clicks(), campaignImpressions,
-            campaignClicks, quality));
+        out.offer(def, ad, counts.impressions(), counts.clicks(), campaignImpressions, campaignClicks, quality);
       }
     }
   }

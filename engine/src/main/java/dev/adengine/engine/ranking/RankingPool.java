@@ -1,6 +1,8 @@
 package dev.adengine.engine.ranking;
 
 import dev.adengine.engine.auction.Auction;
+import dev.adengine.engine.catalog.AdDef;
+import dev.adengine.engine.catalog.CampaignDef;
 import dev.adengine.models.features.FeatureExtractor;
 import dev.adengine.models.features.RequestFeatures;
 import dev.adengine.models.scoring.CtrModel;
@@ -116,38 +118,117 @@ public final class RankingPool {
   }
 
   /**
-   * Ranks {@code candidates} (the ads of one campaign must be contiguous, as retrieval adds them).
-   * Stage 1 runs now on the caller's thread; the returned future completes when stage 2 is done
-   * or at {@code deadlineNanos} (on {@link System#nanoTime()}'s scale), whichever is first.
+   * Stage 1 of one request, fed ad by ad as retrieval finds them (the ads of one campaign in a
+   * row): scores each ad with the calibrated logistic regression and keeps only each campaign's
+   * best ad, so that a request allocates per campaign, not per ad. The model is taken once here
+   * and serves both stages. Not thread-safe: one per request, used on the request's thread, then
+   * handed to {@link #rank(Stage1, int, long)}.
+   */
+  public final class Stage1 {
+    private final RequestFeatures request;
+    private final String destination;
+    private final long medianPriceMicros;
+    private final CtrModel model;
+    private final double[] x = ROW.get();
+    private final List<RankedCandidate> best = new ArrayList<>();
+    private int offered;
+    // the best ad so far of the campaign being offered
+    private CampaignDef campaign;
+    private AdDef ad;
+    private double adImpressions;
+    private double adClicks;
+    private double campaignImpressions;
+    private double campaignClicks;
+    private double quality;
+    private double pctr;
+    private double score;
+
+    private Stage1(RequestFeatures request, String destination, long medianPriceMicros, CtrModel model) {
+      this.request = request;
+      this.destination = destination;
+      this.medianPriceMicros = medianPriceMicros;
+      this.model = model;
+    }
+
+    /** Scores one ad; the ads of a campaign must be offered one after another. */
+    public void offer(CampaignDef def, AdDef offeredAd, double adImps, double adClks, double campaignImps,
+        double campaignClks, double adQuality) {
+      offered++;
+      RankingFeatures.fill(x, request, destination, medianPriceMicros, offeredAd, 1, adImps, adClks, campaignImps,
+          campaignClks);
+      double p = model.stage1(x);
+      double sc = Auction.score(def.pricing(), def.bidMicros(), p, adQuality, settings.alpha());
+      if (def == campaign) {
+        // within a campaign: the higher score, then the smaller ad id (as RANK orders them)
+        if (!(sc > score || (sc == score && offeredAd.adId().compareTo(ad.adId()) < 0))) {
+          return;
+        }
+      } else {
+        flush();
+        campaign = def;
+      }
+      ad = offeredAd;
+      adImpressions = adImps;
+      adClicks = adClks;
+      campaignImpressions = campaignImps;
+      campaignClicks = campaignClks;
+      quality = adQuality;
+      pctr = p;
+      score = sc;
+    }
+
+    /** Ads offered so far (the request's candidates). */
+    public int offered() {
+      return offered;
+    }
+
+    private void flush() {
+      if (campaign != null) {
+        RankedCandidate c = new RankedCandidate(campaign, ad, adImpressions, adClicks, campaignImpressions,
+            campaignClicks, quality);
+        c.stage1 = pctr;
+        c.pctr = pctr;
+        c.score = score;
+        best.add(c);
+        campaign = null;
+      }
+    }
+  }
+
+  /** Starts ranking a request: stage 1 takes its ads through {@link Stage1#offer}. */
+  public Stage1 stage1(RequestFeatures request, String destination, long medianPriceMicros) {
+    metrics.requests.increment();
+    return new Stage1(request, destination, medianPriceMicros, models.current());
+  }
+
+  /**
+   * Ranks {@code candidates} (the ads of one campaign must be contiguous, as retrieval adds them):
+   * {@link #stage1} with every candidate offered, then {@link #rank(Stage1, int, long)}. The
+   * ranking holds new candidate objects, one per campaign.
    */
   public CompletableFuture<Ranking> rank(List<RankedCandidate> candidates, RequestFeatures request,
       String destination, long medianPriceMicros, int slots, long deadlineNanos) {
-    metrics.requests.increment();
-    CtrModel model = models.current();
-    double alpha = settings.alpha();
-    double[] x = ROW.get();
-    List<RankedCandidate> best = new ArrayList<>();
-    RankedCandidate campaignBest = null;
+    Stage1 s1 = stage1(request, destination, medianPriceMicros);
     for (RankedCandidate c : candidates) {
-      RankingFeatures.fill(x, request, destination, medianPriceMicros, c.ad, 1, c.adImpressions, c.adClicks,
-          c.campaignImpressions, c.campaignClicks);
-      c.stage1 = model.stage1(x);
-      c.pctr = c.stage1;
-      c.score = score(c, alpha);
-      if (campaignBest != null && campaignBest.campaign == c.campaign) {
-        if (RANK.compare(c, campaignBest) < 0) {
-          campaignBest = c;
-        }
-      } else {
-        if (campaignBest != null) {
-          best.add(campaignBest);
-        }
-        campaignBest = c;
-      }
+      s1.offer(c.campaign, c.ad, c.adImpressions, c.adClicks, c.campaignImpressions, c.campaignClicks, c.quality);
     }
-    if (campaignBest != null) {
-      best.add(campaignBest);
-    }
+    return rank(s1, slots, deadlineNanos);
+  }
+
+  /**
+   * Finishes ranking a request whose ads were offered to {@code s1}: the best {@code max(top-k,
+   * slots)} campaigns go to stage 2. The returned future completes when stage 2 is done or at
+   * {@code deadlineNanos} (on {@link System#nanoTime()}'s scale), whichever is first.
+   */
+  public CompletableFuture<Ranking> rank(Stage1 s1, int slots, long deadlineNanos) {
+    s1.flush();
+    CtrModel model = s1.model;
+    RequestFeatures request = s1.request;
+    String destination = s1.destination;
+    long medianPriceMicros = s1.medianPriceMicros;
+    double alpha = settings.alpha();
+    double[] x = s1.x;
+    List<RankedCandidate> best = s1.best;
     best.sort(RANK);
     int k = Math.min(best.size(), Math.max(settings.topK(), slots));
     List<RankedCandidate> top = best.subList(0, k);
