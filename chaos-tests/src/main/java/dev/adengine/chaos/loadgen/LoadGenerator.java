@@ -1,7 +1,5 @@
 package dev.adengine.chaos.loadgen;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.adengine.api.v1.AdminServiceClient;
 import dev.adengine.api.v1.AuctionServiceClient;
 import dev.adengine.api.v1.BidRequest;
@@ -11,6 +9,7 @@ import dev.adengine.engine.sim.Market;
 import dev.adengine.engine.sim.MarketGenerator;
 import dev.adengine.engine.sim.MarketSetup;
 import dev.adengine.engine.sim.RequestGenerator;
+import dev.adengine.engine.sim.TrafficSimulator;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
@@ -58,10 +57,8 @@ import org.apache.pekko.grpc.GrpcClientSettings;
  */
 public final class LoadGenerator {
 
-  private static final Duration SETUP_CALL_TIMEOUT = Duration.ofSeconds(30);
   /** Budget multiplier of {@link LoadOptions#loadTestBudgets()}. */
   public static final double LOAD_TEST_BUDGET_SCALE = 1_000;
-  private static final Duration REPLICA_WAIT = Duration.ofSeconds(60);
   private static final int SETUP_CONCURRENCY = 16;
   /** A second whose requests are still unanswered this long after its last deadline is closed anyway. */
   private static final long ANSWER_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -103,24 +100,13 @@ public final class LoadGenerator {
     return this;
   }
 
-  /** The config of the generator's own ActorSystem: local provider, libraries' defaults. */
-  private static Config systemConfig() {
-    return ConfigFactory.parseString(
-            String.join("\n",
-                "pekko.actor.provider = local",
-                "pekko.loglevel = WARNING",
-                "pekko.stdout-loglevel = WARNING",
-                "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off"))
-        .withFallback(ConfigFactory.defaultReference());
-  }
-
   public LoadResult run() throws MarketSetup.SetupException, InterruptedException {
     Market generated = new MarketGenerator(options.seed(), options.campaigns(), options.today()).generate();
     Market market = options.loadTestBudgets() ? generated.forLoadTest(LOAD_TEST_BUDGET_SCALE) : generated;
     List<Destination> destinations = options.destinations() == 0
         ? market.destinations()
         : market.destinations().subList(0, Math.min(options.destinations(), market.destinations().size()));
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "adengine-loadgen", systemConfig());
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "adengine-loadgen", TrafficSimulator.clientSystemConfig());
     ScheduledThreadPoolExecutor deadlines = daemonScheduler("loadgen-deadlines");
     ScheduledThreadPoolExecutor reporter = daemonScheduler("loadgen-report");
     try {
@@ -162,14 +148,14 @@ public final class LoadGenerator {
   private void setUp(Market market, List<GrpcClientSettings> settings, ActorSystem<Void> system)
       throws MarketSetup.SetupException, InterruptedException {
     for (int i = 0; i < settings.size(); i++) {
-      AdminServiceClient admin = AdminServiceClient.create(settings.get(i).withDeadline(SETUP_CALL_TIMEOUT), system);
+      AdminServiceClient admin = AdminServiceClient.create(settings.get(i).withDeadline(MarketSetup.CALL_TIMEOUT), system);
       try {
-        MarketSetup setup = new MarketSetup(admin, SETUP_CONCURRENCY, SETUP_CALL_TIMEOUT, out);
+        MarketSetup setup = new MarketSetup(admin, SETUP_CONCURRENCY, MarketSetup.CALL_TIMEOUT, out);
         if (i == 0) {
           setup.create(market);
         }
         out.printf("[loadgen] waiting for %s to hold the market%n", options.targets().get(i));
-        setup.awaitReplica(market.campaigns().size(), REPLICA_WAIT);
+        setup.awaitReplica(market.campaigns().size(), MarketSetup.REPLICA_WAIT);
       } finally {
         admin.close();
       }

@@ -169,7 +169,8 @@ public final class AdminServiceImpl implements AdminService {
       b.setSnapshotCampaigns(f.snapshots()).setMaxSnapshotAgeMs(f.maxAgeMillis()).setStaleSnapshots(f.stale());
       RankingMetrics rm = ranking.metrics();
       b.setModelVersion(ranking.models().current().version()).setRankedRequests(rm.requests())
-          .setPartialAnswers(rm.partialAnswers()).setLateBatches(rm.lateBatches());
+          .setPartialAnswers(rm.partialAnswers()).setLateBatches(rm.lateBatches())
+          .setFailedBatches(rm.failedBatches());
       for (org.apache.pekko.cluster.Member m : state.getMembers()) {
         b.addMembers(Member.newBuilder()
             .setAddress(m.address().toString())

@@ -17,6 +17,7 @@ public final class RankedCandidate {
   final double campaignImpressions;
   final double campaignClicks;
   final double quality;
+  double stage1LogOdds;
   double stage1;
   double pctr;
   double score;

@@ -61,10 +61,6 @@ public final class RankingJob {
     return batches;
   }
 
-  long deadlineNanos() {
-    return deadlineNanos;
-  }
-
   /** Scores one batch (on a worker's thread), unless the request is already answered or out of time. */
   void scoreBatch(int batch, double[] row, RankingWorker.Scratch scratch) {
     try {
@@ -79,7 +75,7 @@ public final class RankingJob {
           RankedCandidate c = top.get(i);
           RankingFeatures.fill(row, request, destination, medianPriceMicros, c.ad, 1, c.adImpressions,
               c.adClicks, c.campaignImpressions, c.campaignClicks);
-          out[i - from] = model.stage2(row, trees);
+          out[i - from] = model.stage2(row, trees, c.stage1LogOdds);
         }
         results.set(batch, out);
       }

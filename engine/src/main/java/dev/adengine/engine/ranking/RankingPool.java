@@ -104,10 +104,6 @@ public final class RankingPool {
     return metrics;
   }
 
-  public Settings settings() {
-    return settings;
-  }
-
   public ModelHolder models() {
     return models;
   }
@@ -140,6 +136,7 @@ public final class RankingPool {
     private double campaignImpressions;
     private double campaignClicks;
     private double quality;
+    private double logOdds;
     private double pctr;
     private double score;
 
@@ -156,7 +153,8 @@ public final class RankingPool {
       offered++;
       RankingFeatures.fill(x, request, destination, medianPriceMicros, offeredAd, 1, adImps, adClks, campaignImps,
           campaignClks);
-      double p = model.stage1(x);
+      double z = model.stage1LogOdds(x);
+      double p = model.stage1FromLogOdds(z);
       double sc = Auction.score(def.pricing(), def.bidMicros(), p, adQuality, settings.alpha());
       if (def == campaign) {
         // within a campaign: the higher score, then the smaller ad id (as RANK orders them)
@@ -173,6 +171,7 @@ public final class RankingPool {
       campaignImpressions = campaignImps;
       campaignClicks = campaignClks;
       quality = adQuality;
+      logOdds = z;
       pctr = p;
       score = sc;
     }
@@ -186,6 +185,7 @@ public final class RankingPool {
       if (campaign != null) {
         RankedCandidate c = new RankedCandidate(campaign, ad, adImpressions, adClicks, campaignImpressions,
             campaignClicks, quality);
+        c.stage1LogOdds = logOdds;
         c.stage1 = pctr;
         c.pctr = pctr;
         c.score = score;
@@ -247,7 +247,7 @@ public final class RankingPool {
       for (RankedCandidate c : top) {
         RankingFeatures.fill(x, request, destination, medianPriceMicros, c.ad, 1, c.adImpressions, c.adClicks,
             c.campaignImpressions, c.campaignClicks);
-        c.pctr = model.stage2(x, trees);
+        c.pctr = model.stage2(x, trees, c.stage1LogOdds);
         c.rescored = true;
         c.score = score(c, alpha);
       }

@@ -32,6 +32,11 @@ public final class MarketSetup {
     }
   }
 
+  /** How long one admin call of the set-up may take. */
+  public static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+  /** How long to wait for a node's replica to hold the whole market. */
+  public static final Duration REPLICA_WAIT = Duration.ofSeconds(60);
+
   private final AdminService admin;
   private final int concurrency;
   private final Duration timeout;

@@ -62,8 +62,6 @@ public final class TrafficSimulator {
   /** Clicks happen this long after the impression (uniform), so they are reported after it. */
   private static final int CLICK_DELAY_MIN_MS = 300;
   private static final int CLICK_DELAY_SPREAD_MS = 2_700;
-  private static final Duration SETUP_CALL_TIMEOUT = Duration.ofSeconds(30);
-  private static final Duration REPLICA_WAIT = Duration.ofSeconds(60);
 
   private final SimulatorOptions options;
   private final PrintStream out;
@@ -87,8 +85,11 @@ public final class TrafficSimulator {
     stop.set(true);
   }
 
-  /** The config of the simulator's own ActorSystem: local provider, libraries' defaults. */
-  static Config systemConfig() {
+  /**
+   * The config of a simulator-side client ActorSystem (this simulator's, the load generator's):
+   * local provider, libraries' defaults, quiet logs.
+   */
+  public static Config clientSystemConfig() {
     return ConfigFactory.parseString(
             String.join("\n",
                 "pekko.actor.provider = local",
@@ -106,7 +107,7 @@ public final class TrafficSimulator {
       pricingByCampaign.put(c.getCampaignId(), c.getPricing());
     }
 
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "adengine-sim", systemConfig());
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "adengine-sim", clientSystemConfig());
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "sim-scheduler");
       t.setDaemon(true);
@@ -114,7 +115,7 @@ public final class TrafficSimulator {
     });
     try {
       GrpcClientSettings base = GrpcClientSettings.connectToServiceAt(options.host(), options.port(), system).withTls(false);
-      AdminServiceClient admin = AdminServiceClient.create(base.withDeadline(SETUP_CALL_TIMEOUT), system);
+      AdminServiceClient admin = AdminServiceClient.create(base.withDeadline(MarketSetup.CALL_TIMEOUT), system);
       AuctionServiceClient auction = AuctionServiceClient.create(base.withDeadline(options.callTimeout()), system);
       EventServiceClient events = EventServiceClient.create(base.withDeadline(options.callTimeout()), system);
 
@@ -122,9 +123,9 @@ public final class TrafficSimulator {
           options.host(), options.port(), options.seed(), market.destinations().size(),
           market.advertisers().size(), market.campaigns().size(), market.adCount());
       if (options.setup()) {
-        MarketSetup setup = new MarketSetup(admin, options.setupConcurrency(), SETUP_CALL_TIMEOUT, out);
+        MarketSetup setup = new MarketSetup(admin, options.setupConcurrency(), MarketSetup.CALL_TIMEOUT, out);
         setup.create(market);
-        setup.awaitReplica(market.campaigns().size(), REPLICA_WAIT);
+        setup.awaitReplica(market.campaigns().size(), MarketSetup.REPLICA_WAIT);
       }
 
       EventReporter reporter = new EventReporter(events, stats, EVENT_BATCH, MAX_QUEUED_EVENTS, MAX_IN_FLIGHT_EVENT_BATCHES);

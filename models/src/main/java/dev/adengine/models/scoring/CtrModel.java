@@ -59,7 +59,17 @@ public final class CtrModel {
 
   /** Calibrated stage-1 (logistic regression) click probability. */
   public double stage1(double[] x) {
-    return stage1Calibration.applyToLogit(stage1.margin(x));
+    return stage1Calibration.apply(stage1.margin(x));
+  }
+
+  /** Stage 1's uncalibrated log-odds: what {@link #stage1FromLogOdds} and the stage-2 blend take. */
+  public double stage1LogOdds(double[] x) {
+    return stage1.margin(x);
+  }
+
+  /** Calibrated stage-1 click probability from its log-odds. */
+  public double stage1FromLogOdds(double logOdds) {
+    return stage1Calibration.apply(logOdds);
   }
 
   /** Stage-2 click probability: the blend of the trees' and the regression's log-odds. */
@@ -67,9 +77,12 @@ public final class CtrModel {
     return stage2Blend.apply(stage1.margin(x), stage2.margin(x));
   }
 
-  /** {@link #stage2(double[])}, faster, with a caller-owned scratch array of {@link #scratchSize()}. */
-  public double stage2(double[] x, double[] scratch) {
-    return stage2Blend.apply(stage1.margin(x), stage2.margin(x, scratch));
+  /**
+   * {@link #stage2(double[])}, faster: with a caller-owned scratch array of {@link #scratchSize()}
+   * and stage 1's log-odds of the same row, already computed by the caller.
+   */
+  public double stage2(double[] x, double[] scratch, double stage1LogOdds) {
+    return stage2Blend.apply(stage1LogOdds, stage2.margin(x, scratch));
   }
 
   /** Length of the scratch array {@link #stage2(double[], double[])} needs. */

@@ -52,15 +52,6 @@ public final class LogisticModel {
     return weights.length;
   }
 
-  /** Weight of feature {@code i} per standard deviation. */
-  public double weight(int i) {
-    return weights[i];
-  }
-
-  public double bias() {
-    return bias;
-  }
-
   public void write(DataOutput out) throws IOException {
     out.writeInt(weights.length);
     for (int i = 0; i < weights.length; i++) {

@@ -1,7 +1,7 @@
 package dev.adengine.models.scoring;
 
 /**
- * Platt scaling on the log-odds of a model's probability: {@code p' = sigmoid(a x logit(p) + b)}.
+ * Platt scaling on a model's log-odds {@code z}: {@code p = sigmoid(a x z + b)}.
  * Fitted on held-out rows, it corrects a model whose mean prediction drifts from the observed rate
  * (subsampling, regularization, a training set that differs from serving traffic). The identity is
  * {@code a = 1, b = 0}.
@@ -9,13 +9,8 @@ package dev.adengine.models.scoring;
 public record Platt(double a, double b) {
   public static final Platt IDENTITY = new Platt(1, 0);
 
-  public double apply(double p) {
-    double q = Math.min(1 - 1e-12, Math.max(1e-12, p));
-    return sigmoid(a * Math.log(q / (1 - q)) + b);
-  }
-
-  /** The calibrated probability of a model whose log-odds are {@code z} (one exponential, no logarithm). */
-  public double applyToLogit(double z) {
+  /** The calibrated probability of a model whose log-odds are {@code z}. */
+  public double apply(double z) {
     return sigmoid(a * z + b);
   }
 
@@ -27,13 +22,11 @@ public record Platt(double a, double b) {
    * Fits {@code a, b} by Newton's method on the log loss, with Platt's smoothed targets
    * ({@code (n+ + 1)/(n+ + 2)} and {@code 1/(n- + 2)}) so a separable set does not diverge.
    */
-  public static Platt fit(double[] p, int[] y) {
-    int n = p.length;
-    double[] f = new double[n];
+  public static Platt fit(double[] logOdds, int[] y) {
+    int n = logOdds.length;
+    double[] f = logOdds;
     int pos = 0;
     for (int i = 0; i < n; i++) {
-      double q = Math.min(1 - 1e-12, Math.max(1e-12, p[i]));
-      f[i] = Math.log(q / (1 - q));
       pos += y[i];
     }
     double hi = (pos + 1.0) / (pos + 2.0);

@@ -71,15 +71,13 @@ public final class CtrTrainer {
     FlatForest forest = FlatForest.compile(gbt, columns);
     long t2 = System.nanoTime();
 
-    double[] p1 = new double[calibrationX.length];
     double[] m1 = new double[calibrationX.length];
     double[] m2 = new double[calibrationX.length];
     for (int i = 0; i < calibrationX.length; i++) {
-      p1[i] = lr.probability(calibrationX[i]);
       m1[i] = lr.margin(calibrationX[i]);
       m2[i] = forest.margin(calibrationX[i]);
     }
-    Platt c1 = Platt.fit(p1, calibrationY);
+    Platt c1 = Platt.fit(m1, calibrationY);
     Blend blend = Blend.fit(m1, m2, calibrationY);
 
     Map<String, String> meta = new LinkedHashMap<>(provenance);

@@ -128,7 +128,11 @@ class CtrTrainerTest {
     }
 
     // when
-    Platt platt = Platt.fit(reported, y);
+    double[] reportedLogOdds = new double[n];
+    for (int i = 0; i < n; i++) {
+      reportedLogOdds[i] = Math.log(reported[i] / (1 - reported[i]));
+    }
+    Platt platt = Platt.fit(reportedLogOdds, y);
 
     // then: the inverse map, a = 0.5, b = -0.5
     assertEquals(0.5, platt.a(), 0.05);
