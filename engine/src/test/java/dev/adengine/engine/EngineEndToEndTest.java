@@ -4,6 +4,7 @@ import static dev.adengine.engine.testing.EngineTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.adengine.api.v1.BidResponse;
+import dev.adengine.api.v1.Campaign;
 import dev.adengine.api.v1.CampaignStatus;
 import dev.adengine.api.v1.CampaignView;
 import dev.adengine.api.v1.ClusterStatusRequest;
@@ -177,10 +178,16 @@ class EngineEndToEndTest {
         .addDestinations("lisbon"));
     await(api.admin().pauseCampaign(PauseCampaignRequest.newBuilder().setCampaignId("c-lis-paused").build()));
     upsert(campaign("c-rome", "adv-1", Pricing.CPC, 5 * UNIT, 100 * UNIT, "ad-rome").addDestinations("rome"));
+    // and an agency bidding on Lisbon and Porto with a hotel in Porto only, so none to show in Lisbon
+    Campaign.Builder portoOnly = campaign("c-agency-porto", "adv-1", Pricing.CPC, 9 * UNIT, 100 * UNIT, "ad-ap")
+        .addDestinations("lisbon").addDestinations("porto");
+    portoOnly.setAds(0, portoOnly.getAds(0).toBuilder().setDestination("Porto"));
+    upsert(portoOnly);
 
     // when a mobile search-results request for Lisbon in March arrives (debug on)
     BidResponse r = awaitValue(Duration.ofSeconds(5), () -> {
       BidResponse x = bidOnce("rq-lis-" + System.nanoTime(), "Lisbon", Device.MOBILE, 5, true);
+      assertEquals(NoBidReason.NO_ADS, reason(x, "c-agency-porto"));
       assertEquals(Set.of("c-lis-mobile"), winners(x));
       assertEquals(NoBidReason.CAMPAIGN_PAUSED, reason(x, "c-lis-paused"));
       return x;

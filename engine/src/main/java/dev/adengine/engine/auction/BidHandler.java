@@ -203,11 +203,19 @@ public final class BidHandler {
       CampaignSnapshot snap = features.get(def.campaignId());
       double campaignImpressions = snap == null ? 0 : snap.decayedImpressions();
       double campaignClicks = snap == null ? 0 : snap.decayedClicks();
+      int offered = 0;
       for (AdDef ad : def.ads()) {
+        if (!ad.servesIn(q.destination())) {
+          continue;
+        }
+        offered++;
         OnlineStats.Counts counts = stats.of(ad.adId());
         double quality = settings.qualityWeight() == 0 ? 1.0
             : Math.pow(Math.max(0.1, ad.reviewScore()) / 10.0, settings.qualityWeight());
         out.offer(def, ad, counts.impressions(), counts.clicks(), campaignImpressions, campaignClicks, quality);
+      }
+      if (offered == 0) {
+        addNoBid(noBids, def.campaignId(), NoBidReason.NO_ADS, "no ad for a hotel in the searched destination");
       }
     }
   }
