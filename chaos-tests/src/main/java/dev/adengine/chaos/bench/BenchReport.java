@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -24,8 +25,9 @@ import java.util.concurrent.TimeUnit;
 public final class BenchReport {
   /** The folder's files written by other tools: name and one line on what they hold. */
   static final List<String[]> OTHER_FILES = List.of(
-      new String[] {"ledger.md", "JMH: the ledger check on the bid path and entity throughput (`bin/bench-micro`; raw in `ledger.json`)"},
-      new String[] {"ranking.md", "JMH: the scorer, the bid path's retrieval + ranking + auction, the fan-out (`bin/bench-micro scorer bidpath fanout`; raw in `ranking.json`)"},
+      new String[] {"ledger.md", "JMH: the ledger check on the bid path and entity throughput (`bin/bench-micro`, run by `bin/bench` too; raw in `ledger.json`)"},
+      new String[] {"ranking.md", "JMH: the scorer, the auction, the bid path's retrieval + ranking + auction, the fan-out (`bin/bench-micro scorer auction bidpath fanout`, run by `bin/bench` too; raw in `ranking.json`)"},
+      new String[] {"analysis.md", "the reading of a `bin/bench` run's profiles and ratios, and what would move them (written by hand after the run)"},
       new String[] {"models.md", "pCTR model quality against the simulator's oracle (`bin/train`)"},
       new String[] {"pacing.md", "budget pacing over a simulated day (`PacingSimulation`)"});
 
@@ -84,15 +86,76 @@ public final class BenchReport {
     }
   }
 
-  public static void write(Path dir, Run run, Map<String, List<StepResult>> results, Map<String, String> notes)
-      throws IOException {
-    Files.createDirectories(dir);
-    Files.writeString(dir.resolve("README.md"), markdown(run, results, notes), StandardCharsets.UTF_8);
-    Files.writeString(dir.resolve("bench.json"), json(run, results, notes) + "\n", StandardCharsets.UTF_8);
-    LatencyChart.write(dir.resolve("latency-vs-rate.png"), results);
+  /**
+   * Everything a run measured, filled in as it goes: the main servers' stepped results, the engine
+   * run for memory at a larger catalog, the settings tried, memory readings, JFR summaries and the
+   * JMH rows.
+   */
+  public static final class Findings {
+    private final Map<String, List<StepResult>> results = new LinkedHashMap<>();
+    private final Map<String, String> notes = new LinkedHashMap<>();
+    private final Map<String, List<StepResult>> memoryRuns = new LinkedHashMap<>();
+    private final Map<ServerVariant, List<StepResult>> variants = new LinkedHashMap<>();
+    private final Map<String, JvmProbe.Memory> memory = new LinkedHashMap<>();
+    private final Map<String, String> memoryNotes = new LinkedHashMap<>();
+    private final Map<String, JfrSummary> profiles = new LinkedHashMap<>();
+    private final Map<String, String> profileNotes = new LinkedHashMap<>();
+    private JmhSummary jmh;
+
+    /** Main servers (grpc-java, pekko-grpc, engine) by name: their steps in rate order. */
+    public Map<String, List<StepResult>> results() {
+      return results;
+    }
+
+    /** Per server label: what went wrong or is worth knowing about the run as a whole. */
+    public Map<String, String> notes() {
+      return notes;
+    }
+
+    /** Engine runs made for memory at another catalog size, by label. */
+    public Map<String, List<StepResult>> memoryRuns() {
+      return memoryRuns;
+    }
+
+    public Map<ServerVariant, List<StepResult>> variants() {
+      return variants;
+    }
+
+    public Map<String, JvmProbe.Memory> memory() {
+      return memory;
+    }
+
+    public Map<String, String> memoryNotes() {
+      return memoryNotes;
+    }
+
+    public Map<String, JfrSummary> profiles() {
+      return profiles;
+    }
+
+    public Map<String, String> profileNotes() {
+      return profileNotes;
+    }
+
+    public JmhSummary jmh() {
+      return jmh;
+    }
+
+    public void jmh(JmhSummary v) {
+      jmh = v;
+    }
   }
 
-  static String markdown(Run run, Map<String, List<StepResult>> results, Map<String, String> notes) {
+  public static void write(Path dir, Run run, Findings f) throws IOException {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("README.md"), markdown(run, f), StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve("bench.json"), json(run, f) + "\n", StandardCharsets.UTF_8);
+    LatencyChart.write(dir.resolve("latency-vs-rate.png"), f.results());
+  }
+
+  static String markdown(Run run, Findings f) {
+    Map<String, List<StepResult>> results = f.results();
+    Map<String, String> notes = f.notes();
     Machine m = run.machine();
     StringBuilder b = new StringBuilder();
     b.append("# End-to-end benchmark: grpc-java, the Pekko gRPC reference and the engine\n\n");
@@ -144,21 +207,7 @@ public final class BenchReport {
       if (note != null && !e.getKey().equals("engine")) {
         b.append(note).append("\n\n");
       }
-      b.append("| rate/s | sent | OK | errors | p50 | p99 | p99.9 | max | server CPU/req | server alloc/req "
-          + "| bench CPU/req | note |\n");
-      b.append("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
-      for (StepResult s : e.getValue()) {
-        if (!s.run()) {
-          b.append(String.format(Locale.ROOT, "| %,d | not run | | | | | | | | | | %s |%n", s.rate(), s.note()));
-          continue;
-        }
-        b.append(String.format(Locale.ROOT, "| %,d | %,d | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
-            s.rate(), s.sent(), s.ok(), s.errors().isEmpty() ? "0" : s.errors().toString(),
-            ms(s.ok(), s.p50Micros()), ms(s.ok(), s.p99Micros()), ms(s.ok(), s.p999Micros()),
-            ms(s.ok(), s.maxMicros()), micros(s.serverCpuMicrosPerRequest()),
-            kilobytes(s.serverAllocBytesPerRequest()), micros(s.benchCpuMicrosPerRequest()), s.note()));
-      }
-      b.append('\n');
+      stepTable(b, e.getValue());
     }
 
     b.append("## Highest sustainable rate\n\n");
@@ -181,17 +230,146 @@ public final class BenchReport {
     b.append("p99 (solid) and p50 (dashed) of the OK answers, log scales; steps not run are left out. "
         + "Raw figures, with every second of every step and its latency histogram: [`bench.json`](bench.json).\n\n");
 
-    b.append("## Not yet measured\n\n");
-    b.append("- the engine's RSS and heap with 10,000 ads;\n");
-    b.append("- JFR profiles of the servers under load;\n");
-    b.append("- the JMH micro-benchmarks are not run by `bin/bench` (`bin/bench-micro` does; see below).\n\n");
+    memorySection(b, run, f);
+    variantSection(b, f);
+    profileSection(b, run, f);
+    b.append("## Micro-benchmarks (JMH)\n\n");
+    if (f.jmh() == null) {
+      b.append("Not run by this `bin/bench` (it was started with `--no-jmh`); `bin/bench-micro` runs them.\n\n");
+    } else {
+      b.append("Run by `bin/bench` before the load steps (`bin/bench-micro`, its default passes); each file "
+          + "linked has the full table with medians and min..max, the JMH settings and the fork flags.\n\n");
+      b.append(f.jmh().markdown()).append('\n');
+    }
 
     b.append("## Other benchmark files in this folder\n\n");
-    b.append("Written by other tools, not by `bin/bench`:\n\n");
+    b.append("Written by other tools, or by hand:\n\n");
     for (String[] f : OTHER_FILES) {
       b.append("- [`").append(f[0]).append("`](").append(f[0]).append("): ").append(f[1]).append('\n');
     }
     return b.toString();
+  }
+
+  private static void stepTable(StringBuilder b, List<StepResult> steps) {
+    b.append("| rate/s | sent | OK | errors | p50 | p99 | p99.9 | max | server CPU/req | server alloc/req "
+        + "| bench CPU/req | note |\n");
+    b.append("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for (StepResult s : steps) {
+      if (!s.run()) {
+        b.append(String.format(Locale.ROOT, "| %,d | not run | | | | | | | | | | %s |%n", s.rate(), s.note()));
+        continue;
+      }
+      b.append(String.format(Locale.ROOT, "| %,d | %,d | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+          s.rate(), s.sent(), s.ok(), s.errors().isEmpty() ? "0" : s.errors().toString(),
+          ms(s.ok(), s.p50Micros()), ms(s.ok(), s.p99Micros()), ms(s.ok(), s.p999Micros()),
+          ms(s.ok(), s.maxMicros()), micros(s.serverCpuMicrosPerRequest()),
+          kilobytes(s.serverAllocBytesPerRequest()), micros(s.benchCpuMicrosPerRequest()), s.note()));
+    }
+    b.append('\n');
+  }
+
+  private static void memorySection(StringBuilder b, Run run, Findings f) {
+    b.append("## Memory\n\n");
+    for (Map.Entry<String, List<StepResult>> e : f.memoryRuns().entrySet()) {
+      b.append("### ").append(e.getKey()).append("\n\n");
+      b.append("A second engine node (fresh keyspace) with the same 1,000 campaigns grown to this many ads by "
+          + "room-type variants of their hotels (`Market.withAds`), set up through the load generator and run at "
+          + "the ratio rate: it has more candidates per request than the main run (each variant is a listing "
+          + "in its hotel's destination).\n\n");
+      if (f.notes().containsKey(e.getKey())) {
+        b.append(f.notes().get(e.getKey())).append("\n\n");
+      }
+      stepTable(b, e.getValue());
+    }
+    if (f.memory().isEmpty()) {
+      b.append("Not measured in this run.\n\n");
+      return;
+    }
+    b.append(String.format(Locale.ROOT, "Read right after each server's %,d requests/s step (after warm-up and "
+        + "%d s of load): heap in use as found and after a full GC (`MemoryMXBean.gc()` through JMX: what "
+        + "the server retains), non-heap in use (metaspace, code cache), and the process's resident set "
+        + "(`VmRSS`, and its peak `VmHWM`, from `/proc/<pid>/status`; the heap is sized `-Xms512m -Xmx1g`, so "
+        + "RSS includes heap pages touched whether live or not). Allocation is the step's per request "
+        + "figure times the rate.%n%n", run.ratioRate(), run.stepSeconds()));
+    b.append("| server | heap used | heap after full GC | heap committed | non-heap used | RSS | RSS peak "
+        + "| alloc/req | alloc rate | note |\n");
+    b.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for (Map.Entry<String, JvmProbe.Memory> e : f.memory().entrySet()) {
+      JvmProbe.Memory mem = e.getValue();
+      List<StepResult> steps = f.results().containsKey(e.getKey()) ? f.results().get(e.getKey())
+          : f.memoryRuns().get(e.getKey());
+      StepResult at = steps == null ? null
+          : steps.stream().filter(s -> s.rate() == run.ratioRate() && s.run()).findFirst().orElse(null);
+      Double perReq = at == null ? null : at.serverAllocBytesPerRequest();
+      b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", e.getKey(),
+          mib(mem.heapUsed()), mib(mem.heapUsedAfterGc()), mib(mem.heapCommitted()), mib(mem.nonHeapUsed()),
+          mib(mem.rss()), mib(mem.rssPeak()), kilobytes(perReq),
+          perReq == null ? "-" : String.format(Locale.ROOT, "%.0f MB/s", perReq * run.ratioRate() / 1e6),
+          f.memoryNotes().getOrDefault(e.getKey(), "")));
+    }
+    b.append('\n');
+  }
+
+  private static void variantSection(StringBuilder b, Findings f) {
+    b.append("## Settings tried\n\n");
+    if (f.variants().isEmpty()) {
+      b.append("None in this run (`--variants none`).\n\n");
+      return;
+    }
+    b.append("Each row is the server started again with one setting changed from the flags above (the "
+        + "baseline is its main run in this report, at the same rate); `bin/bench --variants` picks them. "
+        + "The settings the engine uses, and why: `cluster-config/` and `bin/lib/common.sh`.\n\n");
+    b.append("| server | setting changed | rate/s | OK / sent | p50 | p99 | server CPU/req | vs baseline "
+        + "| server alloc/req | vs baseline |\n");
+    b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for (Map.Entry<ServerVariant, List<StepResult>> e : f.variants().entrySet()) {
+      ServerVariant v = e.getKey();
+      for (StepResult s : e.getValue()) {
+        if (!s.run()) {
+          b.append(String.format(Locale.ROOT, "| %s | %s | %,d | not run: %s | | | | | | |%n", v.server(),
+              v.setting(), s.rate(), s.note()));
+          continue;
+        }
+        StepResult base = at(f.results(), v.server(), s.rate());
+        b.append(String.format(Locale.ROOT, "| %s | %s | %,d | %,d / %,d | %s | %s | %s | %s | %s | %s |%n",
+            v.server(), v.setting(), s.rate(), s.ok(), s.sent(), ms(s.ok(), s.p50Micros()),
+            ms(s.ok(), s.p99Micros()), micros(s.serverCpuMicrosPerRequest()),
+            factor(s.serverCpuMicrosPerRequest(), base == null ? null : base.serverCpuMicrosPerRequest()),
+            kilobytes(s.serverAllocBytesPerRequest()),
+            factor(s.serverAllocBytesPerRequest(), base == null ? null : base.serverAllocBytesPerRequest())));
+      }
+    }
+    b.append('\n');
+  }
+
+  private static void profileSection(StringBuilder b, Run run, Findings f) {
+    b.append("## Where the time goes (JFR)\n\n");
+    if (f.profiles().isEmpty() && f.profileNotes().isEmpty()) {
+      b.append("Not profiled in this run (`--no-profile`).\n\n");
+      return;
+    }
+    b.append(String.format(Locale.ROOT, "A JFR recording (JDK settings \"profile\") of each main server over the "
+        + "measured window of its %,d requests/s step; the raw recordings are in the bench's log folder "
+        + "(`var/bench/*.jfr`, open with JDK Mission Control or `jfr print`). The reading of these tables, and "
+        + "what would move each ratio: [`analysis.md`](analysis.md).%n%n", run.ratioRate()));
+    for (String label : f.results().keySet()) {
+      b.append("### ").append(label).append("\n\n");
+      if (f.profileNotes().containsKey(label)) {
+        b.append(f.profileNotes().get(label)).append("\n\n");
+      }
+      JfrSummary p = f.profiles().get(label);
+      if (p != null) {
+        b.append(p.markdown(12)).append('\n');
+      }
+    }
+  }
+
+  private static String mib(long bytes) {
+    return String.format(Locale.ROOT, "%.0f MiB", bytes / (1024.0 * 1024));
+  }
+
+  private static String factor(Double v, Double base) {
+    return v == null || base == null || base == 0 ? "-" : String.format(Locale.ROOT, "%.2fx", v / base);
   }
 
   private static void ratioRow(StringBuilder b, String label, Map<String, List<StepResult>> results, String num,
@@ -244,7 +422,8 @@ public final class BenchReport {
     return j.toString();
   }
 
-  static String json(Run run, Map<String, List<StepResult>> results, Map<String, String> notes) {
+  static String json(Run run, Findings f) {
+    Map<String, String> notes = f.notes();
     Machine m = run.machine();
     StringJoiner machine = new StringJoiner(",", "{", "}")
         .add(kv("cores", m.cores())).add(kv("memory", m.memory())).add(kv("cpuModel", m.cpuModel()))
@@ -260,7 +439,30 @@ public final class BenchReport {
         .add(kv("loadAverageBefore", m.loadBefore())).add(kv("loadAverageAfter", run.loadAfter()))
         .add(kv("ratioRate", run.ratioRate()));
     StringJoiner servers = new StringJoiner(",", "{", "}");
-    results.forEach((name, steps) -> {
+    f.results().forEach((name, steps) -> servers.add(quote(name) + ":" + serverJson(steps, notes.get(name))));
+    StringJoiner memoryRuns = new StringJoiner(",", "{", "}");
+    f.memoryRuns().forEach((name, steps) -> memoryRuns.add(quote(name) + ":" + serverJson(steps, notes.get(name))));
+    StringJoiner variants = new StringJoiner(",", "[", "]");
+    f.variants().forEach((v, steps) -> variants.add(new StringJoiner(",", "{", "}")
+        .add(kv("server", v.server())).add(kv("variant", v.name())).add(kv("setting", v.setting()))
+        .add("\"removed\":" + strings(v.remove())).add("\"added\":" + strings(v.add()))
+        .add("\"run\":" + serverJson(steps, notes.get(v.key()))).toString()));
+    StringJoiner memory = new StringJoiner(",", "{", "}");
+    f.memory().forEach((name, mem) -> memory.add(quote(name) + ":" + new StringJoiner(",", "{", "}")
+        .add(kv("heapUsedBytes", mem.heapUsed())).add(kv("heapUsedAfterGcBytes", mem.heapUsedAfterGc()))
+        .add(kv("heapCommittedBytes", mem.heapCommitted())).add(kv("nonHeapUsedBytes", mem.nonHeapUsed()))
+        .add(kv("rssBytes", mem.rss())).add(kv("rssPeakBytes", mem.rssPeak()))
+        .add(kv("note", f.memoryNotes().getOrDefault(name, "")))));
+    StringJoiner profiles = new StringJoiner(",", "{", "}");
+    f.profiles().forEach((name, p) -> profiles.add(quote(name) + ":" + p.json()));
+    return new StringJoiner(",", "{", "}").add("\"machine\":" + machine).add("\"run\":" + r)
+        .add("\"servers\":" + servers).add("\"memoryRuns\":" + memoryRuns).add("\"variants\":" + variants)
+        .add("\"memory\":" + memory).add("\"profiles\":" + profiles)
+        .add("\"jmh\":" + (f.jmh() == null ? "null" : f.jmh().json())).toString();
+  }
+
+  private static String serverJson(List<StepResult> steps, String note) {
+    {
       StringJoiner rows = new StringJoiner(",", "[", "]");
       for (StepResult s : steps) {
         StringJoiner errors = new StringJoiner(",", "{", "}");
@@ -278,13 +480,11 @@ public final class BenchReport {
             .toString());
       }
       OptionalInt max = BenchRules.maxSustainableRate(steps);
-      servers.add(quote(name) + ":" + new StringJoiner(",", "{", "}")
+      return new StringJoiner(",", "{", "}")
           .add("\"maxSustainableRate\":" + (max.isPresent() ? Integer.toString(max.getAsInt()) : "null"))
-          .add(kv("note", notes.getOrDefault(name, "")))
-          .add("\"steps\":" + rows));
-    });
-    return new StringJoiner(",", "{", "}").add("\"machine\":" + machine).add("\"run\":" + r)
-        .add("\"servers\":" + servers).toString();
+          .add(kv("note", note == null ? "" : note))
+          .add("\"steps\":" + rows).toString();
+    }
   }
 
   private static String kv(String k, Object v) {

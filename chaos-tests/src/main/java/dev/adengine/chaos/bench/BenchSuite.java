@@ -83,6 +83,45 @@ public final class BenchSuite implements Callable<Integer> {
   @Option(names = "--seed", description = "Seed of the market and requests (default ${DEFAULT-VALUE}).")
   long seed = 1;
 
+  @Option(names = "--variants", split = ",", description = "Settings tried besides the main runs, server:name"
+      + " among " + "${COMPLETION-CANDIDATES}; 'none' for none (default: "
+      + "pekko-grpc:dispatcher-1,pekko-grpc:no-fjp-property,pekko-grpc:g1,pekko-grpc:h2-streamed,engine:dispatcher-1).",
+      completionCandidates = VariantNames.class)
+  List<String> variants = new ArrayList<>(ServerVariant.DEFAULTS);
+
+  @Option(names = "--variant-rates", split = ",", description = "Rates the variants run at (default: --ratio-rate).")
+  List<Integer> variantRates;
+
+  @Option(names = "--memory-ads", description = "Ads of the engine node measured for memory, in a second engine run"
+      + " at --ratio-rate (default ${DEFAULT-VALUE}; 0 = skip).")
+  int memoryAds = 10_000;
+
+  @Option(names = "--profile", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Record JFR in each main server during its --ratio-rate step (default ${DEFAULT-VALUE}).")
+  boolean profile;
+
+  @Option(names = "--jmh-since", description = "Epoch seconds bin/bench started its JMH passes; their JSON files"
+      + " written since then go into the report (default: none, no JMH section).")
+  Long jmhSince;
+
+  @Option(names = "--jmh-groups", split = ",", description = "JMH output groups to include (default ${DEFAULT-VALUE}).")
+  List<String> jmhGroups = new ArrayList<>(List.of("ranking", "ledger"));
+
+  /** Completion candidates of --variants. */
+  static final class VariantNames extends ArrayList<String> {
+    VariantNames() {
+      super(ServerVariant.KNOWN.keySet());
+    }
+  }
+
+  /** One server run: which server, under what label and flags, at which rates, measuring what. */
+  private record Spec(String label, String kind, List<String> flags, List<Integer> rates, int ads, boolean profile,
+      boolean memory, String keyspace) {}
+
+  /** What one server run measured. */
+  private record Measured(List<StepResult> steps, JvmProbe.Memory memory, String memoryNote, JfrSummary profile,
+      String profileNote) {}
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchSuite()).execute(args));
   }
@@ -94,6 +133,19 @@ public final class BenchSuite implements Callable<Integer> {
         throw new CommandLine.ParameterException(new CommandLine(this), "unknown server " + s + ": " + ALL_SERVERS);
       }
     }
+    List<ServerVariant> chosen = new ArrayList<>();
+    for (String v : variants) {
+      if (v.equals("none")) {
+        continue;
+      }
+      ServerVariant known = ServerVariant.KNOWN.get(v);
+      if (known == null || !servers.contains(known.server())) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "unknown variant " + v + " (or its server"
+            + " is not among --servers): " + ServerVariant.KNOWN.keySet());
+      }
+      chosen.add(known);
+    }
+    List<Integer> atRates = variantRates == null ? List.of(ratioRate) : variantRates;
     List<String> serverFlags = serverJvmFlags();
     ZonedDateTime started = ZonedDateTime.now(ZoneOffset.UTC);
     if (keyspace == null) {
@@ -106,15 +158,32 @@ public final class BenchSuite implements Callable<Integer> {
     PrintStream console = System.out;
     BenchReport.Run run = new BenchReport.Run(started, BenchReport.Machine.capture(), serverFlags, rates,
         stepSeconds, warmupSeconds, servers, campaigns, keyspace, cassandra, cpu.ticksPerSecond(), ratioRate);
-    Map<String, List<StepResult>> results = new LinkedHashMap<>();
-    Map<String, String> notes = new LinkedHashMap<>();
+    BenchReport.Findings f = new BenchReport.Findings();
     for (String name : ALL_SERVERS) {
       if (servers.contains(name)) {
-        console.printf("%n[bench] ==== %s ====%n", name);
-        results.put(name, measure(name, serverFlags, cpu, today, notes, console));
+        Measured m = measure(new Spec(name, name, serverFlags, rates, 0, profile, true, keyspace), cpu, today,
+            f.notes(), console);
+        f.results().put(name, m.steps());
+        record(f, name, m);
       }
     }
-    BenchReport.write(out, run.finished(BenchReport.loadAverage()), results, notes);
+    if (memoryAds > 0 && servers.contains("engine")) {
+      String label = String.format(Locale.ROOT, "engine, %,d ads", memoryAds);
+      Measured m = measure(new Spec(label, "engine", serverFlags, List.of(ratioRate), memoryAds, false, true,
+          keyspace + "_ads"), cpu, today, f.notes(), console);
+      f.memoryRuns().put(label, m.steps());
+      record(f, label, m);
+    }
+    for (ServerVariant v : chosen) {
+      String label = v.key();
+      Measured m = measure(new Spec(label, v.server(), v.flags(serverFlags), atRates, 0, false, false,
+          keyspace + "_" + v.name().replace('-', '_')), cpu, today, f.notes(), console);
+      f.variants().put(v, m.steps());
+    }
+    if (jmhSince != null) {
+      f.jmh(JmhSummary.read(out, jmhGroups, java.time.Instant.ofEpochSecond(jmhSince)));
+    }
+    BenchReport.write(out, run.finished(BenchReport.loadAverage()), f);
     console.printf("[bench] wrote %s%n", out.resolve("README.md"));
     return 0;
   }
@@ -128,43 +197,91 @@ public final class BenchSuite implements Callable<Integer> {
     return env.lines().map(String::trim).filter(l -> !l.isEmpty()).toList();
   }
 
-  /** Starts one server, steps through the rates, stops it. */
-  private List<StepResult> measure(String name, List<String> flags, ProcCpu cpu, LocalDate today,
-      Map<String, String> notes, PrintStream console) throws InterruptedException {
+  private static void record(BenchReport.Findings f, String label, Measured m) {
+    if (m.memory() != null) {
+      f.memory().put(label, m.memory());
+    }
+    if (m.memoryNote() != null) {
+      f.memoryNotes().put(label, m.memoryNote());
+    }
+    if (m.profile() != null) {
+      f.profiles().put(label, m.profile());
+    }
+    if (m.profileNote() != null) {
+      f.profileNotes().put(label, m.profileNote());
+    }
+  }
+
+  /**
+   * Starts one server, steps through the rates, stops it. At {@link #ratioRate}, the step may be
+   * profiled with JFR (recording only during its measured window) and followed by a memory
+   * reading (a full GC, outside any window).
+   */
+  private Measured measure(Spec spec, ProcCpu cpu, LocalDate today, Map<String, String> notes, PrintStream console)
+      throws InterruptedException {
+    String name = spec.label();
+    boolean engine = spec.kind().equals("engine");
+    console.printf("%n[bench] ==== %s ====%n", name);
     List<StepResult> steps = new ArrayList<>();
     ServerUnderTest server;
     try {
-      server = name.equals("engine")
-          ? ServerUnderTest.engine(keyspace, flags, logDir, START_WAIT)
-          : ServerUnderTest.reference(name, flags, logDir, START_WAIT);
+      server = engine
+          ? ServerUnderTest.engine(spec.keyspace(), spec.flags(), logDir, START_WAIT)
+          : ServerUnderTest.reference(spec.kind(), spec.flags(), logDir, START_WAIT);
     } catch (Exception e) {
       notes.put(name, "did not start: " + e.getMessage());
-      rates.forEach(r -> steps.add(StepResult.notRun(name, r, "server did not start")));
-      return steps;
+      spec.rates().forEach(r -> steps.add(StepResult.notRun(name, r, "server did not start")));
+      return new Measured(steps, null, null, null, null);
     }
+    JvmProbe.Memory memory = null;
+    String memoryNote = null;
+    JfrSummary profileSummary = null;
+    String profileNote = null;
     try (server) {
       console.printf("[bench] %s pid %d on port %d (log %s)%n", name, server.pid(), server.port(), server.log());
-      AllocationProbe probe = null;
+      JvmProbe probe = null;
       try {
-        probe = AllocationProbe.attach(server.pid());
+        probe = JvmProbe.attach(server.pid());
       } catch (Exception e) {
-        notes.merge(name, "allocation not measured: attach failed: " + e, (a, b) -> a + "; " + b);
+        notes.merge(name, "allocation, memory and profile not measured: attach failed: " + e, (a, b) -> a + "; " + b);
       }
       String stopReason = null;
-      for (int i = 0; i < rates.size(); i++) {
-        int rate = rates.get(i);
+      for (int i = 0; i < spec.rates().size(); i++) {
+        int rate = spec.rates().get(i);
         if (stopReason != null) {
           steps.add(StepResult.notRun(name, rate, stopReason));
           continue;
         }
-        boolean setUp = name.equals("engine") && i == 0;
-        StepResult step = step(name, server, rate, setUp, probe, cpu, today, console);
+        boolean setUp = engine && i == 0;
+        Path jfr = spec.profile() && rate == ratioRate && probe != null
+            ? logDir.toAbsolutePath().resolve(name.replaceAll("[^A-Za-z0-9_.-]", "_") + ".jfr") : null;
+        Window window = new Window(cpu, server.pid(), probe, jfr);
+        StepResult step = step(name, server, rate, setUp, spec.ads(), window, cpu, today, console);
         steps.add(step);
-        if (name.equals("engine") && step.run()) {
+        if (jfr != null) {
+          if (window.recorded()) {
+            try {
+              profileSummary = JfrSummary.read(jfr);
+            } catch (Exception e) {
+              profileNote = "JFR recording " + jfr + " could not be read: " + e;
+            }
+          } else {
+            profileNote = "not profiled: " + window.note();
+          }
+        }
+        if (engine && step.run()) {
           // after every step: the candidates a request meets must not drift between steps
           String sample = sampleCandidates(server.port(), today);
           step = step.withNote(step.note().isEmpty() ? sample : step.note() + "; " + sample);
           steps.set(steps.size() - 1, step);
+        }
+        if (spec.memory() && rate == ratioRate && step.run() && probe != null) {
+          try {
+            memory = probe.memory();
+            memoryNote = engine ? step.note() : null;
+          } catch (Exception e) {
+            memoryNote = "memory not measured: " + e;
+          }
         }
         if (!step.run()) {
           stopReason = "not run: the step at " + rate + "/s failed";
@@ -178,16 +295,15 @@ public final class BenchSuite implements Callable<Integer> {
         closeQuietly(probe);
       }
     }
-    return steps;
+    return new Measured(steps, memory, memoryNote, profileSummary, profileNote);
   }
 
   /** One load-generator run at {@code rate}, with counters read around its measured window. */
-  private StepResult step(String name, ServerUnderTest server, int rate, boolean setUpMarket, AllocationProbe probe,
+  private StepResult step(String name, ServerUnderTest server, int rate, boolean setUpMarket, int ads, Window window,
       ProcCpu cpu, LocalDate today, PrintStream console) throws InterruptedException {
     LoadOptions options = LoadOptions.builder().target("127.0.0.1", server.port()).rate(rate)
         .durationSeconds(stepSeconds).warmupSeconds(warmupSeconds).seed(seed).campaigns(campaigns)
-        .setupMarket(setUpMarket).today(today).loadTestBudgets(true).build();
-    Window window = new Window(cpu, server.pid(), probe);
+        .setupMarket(setUpMarket).today(today).loadTestBudgets(true).ads(ads).build();
     LoadResult result;
     try {
       result = new LoadGenerator(options, console).onMeasuredStart(window::begin).run();
@@ -274,7 +390,10 @@ public final class BenchSuite implements Callable<Integer> {
   private static final class Window {
     private final ProcCpu cpu;
     private final long pid;
-    private final AllocationProbe probe;
+    private final JvmProbe probe;
+    private final Path jfr;
+    private volatile Long recording;
+    private boolean recorded;
     private volatile long serverStart;
     private volatile long benchStart;
     private volatile Long allocStart;
@@ -284,13 +403,21 @@ public final class BenchSuite implements Callable<Integer> {
     private Long benchTicks;
     private Long allocated;
 
-    Window(ProcCpu cpu, long pid, AllocationProbe probe) {
+    Window(ProcCpu cpu, long pid, JvmProbe probe, Path jfr) {
       this.cpu = cpu;
       this.pid = pid;
       this.probe = probe;
+      this.jfr = jfr;
     }
 
     void begin() {
+      if (jfr != null) {
+        try {
+          recording = probe.startRecording();
+        } catch (RuntimeException e) {
+          note = "JFR did not start: " + e;
+        }
+      }
       serverStart = cpu.ticks(pid);
       benchStart = cpu.selfTicks();
       allocStart = readAllocation();
@@ -311,6 +438,15 @@ public final class BenchSuite implements Callable<Integer> {
       }
       Long allocEnd = readAllocation();
       allocated = allocStart == null || allocEnd == null ? null : allocEnd - allocStart;
+      // after the counters: writing the recording out costs the server CPU and allocation
+      if (recording != null) {
+        try {
+          probe.stopRecording(recording, jfr);
+          recorded = true;
+        } catch (Exception e) {
+          note = "JFR recording not saved: " + e;
+        }
+      }
     }
 
     private Long readAllocation() {
@@ -339,6 +475,10 @@ public final class BenchSuite implements Callable<Integer> {
 
     String note() {
       return note;
+    }
+
+    boolean recorded() {
+      return recorded;
     }
   }
 }

@@ -102,7 +102,8 @@ public final class LoadGenerator {
 
   public LoadResult run() throws MarketSetup.SetupException, InterruptedException {
     Market generated = new MarketGenerator(options.seed(), options.campaigns(), options.today()).generate();
-    Market market = options.loadTestBudgets() ? generated.forLoadTest(LOAD_TEST_BUDGET_SCALE) : generated;
+    Market sized = options.ads() > 0 ? generated.withAds(options.ads(), options.seed()) : generated;
+    Market market = options.loadTestBudgets() ? sized.forLoadTest(LOAD_TEST_BUDGET_SCALE) : sized;
     List<Destination> destinations = options.destinations() == 0
         ? market.destinations()
         : market.destinations().subList(0, Math.min(options.destinations(), market.destinations().size()));
@@ -118,10 +119,10 @@ public final class LoadGenerator {
       }
       out.printf(Locale.ROOT,
           "[loadgen] targets=%s rate=%s/s warm-up=%ds duration=%ds tmax=%dms max-in-flight=%d seed=%d"
-              + " market of %d campaigns %s, requests to %d of %d destinations%n",
+              + " market of %d campaigns and %d ads %s, requests to %d of %d destinations%n",
           options.targets(), LoadResult.number(options.rate()), options.warmupSeconds(),
           options.durationSeconds(), options.tmaxMs(), options.maxInFlight(), options.seed(),
-          market.campaigns().size(), options.setupMarket() ? "set up first" : "assumed in place",
+          market.campaigns().size(), market.adCount(), options.setupMarket() ? "set up first" : "assumed in place",
           destinations.size(), market.destinations().size());
       if (options.setupMarket()) {
         setUp(market, settings, system);

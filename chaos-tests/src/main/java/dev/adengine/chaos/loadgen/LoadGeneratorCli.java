@@ -79,6 +79,11 @@ public final class LoadGeneratorCli implements Callable<Integer> {
           + "the run whatever the time of day")
   boolean loadTestBudgets;
 
+  @Option(names = "--ads", defaultValue = "0",
+      description = "grow the market to N ads with room variants of its hotels; 0 = as generated, about 4,750 for"
+          + " 1,000 campaigns (default ${DEFAULT-VALUE})")
+  int ads;
+
   @Option(names = "--json", paramLabel = "FILE", description = "also write the result (seconds, totals, histogram) as JSON")
   Path json;
 
@@ -92,7 +97,7 @@ public final class LoadGeneratorCli implements Callable<Integer> {
       }
       options = LoadOptions.builder().targets(parsed).rate(rate).durationSeconds(duration).warmupSeconds(warmup)
           .maxInFlight(maxInFlight).seed(seed).setupMarket(setupMarket).campaigns(campaigns).tmaxMs(tmaxMs)
-          .users(users).destinations(destinations).loadTestBudgets(loadTestBudgets).build();
+          .users(users).destinations(destinations).loadTestBudgets(loadTestBudgets).ads(ads).build();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

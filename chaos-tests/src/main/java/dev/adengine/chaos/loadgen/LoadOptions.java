@@ -32,6 +32,8 @@ import java.util.Objects;
  * @param today the day the market's date targeting and the requests' check-in dates count from
  * @param loadTestBudgets set the market up with every budget multiplied by 1,000 and ASAP pacing
  *     ({@code Market.forLoadTest}): no campaign runs dry during a run, whatever the time of day
+ * @param ads grow the market to this many ads with room variants of its hotels
+ *     ({@code Market.withAds}); 0 = the generated market's own (about 4,750 for 1,000 campaigns)
  */
 public record LoadOptions(
     List<Target> targets,
@@ -46,7 +48,8 @@ public record LoadOptions(
     int users,
     int destinations,
     LocalDate today,
-    boolean loadTestBudgets) {
+    boolean loadTestBudgets,
+    int ads) {
 
   /** One engine gRPC endpoint. */
   public record Target(String host, int port) {
@@ -87,6 +90,7 @@ public record LoadOptions(
     require(tmaxMs >= 1, "tmaxMs >= 1: " + tmaxMs);
     require(users >= 1 && users <= 1_000_000, "users in 1..1,000,000: " + users);
     require(destinations >= 0, "destinations >= 0 (0 = all): " + destinations);
+    require(ads >= 0, "ads >= 0 (0 = the generated market's): " + ads);
   }
 
   /** Warm-up plus measured seconds. */
@@ -122,6 +126,7 @@ public record LoadOptions(
     private int tmaxMs = RequestGenerator.DEFAULT_TMAX_MS;
     private int users = RequestGenerator.DEFAULT_USERS;
     private int destinations = 0;
+    private int ads = 0;
     private LocalDate today = LocalDate.now(ZoneOffset.UTC);
 
     /** Adds a target; with none added, 127.0.0.1:8080. */
@@ -195,10 +200,15 @@ public record LoadOptions(
       return this;
     }
 
+    public Builder ads(int v) {
+      ads = v;
+      return this;
+    }
+
     public LoadOptions build() {
       List<Target> t = targets.isEmpty() ? List.of(new Target("127.0.0.1", 8080)) : targets;
       return new LoadOptions(t, rate, durationSeconds, warmupSeconds, maxInFlight, seed, campaigns, setupMarket,
-          tmaxMs, users, destinations, today, loadTestBudgets);
+          tmaxMs, users, destinations, today, loadTestBudgets, ads);
     }
   }
 }

@@ -33,16 +33,19 @@ public final class PekkoReferenceServer implements AutoCloseable {
     this.binding = binding;
   }
 
-  /** The engine's transport configuration with a local (non-cluster) actor provider. */
+  /**
+   * The engine's transport configuration with a local (non-cluster) actor provider; JVM system
+   * properties ({@code -Dpekko...}) override it, so the benchmark can try other settings.
+   */
   static Config config() {
-    return ConfigFactory.parseString("""
+    return ConfigFactory.systemProperties().withFallback(ConfigFactory.parseString("""
             pekko.actor.provider = local
             pekko.loglevel = WARNING
             pekko.coordinated-shutdown.exit-jvm = off
             """)
         .withFallback(ConfigFactory.parseResources("grpc.conf"))
         .withFallback(ConfigFactory.parseResources("cluster.conf"))
-        .withFallback(ConfigFactory.defaultReference())
+        .withFallback(ConfigFactory.defaultReference()))
         .resolve();
   }
 

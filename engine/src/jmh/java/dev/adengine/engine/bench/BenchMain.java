@@ -43,7 +43,8 @@ import org.openjdk.jmh.util.Version;
  * 1 thread), {@code ledger2} (LedgerBench, 2 threads), {@code mix} (LedgerMixBench),
  * {@code entity} (EntityBench, in-memory journal), {@code cassandra} (EntityBench on Cassandra;
  * skipped when nothing answers on the CQL port). Group {@code ranking}: {@code scorer}
- * (ScorerBench: Smile's predict against FlatForest). Settings: {@code -Dbench.warmup=3
+ * (ScorerBench: Smile's predict against FlatForest), {@code auction} (AuctionBench), {@code bidpath}
+ * (BidPathBench), {@code fanout} (FanOutBench). Settings: {@code -Dbench.warmup=3
  * -Dbench.iterations=5 -Dbench.time=1 (s) -Dbench.forks=1}.
  */
 public final class BenchMain {
@@ -85,6 +86,8 @@ public final class BenchMain {
             Map.of("journal", new String[] {"cassandra"})),
         new Pass("scorer", "ranking", "Click probability per row: Smile predict vs FlatForest", "\\.ScorerBench\\.",
             1, Map.of()),
+        new Pass("auction", "ranking", "GSP / first-price auction over the ranked top K, 5 slots",
+            "\\.AuctionBench\\.", 1, Map.of()),
         new Pass("bidpath", "ranking", "Retrieval + two-stage ranking + auction for one request", "\\.BidPathBench\\.",
             1, Map.of()),
         new Pass("fanout", "ranking", "Stage 2 inline vs fanned out to 2 ranking workers", "\\.FanOutBench\\.",

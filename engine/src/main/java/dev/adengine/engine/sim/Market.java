@@ -14,8 +14,9 @@ import java.util.Optional;
  * through {@code AdminService}. Immutable; built by {@link MarketGenerator}.
  *
  * <p>Every ad is a listing for one hotel, and every hotel is located in one destination. A
- * campaign that targets several destinations may show an ad for a hotel in another destination
- * than the one searched; {@link GroundTruthClickModel} penalises that.
+ * campaign that targets several destinations bids on a search with its listings in the searched
+ * destination only (the engine's retrieval); the click logs of {@code ClickLogGenerator} still
+ * explore its listings elsewhere, which {@link GroundTruthClickModel} penalises.
  */
 public final class Market {
 
@@ -112,6 +113,49 @@ public final class Market {
           .setPacing(dev.adengine.api.v1.Pacing.ASAP).build());
     }
     return new Market(destinations, scaledAdvertisers, scaledCampaigns, hotelDestinations);
+  }
+
+  /**
+   * This market with more listings: room-type variants of its hotels' ads are added (to campaigns
+   * taken in turn, each variant a copy of one of the campaign's ads at random, with its own id, a
+   * room type in the title and the price times 0.85-1.25) until the market holds
+   * {@code totalAds} ads. For memory measurements at a given catalog size; a variant is in its
+   * hotel's destination like the ad it copies. Deterministic for a seed.
+   *
+   * @throws IllegalArgumentException when {@code totalAds} is below the current count
+   */
+  public Market withAds(int totalAds, long seed) {
+    int have = adCount();
+    if (totalAds < have) {
+      throw new IllegalArgumentException(totalAds + " ads requested, the market already holds " + have);
+    }
+    if (have == 0) {
+      throw new IllegalArgumentException("a market without ads has no listing to vary");
+    }
+    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+    List<Campaign.Builder> builders = new java.util.ArrayList<>(campaigns.size());
+    for (Campaign c : campaigns) {
+      builders.add(c.toBuilder());
+    }
+    String[] rooms = {"Standard Double", "Superior Double", "Twin Room", "Junior Suite", "Family Room",
+        "Deluxe King", "Studio", "Sea View Double"};
+    for (int n = have, i = 0; n < totalAds; i++) {
+      Campaign original = campaigns.get(i % campaigns.size());
+      if (original.getAdsCount() == 0) {
+        continue;
+      }
+      Campaign.Builder b = builders.get(i % builders.size());
+      dev.adengine.api.v1.Ad base = original.getAds(random.nextInt(original.getAdsCount()));
+      long price = Math.round(base.getNightlyPriceMicros() * (0.85 + 0.4 * random.nextDouble()) / 10_000.0) * 10_000;
+      n++;
+      b.addAds(base.toBuilder().setAdId(String.format(java.util.Locale.ROOT, "ad-v%06d", n))
+          .setTitle(base.getTitle() + " - " + rooms[random.nextInt(rooms.length)]).setNightlyPriceMicros(price));
+    }
+    List<Campaign> more = new java.util.ArrayList<>(builders.size());
+    for (Campaign.Builder b : builders) {
+      more.add(b.build());
+    }
+    return new Market(destinations, advertisers, more, hotelDestinations);
   }
 
   private static long scale(long micros, double factor) {

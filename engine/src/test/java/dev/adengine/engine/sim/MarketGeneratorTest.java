@@ -2,6 +2,7 @@ package dev.adengine.engine.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.adengine.api.v1.Ad;
@@ -46,6 +47,32 @@ class MarketGeneratorTest {
       assertEquals(market.advertisers().get(i).getDailyBudgetMicros() * 1_000,
           load.advertisers().get(i).getDailyBudgetMicros());
     }
+  }
+
+  @Test
+  void shouldAddRoomVariantsInTheirHotelsDestinationUpToTheRequestedAdCount() {
+    // when the 1,000-campaign market is grown to 10,000 ads
+    Market big = market.withAds(10_000, 5);
+
+    // then it holds exactly that many, in the same campaigns, each campaign keeping its own ads first
+    assertEquals(10_000, big.adCount());
+    assertEquals(market.campaigns().size(), big.campaigns().size());
+    for (int i = 0; i < market.campaigns().size(); i++) {
+      List<Ad> before = market.campaigns().get(i).getAdsList();
+      List<Ad> after = big.campaigns().get(i).getAdsList();
+      assertEquals(before, after.subList(0, before.size()));
+      for (Ad variant : after.subList(before.size(), after.size())) {
+        // a variant is a room of one of the campaign's hotels, in that hotel's destination
+        assertTrue(before.stream().anyMatch(base -> base.getHotelId().equals(variant.getHotelId())
+            && base.getDestination().equals(variant.getDestination())
+            && variant.getTitle().startsWith(base.getTitle() + " - ")
+            && variant.getNightlyPriceMicros() >= base.getNightlyPriceMicros() * 0.84
+            && variant.getNightlyPriceMicros() <= base.getNightlyPriceMicros() * 1.26), variant.toString());
+        assertEquals(big.listing(variant.getAdId()).orElseThrow().hotelDestination().id(), variant.getDestination());
+      }
+    }
+    assertEquals(big.campaigns(), market.withAds(10_000, 5).campaigns(), "deterministic for a seed");
+    assertThrows(IllegalArgumentException.class, () -> market.withAds(market.adCount() - 1, 5));
   }
 
   @Test

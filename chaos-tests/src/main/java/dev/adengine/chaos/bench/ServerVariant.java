@@ -1,0 +1,67 @@
+package dev.adengine.chaos.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A server run with one setting changed from the engine's JVM flags, to record what each setting
+ * the engine uses is worth (issue: "record every setting tried, with its figure"). The baseline is
+ * the server's main run in the same benchmark.
+ *
+ * @param server {@code pekko-grpc}, {@code grpc-java} or {@code engine}
+ * @param name short name, used on the command line ({@code --variants pekko-grpc:dispatcher-1})
+ * @param setting what differs from the baseline, for the report
+ * @param remove JVM flags of the baseline left out
+ * @param add JVM flags added
+ */
+public record ServerVariant(String server, String name, String setting, List<String> remove, List<String> add) {
+
+  private static final String FJP = "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2";
+  private static final List<String> DISPATCHER_1 = List.of(
+      "-Dpekko.actor.default-dispatcher.fork-join-executor.parallelism-min=1",
+      "-Dpekko.actor.default-dispatcher.fork-join-executor.parallelism-max=1");
+
+  /** The variants {@code bin/bench} knows, by {@code server:name}. */
+  public static final Map<String, ServerVariant> KNOWN = index(List.of(
+      new ServerVariant("pekko-grpc", "dispatcher-1", "default dispatcher with 1 thread instead of 2"
+          + " (`parallelism-min = parallelism-max = 1`)", List.of(), DISPATCHER_1),
+      new ServerVariant("pekko-grpc", "no-fjp-property", "without `" + FJP + "` (the JDK's common pool at its"
+          + " default parallelism, 1 on 2 cores)", List.of(FJP), List.of()),
+      new ServerVariant("pekko-grpc", "g1", "G1 instead of the parallel collector", List.of("-XX:+UseParallelGC"),
+          List.of("-XX:+UseG1GC")),
+      new ServerVariant("pekko-grpc", "h2-streamed", "HTTP/2 request entities streamed, not collected strict"
+          + " (`pekko.http.server.http2.min-collect-strict-entity-size = 0`, Pekko HTTP's default)", List.of(),
+          List.of("-Dpekko.http.server.http2.min-collect-strict-entity-size=0")),
+      new ServerVariant("engine", "dispatcher-1", "default dispatcher with 1 thread instead of 2", List.of(),
+          DISPATCHER_1),
+      new ServerVariant("engine", "g1", "G1 instead of the parallel collector", List.of("-XX:+UseParallelGC"),
+          List.of("-XX:+UseG1GC"))));
+
+  /** What {@code bin/bench} runs unless told otherwise. */
+  public static final List<String> DEFAULTS = List.of("pekko-grpc:dispatcher-1", "pekko-grpc:no-fjp-property",
+      "pekko-grpc:g1", "pekko-grpc:h2-streamed", "engine:dispatcher-1");
+
+  /** {@code server:name}. */
+  public String key() {
+    return server + ":" + name;
+  }
+
+  /** {@code base} without {@link #remove} and with {@link #add}. */
+  public List<String> flags(List<String> base) {
+    List<String> out = new ArrayList<>(base);
+    for (String r : remove) {
+      if (!out.remove(r)) {
+        throw new IllegalArgumentException(key() + ": the base flags have no " + r + " to remove: " + base);
+      }
+    }
+    out.addAll(add);
+    return out;
+  }
+
+  private static Map<String, ServerVariant> index(List<ServerVariant> all) {
+    Map<String, ServerVariant> m = new java.util.LinkedHashMap<>();
+    all.forEach(v -> m.put(v.key(), v));
+    return java.util.Collections.unmodifiableMap(m);
+  }
+}
