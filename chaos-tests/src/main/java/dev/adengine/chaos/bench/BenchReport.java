@@ -244,8 +244,8 @@ public final class BenchReport {
 
     b.append("## Other benchmark files in this folder\n\n");
     b.append("Written by other tools, or by hand:\n\n");
-    for (String[] f : OTHER_FILES) {
-      b.append("- [`").append(f[0]).append("`](").append(f[0]).append("): ").append(f[1]).append('\n');
+    for (String[] file : OTHER_FILES) {
+      b.append("- [`").append(file[0]).append("`](").append(file[0]).append("): ").append(file[1]).append('\n');
     }
     return b.toString();
   }
