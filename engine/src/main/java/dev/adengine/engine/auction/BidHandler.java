@@ -103,7 +103,7 @@ public final class BidHandler {
       collect(snapshot.forDestination(q.destination()), snapshot, q, reserve, candidates, noBids);
       collect(snapshot.anyDestination(), snapshot, q, reserve, candidates, noBids);
     } else {
-      collect(snapshot.candidates(q.destination(), q.device(), q.placement()), snapshot, q, reserve, candidates, null);
+      collect(snapshot.candidates(q.destination(), q.device(), q.placement()), snapshot, q, reserve, candidates);
       collect(snapshot.anyDestinationCandidates(q.device(), q.placement()), snapshot, q, reserve, candidates, null);
     }
 
@@ -189,6 +189,17 @@ public final class BidHandler {
     return response.build();
   }
 
+  /** The destination's posting list: each campaign comes with its ads that serve there. */
+  private void collect(CatalogSnapshot.Posting[] postings, CatalogSnapshot snapshot, BidQuery q, long reserve,
+      RankingPool.Stage1 out) {
+    for (CatalogSnapshot.Posting p : postings) {
+      if (eligibility(p.entry(), snapshot, q, reserve) == null) {
+        offer(p.entry().def(), p.ads(), null, out);
+      }
+    }
+  }
+
+  /** Campaigns whose ads are filtered here (debug walks, campaigns targeting every destination). */
   private void collect(CampaignEntry[] entries, CatalogSnapshot snapshot, BidQuery q, long reserve,
       RankingPool.Stage1 out, List<NoBid> noBids) {
     for (CampaignEntry e : entries) {
@@ -198,26 +209,34 @@ public final class BidHandler {
         addNoBid(noBids, def.campaignId(), reason, null);
         continue;
       }
-      // Online features: the campaign's cluster-wide decayed counts (its entity's snapshot) and
-      // each ad's counts seen by this node.
-      CampaignSnapshot snap = features.get(def.campaignId());
-      double campaignImpressions = snap == null ? 0 : snap.decayedImpressions();
-      double campaignClicks = snap == null ? 0 : snap.decayedClicks();
-      int offered = 0;
-      for (AdDef ad : def.ads()) {
-        if (!ad.servesIn(q.destination())) {
-          continue;
-        }
-        offered++;
-        OnlineStats.Counts counts = stats.of(ad.adId());
-        double quality = settings.qualityWeight() == 0 ? 1.0
-            : Math.pow(Math.max(0.1, ad.reviewScore()) / 10.0, settings.qualityWeight());
-        out.offer(def, ad, counts.impressions(), counts.clicks(), campaignImpressions, campaignClicks, quality);
-      }
-      if (offered == 0) {
+      if (offer(def, def.ads(), q.destination(), out) == 0) {
         addNoBid(noBids, def.campaignId(), NoBidReason.NO_ADS, "no ad for a hotel in the searched destination");
       }
     }
+  }
+
+  /**
+   * Offers a campaign's ads to stage 1 with their online features: the campaign's cluster-wide
+   * decayed counts (its entity's snapshot) and each ad's counts seen by this node. With a
+   * {@code destination}, only the ads serving there; returns how many were offered.
+   */
+  private int offer(CampaignDef def, List<AdDef> ads, String destination, RankingPool.Stage1 out) {
+    CampaignSnapshot snap = features.get(def.campaignId());
+    double campaignImpressions = snap == null ? 0 : snap.decayedImpressions();
+    double campaignClicks = snap == null ? 0 : snap.decayedClicks();
+    int offered = 0;
+    for (int i = 0, n = ads.size(); i < n; i++) {
+      AdDef ad = ads.get(i);
+      if (destination != null && !ad.servesIn(destination)) {
+        continue;
+      }
+      offered++;
+      OnlineStats.Counts counts = stats.of(ad.adId());
+      double quality = settings.qualityWeight() == 0 ? 1.0
+          : Math.pow(Math.max(0.1, ad.reviewScore()) / 10.0, settings.qualityWeight());
+      out.offer(def, ad, counts.impressions(), counts.clicks(), campaignImpressions, campaignClicks, quality);
+    }
+    return offered;
   }
 
   private NoBidReason eligibility(CampaignEntry e, CatalogSnapshot snapshot, BidQuery q, long reserve) {

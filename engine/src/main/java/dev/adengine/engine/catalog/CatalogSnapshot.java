@@ -2,25 +2,33 @@ package dev.adengine.engine.catalog;
 
 import dev.adengine.api.v1.Device;
 import dev.adengine.api.v1.Placement;
+import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.IntFunction;
 
 /**
  * An immutable, indexed view of the catalog that the bid path reads without locks.
  *
- * <p>The inverted index maps (destination, device, placement) to the campaigns that target all
- * three, in campaign-id order; campaigns that target every destination have their own lists per
- * (device, placement). Check-in date ranges are checked per candidate: few campaigns restrict
- * them and a range does not fit a posting list. Debug requests walk the destination's whole list
- * ({@link #forDestination}) so that every excluded campaign gets its reason. A new snapshot is
- * built by the replica actor and swapped in whole.
+ * <p>The inverted index maps (destination, device, placement) to {@link Posting}s: the campaigns
+ * that target all three and have an ad that serves in the destination ({@link AdDef#servesIn}),
+ * each with exactly those ads, in campaign-id order. A campaign targeting a destination where it
+ * has no hotel is not in that destination's lists at all, so the bid path neither visits it nor
+ * filters ads per request. Campaigns that target every destination have their own lists per
+ * (device, placement), whose ads are filtered per request (the searched destination is open).
+ * Check-in date ranges are checked per candidate: few campaigns restrict them and a range does not
+ * fit a posting list. Debug requests walk the destination's whole list ({@link #forDestination})
+ * so that every excluded campaign gets its reason. A new snapshot is built by the replica actor and
+ * swapped in whole.
  */
 public final class CatalogSnapshot {
   // before EMPTY: the constructor uses them
   private static final CampaignEntry[] NONE = new CampaignEntry[0];
+  private static final Posting[] NO_POSTINGS = new Posting[0];
   private static final int SLOTS = 16;
 
   public static final CatalogSnapshot EMPTY = new CatalogSnapshot(Map.of(), Map.of(), 0L);
@@ -29,7 +37,7 @@ public final class CatalogSnapshot {
   private final Map<String, AdvertiserEntry> advertisers;
   private final Map<String, CampaignEntry[]> byDestination;
   private final CampaignEntry[] anyDestination;
-  private final Map<String, CampaignEntry[][]> byTargeting;
+  private final Map<String, Posting[][]> byTargeting;
   private final CampaignEntry[][] anyDestinationByTargeting;
   private final Map<String, AdLocation> ads;
   private final Map<String, Long> medianPrice;
@@ -37,6 +45,11 @@ public final class CatalogSnapshot {
 
   /** Where an ad lives: its campaign and its index among the campaign's ads. */
   public record AdLocation(CampaignEntry campaign, AdDef ad) {}
+
+  /**
+   * A campaign in a destination's posting list, with its ads that serve there (never empty, immutable).
+   */
+  public record Posting(CampaignEntry entry, List<AdDef> ads) {}
 
   public CatalogSnapshot(Map<String, CampaignEntry> campaigns, Map<String, AdvertiserEntry> advertisers,
       long builtAtMillis) {
@@ -59,15 +72,22 @@ public final class CatalogSnapshot {
       }
     }
     Map<String, CampaignEntry[]> frozen = new HashMap<>();
-    Map<String, CampaignEntry[][]> targeting = new HashMap<>();
+    Map<String, Posting[][]> targeting = new HashMap<>();
     index.forEach((k, v) -> {
       frozen.put(k, v.toArray(new CampaignEntry[0]));
-      targeting.put(k, postings(v));
+      List<Posting> serving = new ArrayList<>(v.size());
+      for (CampaignEntry e : v) {
+        List<AdDef> there = e.def().ads().stream().filter(ad -> ad.servesIn(k)).toList();
+        if (!there.isEmpty()) {
+          serving.add(new Posting(e, there));
+        }
+      }
+      targeting.put(k, postings(serving, Posting::entry, Posting[]::new, NO_POSTINGS));
     });
     this.byDestination = Map.copyOf(frozen);
     this.anyDestination = any.toArray(new CampaignEntry[0]);
     this.byTargeting = Map.copyOf(targeting);
-    this.anyDestinationByTargeting = postings(any);
+    this.anyDestinationByTargeting = postings(any, e -> e, CampaignEntry[]::new, NONE);
     this.ads = Map.copyOf(adIndex);
     this.medianPrice = medians(adIndex.values());
   }
@@ -77,34 +97,40 @@ public final class CatalogSnapshot {
   }
 
   /** One posting list per (device, placement) slot, keeping the campaigns' order. */
-  private static CampaignEntry[][] postings(List<CampaignEntry> entries) {
-    CampaignEntry[][] lists = new CampaignEntry[SLOTS][];
+  private static <T> T[][] postings(List<T> entries, Function<T, CampaignEntry> campaign, IntFunction<T[]> array,
+      T[] none) {
+    @SuppressWarnings("unchecked")
+    T[][] out = (T[][]) Array.newInstance(none.getClass(), SLOTS);
     for (Device d : Device.values()) {
       for (Placement p : Placement.values()) {
         if (d == Device.UNRECOGNIZED || p == Placement.UNRECOGNIZED) {
           continue;
         }
-        List<CampaignEntry> hits = new ArrayList<>();
-        for (CampaignEntry e : entries) {
-          if (e.def().targetsDevice(d) && e.def().targetsPlacement(p)) {
+        List<T> hits = new ArrayList<>();
+        for (T e : entries) {
+          CampaignDef def = campaign.apply(e).def();
+          if (def.targetsDevice(d) && def.targetsPlacement(p)) {
             hits.add(e);
           }
         }
-        lists[slot(d, p)] = hits.toArray(NONE);
+        out[slot(d, p)] = hits.toArray(array.apply(0));
       }
     }
     for (int i = 0; i < SLOTS; i++) {
-      if (lists[i] == null) {
-        lists[i] = NONE;
+      if (out[i] == null) {
+        out[i] = none;
       }
     }
-    return lists;
+    return out;
   }
 
-  /** Campaigns targeting this (normalized) destination, device and placement. */
-  public CampaignEntry[] candidates(String normalizedDestination, Device device, Placement placement) {
-    CampaignEntry[][] lists = byTargeting.get(normalizedDestination);
-    return lists == null ? NONE : lists[slot(device, placement)];
+  /**
+   * Campaigns targeting this (normalized) destination, device and placement that have an ad serving
+   * in the destination, each with those ads.
+   */
+  public Posting[] candidates(String normalizedDestination, Device device, Placement placement) {
+    Posting[][] lists = byTargeting.get(normalizedDestination);
+    return lists == null ? NO_POSTINGS : lists[slot(device, placement)];
   }
 
   /** Campaigns with no destination targeting that target this device and placement. */

@@ -29,17 +29,26 @@ class CatalogSnapshotTest {
     }
     assertTrue(restricted > 0, "the market has device or placement targeting to index");
 
+    int skipped = 0;
     for (String destination : List.of("paris", "london", "rome", "nowhere")) {
       for (Device d : DEVICES) {
         for (Placement p : PLACEMENTS) {
           // when
-          CampaignEntry[] hits = snapshot.candidates(destination, d, p);
+          CatalogSnapshot.Posting[] hits = snapshot.candidates(destination, d, p);
 
-          // then: the same campaigns, in the same order, as filtering the destination's list
+          // then: the same campaigns, in the same order, as filtering the destination's list, each
+          // with exactly its ads located there, and none without such an ad
           CampaignEntry[] expected = Arrays.stream(snapshot.forDestination(destination))
               .filter(e -> e.def().targetsDevice(d) && e.def().targetsPlacement(p))
+              .filter(e -> e.def().ads().stream().anyMatch(ad -> ad.servesIn(destination)))
               .toArray(CampaignEntry[]::new);
-          assertArrayEquals(expected, hits, destination + "/" + d + "/" + p);
+          assertArrayEquals(expected, Arrays.stream(hits).map(CatalogSnapshot.Posting::entry).toArray(),
+              destination + "/" + d + "/" + p);
+          for (CatalogSnapshot.Posting h : hits) {
+            assertEquals(h.entry().def().ads().stream().filter(ad -> ad.destination().equals(destination)).toList(),
+                h.ads());
+          }
+          skipped += snapshot.forDestination(destination).length - expected.length;
           CampaignEntry[] any = Arrays.stream(snapshot.anyDestination())
               .filter(e -> e.def().targetsDevice(d) && e.def().targetsPlacement(p))
               .toArray(CampaignEntry[]::new);
@@ -47,6 +56,7 @@ class CatalogSnapshotTest {
         }
       }
     }
+    assertTrue(skipped > 0, "some campaigns target a destination where they have no hotel");
   }
 
   @Test
