@@ -103,7 +103,7 @@ public final class BidHandler {
       collect(snapshot.forDestination(q.destination()), snapshot, q, reserve, candidates, noBids);
       collect(snapshot.anyDestination(), snapshot, q, reserve, candidates, noBids);
     } else {
-      collect(snapshot.candidates(q.destination(), q.device(), q.placement()), snapshot, q, reserve, candidates);
+      collect(snapshot.candidates(q.destination(), q.device(), q.placement()), q, reserve, candidates);
       collect(snapshot.anyDestinationCandidates(q.device(), q.placement()), snapshot, q, reserve, candidates, null);
     }
 
@@ -190,10 +190,9 @@ public final class BidHandler {
   }
 
   /** The destination's posting list: each campaign comes with its ads that serve there. */
-  private void collect(CatalogSnapshot.Posting[] postings, CatalogSnapshot snapshot, BidQuery q, long reserve,
-      RankingPool.Stage1 out) {
+  private void collect(CatalogSnapshot.Posting[] postings, BidQuery q, long reserve, RankingPool.Stage1 out) {
     for (CatalogSnapshot.Posting p : postings) {
-      if (eligibility(p.entry(), snapshot, q, reserve) == null) {
+      if (eligibility(p.entry(), p.advertiser(), q, reserve) == null) {
         offer(p.entry().def(), p.ads(), null, out);
       }
     }
@@ -204,7 +203,7 @@ public final class BidHandler {
       RankingPool.Stage1 out, List<NoBid> noBids) {
     for (CampaignEntry e : entries) {
       CampaignDef def = e.def();
-      NoBidReason reason = eligibility(e, snapshot, q, reserve);
+      NoBidReason reason = eligibility(e, snapshot.advertiser(e.def().advertiserId()), q, reserve);
       if (reason != null) {
         addNoBid(noBids, def.campaignId(), reason, null);
         continue;
@@ -239,12 +238,12 @@ public final class BidHandler {
     return offered;
   }
 
-  private NoBidReason eligibility(CampaignEntry e, CatalogSnapshot snapshot, BidQuery q, long reserve) {
+  /** Why campaign {@code e} (of advertiser {@code adv}, null if unknown) cannot bid; null when it can. */
+  private NoBidReason eligibility(CampaignEntry e, AdvertiserEntry adv, BidQuery q, long reserve) {
     CampaignDef def = e.def();
     if (e.paused()) {
       return NoBidReason.CAMPAIGN_PAUSED;
     }
-    AdvertiserEntry adv = snapshot.advertiser(def.advertiserId());
     if (adv != null && adv.paused()) {
       return NoBidReason.ADVERTISER_PAUSED;
     }

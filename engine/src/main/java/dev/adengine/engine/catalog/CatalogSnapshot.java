@@ -47,9 +47,11 @@ public final class CatalogSnapshot {
   public record AdLocation(CampaignEntry campaign, AdDef ad) {}
 
   /**
-   * A campaign in a destination's posting list, with its ads that serve there (never empty, immutable).
+   * A campaign in a destination's posting list, with its advertiser as of this snapshot (null if the
+   * replica does not hold it) and its ads that serve there (never empty, immutable). Resolved when
+   * the snapshot is built: an advertiser change builds a new snapshot.
    */
-  public record Posting(CampaignEntry entry, List<AdDef> ads) {}
+  public record Posting(CampaignEntry entry, AdvertiserEntry advertiser, List<AdDef> ads) {}
 
   public CatalogSnapshot(Map<String, CampaignEntry> campaigns, Map<String, AdvertiserEntry> advertisers,
       long builtAtMillis) {
@@ -79,7 +81,7 @@ public final class CatalogSnapshot {
       for (CampaignEntry e : v) {
         List<AdDef> there = e.def().ads().stream().filter(ad -> ad.servesIn(k)).toList();
         if (!there.isEmpty()) {
-          serving.add(new Posting(e, there));
+          serving.add(new Posting(e, advertisers.get(e.def().advertiserId()), there));
         }
       }
       targeting.put(k, postings(serving, Posting::entry, Posting[]::new, NO_POSTINGS));
