@@ -6,7 +6,6 @@ import dev.adengine.api.v1.AdminService;
 import dev.adengine.api.v1.AdminServiceHandlerFactory;
 import dev.adengine.api.v1.AuctionService;
 import dev.adengine.api.v1.EventService;
-import dev.adengine.api.v1.AuctionServiceHandlerFactory;
 import dev.adengine.api.v1.EventServiceHandlerFactory;
 import dev.adengine.engine.auction.Auction;
 import dev.adengine.engine.auction.BidHandler;
@@ -29,6 +28,7 @@ import dev.adengine.engine.features.SnapshotSubscriber;
 import dev.adengine.engine.events.ServedAds;
 import dev.adengine.engine.grpc.AdminServiceImpl;
 import dev.adengine.engine.grpc.AuctionServiceImpl;
+import dev.adengine.engine.grpc.BidRoute;
 import dev.adengine.engine.grpc.EventServiceImpl;
 import dev.adengine.engine.health.NodeState;
 import dev.adengine.engine.ranking.ModelHolder;
@@ -182,8 +182,7 @@ public final class EngineNode {
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
-        AuctionServiceHandlerFactory.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), AuctionService.name,
-            system),
+        BidRoute.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), BidRoute.mode(config), system),
         EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), EventService.name, system),
         AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, features, ranking, s.snapshotStaleAfter(),
             s.askTimeout(), catalog::loaded),

@@ -33,14 +33,21 @@ public record ServerVariant(String server, String name, String setting, List<Str
       new ServerVariant("pekko-grpc", "h2-streamed", "HTTP/2 request entities streamed, not collected strict"
           + " (`pekko.http.server.http2.min-collect-strict-entity-size = 0`, Pekko HTTP's default)", List.of(),
           List.of("-Dpekko.http.server.http2.min-collect-strict-entity-size=0")),
+      new ServerVariant("pekko-grpc", "bid-calling-thread", "`Bid` run on the connection's stream actor instead of"
+          + " a hop to the common pool (`adengine.grpc.bid-executor = calling-thread`)", List.of(),
+          List.of("-Dadengine.grpc.bid-executor=calling-thread")),
       new ServerVariant("engine", "dispatcher-1", "default dispatcher with 1 thread instead of 2", List.of(),
           DISPATCHER_1),
+      new ServerVariant("engine", "bid-calling-thread", "`Bid` run on the connection's stream actor instead of a"
+          + " hop to the common pool (`adengine.grpc.bid-executor = calling-thread`)", List.of(),
+          List.of("-Dadengine.grpc.bid-executor=calling-thread")),
       new ServerVariant("engine", "g1", "G1 instead of the parallel collector", List.of("-XX:+UseParallelGC"),
           List.of("-XX:+UseG1GC"))));
 
   /** What {@code bin/bench} runs unless told otherwise. */
   public static final List<String> DEFAULTS = List.of("pekko-grpc:dispatcher-1", "pekko-grpc:no-fjp-property",
-      "pekko-grpc:g1", "pekko-grpc:h2-streamed", "engine:dispatcher-1");
+      "pekko-grpc:g1", "pekko-grpc:h2-streamed", "pekko-grpc:bid-calling-thread", "engine:dispatcher-1",
+      "engine:bid-calling-thread");
 
   /** {@code server:name}. */
   public String key() {

@@ -3,9 +3,9 @@ package dev.adengine.chaos.reference;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.adengine.api.v1.AuctionService;
-import dev.adengine.api.v1.AuctionServiceHandlerFactory;
 import dev.adengine.api.v1.BidRequest;
 import dev.adengine.api.v1.BidResponse;
+import dev.adengine.engine.grpc.BidRoute;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -13,13 +13,18 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.grpc.javadsl.ServiceHandler;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.japi.function.Function;
 
 /**
  * Reference server 1: {@code AuctionService.Bid} on the engine's own transport, Pekko gRPC on
  * Pekko HTTP/2, with the engine's transport and dispatcher settings ({@code grpc.conf} and the
- * dispatcher block of {@code cluster.conf}, without the cluster), answering {@link
- * ReferenceResponse} from memory: what the engine's transport alone costs.
+ * dispatcher block of {@code cluster.conf}, without the cluster) and the engine's own request
+ * handler ({@link BidRoute}), answering {@link ReferenceResponse} from memory: what the engine's
+ * transport alone costs.
  *
  * <p>Run: {@code bin/reference-server pekko-grpc --port 8091} ({@link ReferenceServers}).
  */
@@ -57,8 +62,12 @@ public final class PekkoReferenceServer implements AutoCloseable {
         return CompletableFuture.completedFuture(ReferenceResponse.forRequest(in.getRequestId()));
       }
     };
+    Config config = system.settings().config();
+    @SuppressWarnings("unchecked")
+    Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
+        BidRoute.partial(impl, BidRoute.mode(config), system));
     ServerBinding binding = Http.get(system).newServerAt(host, port)
-        .bind(AuctionServiceHandlerFactory.create(impl, system))
+        .bind(handler)
         .toCompletableFuture().get(30, TimeUnit.SECONDS); // start-up, on the caller's thread
     return new PekkoReferenceServer(system, binding);
   }

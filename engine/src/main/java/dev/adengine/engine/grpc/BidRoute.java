@@ -1,0 +1,103 @@
+package dev.adengine.engine.grpc;
+
+import com.typesafe.config.Config;
+import dev.adengine.api.v1.AuctionService;
+import dev.adengine.api.v1.AuctionServiceHandlerFactory;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.grpc.javadsl.GrpcExceptionHandler;
+import org.apache.pekko.grpc.javadsl.GrpcMarshalling;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.japi.function.Function;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SystemMaterializer;
+
+/**
+ * {@code AuctionService}'s request handler with the thread that runs {@code Bid} chosen here,
+ * instead of by accident.
+ *
+ * <p>The handler Pekko gRPC generates ({@code AuctionServiceHandlerFactory}) composes the service
+ * call on the unmarshalled request with {@code thenCompose}. That stage is a Scala future converted
+ * to a {@code CompletableFuture}, which turns every non-async composition into an async one on the
+ * JDK common pool ("so that completions cannot hold the Scala future's completer hostage"): each
+ * request hops from the HTTP/2 connection's stream actor to a common-pool thread and back, a thread
+ * wake-up each way (shared/STACK.md measured thread switches as most of the transport's CPU on this
+ * VM). This handler does the same unmarshal, call, marshal and error mapping for {@code Bid}, with
+ * the call run by a configured executor ({@link Mode}), and hands every other method to the
+ * generated handler.
+ *
+ * <p>Both modes are honest choices with different costs, which {@code bin/bench} measures
+ * ({@code --variants}): {@link Mode#CALLING_THREAD} saves the hops, but runs the bid on the stream
+ * actor's thread, so one connection's bids run one at a time (nothing on the bid path blocks, so
+ * this costs only parallelism); {@link Mode#COMMON_POOL} is the generated handler's behaviour. The
+ * Pekko gRPC reference server of the benchmark uses this same handler, so it measures the engine's
+ * transport, not another one.
+ */
+public final class BidRoute {
+  /** Where {@code Bid} runs once its request is unmarshalled. */
+  public enum Mode {
+    /** On the thread that completed the unmarshalling: the connection's stream actor. */
+    CALLING_THREAD,
+    /** On the JDK common pool, as the generated handler does. */
+    COMMON_POOL;
+
+    static Mode parse(String value) {
+      try {
+        return valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("adengine.grpc.bid-executor must be calling-thread or common-pool: "
+            + value, e);
+      }
+    }
+
+    Executor executor() {
+      return this == CALLING_THREAD ? Runnable::run : ForkJoinPool.commonPool();
+    }
+  }
+
+  private static final String BID = "Bid";
+  private static final CompletionStage<HttpResponse> UNSUPPORTED_MEDIA_TYPE = CompletableFuture.completedFuture(
+      HttpResponse.create().withStatus(StatusCodes.UNSUPPORTED_MEDIA_TYPE));
+
+  private BidRoute() {}
+
+  /** The mode configured at {@code adengine.grpc.bid-executor}. */
+  public static Mode mode(Config config) {
+    return Mode.parse(config.getString("adengine.grpc.bid-executor"));
+  }
+
+  /**
+   * A partial handler for {@code AuctionService} (for {@code ServiceHandler.concatOrNotFound}):
+   * {@code Bid} as described above, anything else of the service by the generated handler, requests
+   * for other services not matched.
+   */
+  public static Function<HttpRequest, CompletionStage<HttpResponse>> partial(AuctionService service, Mode mode,
+      ClassicActorSystemProvider system) {
+    Function<HttpRequest, CompletionStage<HttpResponse>> generated =
+        AuctionServiceHandlerFactory.partial(service, AuctionService.name, system);
+    Materializer mat = SystemMaterializer.get(system).materializer();
+    Executor executor = mode.executor();
+    var errors = GrpcExceptionHandler.defaultMapper();
+    return request -> {
+      Iterator<String> segments = request.getUri().pathSegments().iterator();
+      if (!(segments.hasNext() && segments.next().equals(AuctionService.name) && segments.hasNext()
+          && segments.next().equals(BID) && !segments.hasNext())) {
+        return generated.apply(request);
+      }
+      return GrpcMarshalling.negotiated(request, (reader, writer) ->
+              GrpcMarshalling.unmarshal(request.entity(), AuctionService.Serializers.BidRequestSerializer, mat, reader)
+                  .thenComposeAsync(service::bid, executor)
+                  .thenApply(response -> GrpcMarshalling.marshal(response,
+                      AuctionService.Serializers.BidResponseSerializer, writer, system, errors))
+                  .exceptionally(e -> GrpcExceptionHandler.standard(e, errors, writer, system)))
+          .orElseGet(() -> UNSUPPORTED_MEDIA_TYPE);
+    };
+  }
+}
