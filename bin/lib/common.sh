@@ -11,12 +11,14 @@ if [[ -n "${JAVA_HOME:-}" ]]; then JAVA="$JAVA_HOME/bin/java"; fi
 MVN=(mvn -B -q)
 
 # JVM flags verified on this kind of machine (shared/STACK.md): the common-pool fix for the gRPC
-# handler, the parallel collector, and the opens Aeron needs.
+# handler, the parallel collector, the opens Aeron needs, and the Vector API module stage 2's
+# VectorForest runs on (without it the trees fall back to the scalar FlatForest).
 ENGINE_JVM_FLAGS=(
   -Xms512m -Xmx1g
   -XX:+UseParallelGC
   -Djava.util.concurrent.ForkJoinPool.common.parallelism=2
   --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+  --add-modules jdk.incubator.vector
 )
 
 # True when a source, resource or pom is newer than the last build.

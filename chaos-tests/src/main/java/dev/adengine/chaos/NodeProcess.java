@@ -52,7 +52,7 @@ public final class NodeProcess implements AutoCloseable {
       Path logDir) {
     return start(name, keyspace, ports, extraEnv, logDir, List.of("-Xms256m", "-Xmx768m", "-XX:+UseParallelGC",
         "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
-        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"));
+        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"));
   }
 
   /** As {@link #start(String, String, Ports, Map, Path)}, with the given JVM flags instead of the tests' own. */

@@ -52,7 +52,7 @@ public final class BenchMain {
   static final String[] FORK_JVM_ARGS = {
     "-Xms512m", "-Xmx1g", "-XX:+UseParallelGC",
     "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
-    "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"
+    "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"
   };
 
   /** A pass runs the benchmarks matching {@code include}; its rows go to {@code group}.md/json. */
@@ -84,7 +84,7 @@ public final class BenchMain {
             Map.of("journal", new String[] {"inmem"})),
         new Pass("cassandra", "ledger", "CampaignEntity SyncNode, Cassandra journal", "\\.EntityBench\\.", 1,
             Map.of("journal", new String[] {"cassandra"})),
-        new Pass("scorer", "ranking", "Click probability per row: Smile predict vs FlatForest", "\\.ScorerBench\\.",
+        new Pass("scorer", "ranking", "Click probability per row: Smile predict vs FlatForest vs VectorForest", "\\.ScorerBench\\.",
             1, Map.of()),
         new Pass("auction", "ranking", "GSP / first-price auction over the ranked top K, 5 slots",
             "\\.AuctionBench\\.", 1, Map.of()),
@@ -168,11 +168,11 @@ public final class BenchMain {
       return "";
     }
     StringBuilder b = new StringBuilder();
-    for (String flat : List.of("flat", "flatScratch")) {
-      Double t = median.get("ScorerBench." + flat);
+    for (String scorer : List.of("flat", "flatScratch", "vector8", "vector50")) {
+      Double t = median.get("ScorerBench." + scorer);
       if (t != null) {
-        b.append(String.format(Locale.ROOT,
-            "%nSpeed-up, FlatForest (%s) vs Smile (ratio of the medians above): %.1fx%n", flat, smile / t));
+        b.append(String.format(Locale.ROOT, "%nSpeed-up, %s (%s) vs Smile (ratio of the medians above): %.1fx%n",
+            scorer.startsWith("vector") ? "VectorForest" : "FlatForest", scorer, smile / t));
       }
     }
     return b.toString();
@@ -300,7 +300,12 @@ public final class BenchMain {
         same model; the fixture checks both agree within 1e-9 on every row before measuring.
       - `ScorerBench.flatScratch`: `FlatForest.probability(double[], double[])`, the same
         probability (bit for bit) computed in two phases with a per-thread scratch array of
-        `scratchSize()` doubles; the bid path uses this one.
+        `scratchSize()` doubles.
+      - `ScorerBench.vector8` / `vector50`: `VectorForest.probabilities(rows, from, n, out, scratch)`
+        on consecutive rows of the same set, `n` = 8 (one 512-bit batch) or 50 (a ranking's top K),
+        per row (`@OperationsPerInvocation`); includes transposing the rows into columns. The same
+        probabilities bit for bit (the fixture checks every row); the fork adds
+        `--add-modules jdk.incubator.vector` and the fixture fails if the vector path is not active.
       - `BidPathBench.retrieveRankAuction`: `BidHandler.plan` for one request on one thread:
         retrieval from a catalog snapshot of the simulator's 1,000-campaign market, stage 1 (features
         + logistic regression) for every ad, best ad per campaign, stage 2 (the shipped model's trees

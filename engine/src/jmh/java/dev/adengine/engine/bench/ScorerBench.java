@@ -5,6 +5,7 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -14,7 +15,9 @@ import org.openjdk.jmh.annotations.State;
  * Click probability for one candidate row, by Smile's own {@code GradientTreeBoost.predict(Tuple,
  * double[])} and by the {@code FlatForest} compiled from the same model, on the same
  * {@value ScorerFixture#ROWS} rows taken in turn, the flat forest both without and with a per-thread
- * scratch array (see {@link ScorerFixture}). Smile gets its tuples
+ * scratch array (see {@link ScorerFixture}), and by the {@code VectorForest} of the same forest in
+ * batches of 8 rows and of 50 (a ranking's top K), per row ({@code @OperationsPerInvocation}),
+ * transposition into columns included. Smile gets its tuples
  * prebuilt over one shared schema, its fastest case (a new schema per row would make its formula
  * rebind on every call).
  */
@@ -35,11 +38,22 @@ public class ScorerBench {
   public static class Cursor {
     final double[] posteriori = new double[2];
     double[] scratch;
+    double[] vectorScratch;
+    final double[] out = new double[BATCH];
     int next;
+    int nextBatch;
 
     @Setup(Level.Trial)
     public void scratch(Model m) {
       scratch = new double[m.fixture.flat().scratchSize()];
+      vectorScratch = new double[m.fixture.vector().scratchSize()];
+    }
+
+    /** The first of {@code n} consecutive rows, moving on by {@code n} (wrapping before the end). */
+    int batch(int n) {
+      int first = nextBatch + n <= ScorerFixture.ROWS ? nextBatch : 0;
+      nextBatch = first + n;
+      return first;
     }
 
     int row() {
@@ -47,6 +61,8 @@ public class ScorerBench {
       return next;
     }
   }
+
+  static final int BATCH = 50;
 
   @Benchmark
   public double smile(Model m, Cursor c) {
@@ -62,5 +78,19 @@ public class ScorerBench {
   @Benchmark
   public double flatScratch(Model m, Cursor c) {
     return m.fixture.flat().probability(m.fixture.rows()[c.row()], c.scratch);
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(8)
+  public double vector8(Model m, Cursor c) {
+    m.fixture.vector().probabilities(m.fixture.rows(), c.batch(8), 8, c.out, c.vectorScratch);
+    return c.out[7];
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(BATCH)
+  public double vector50(Model m, Cursor c) {
+    m.fixture.vector().probabilities(m.fixture.rows(), c.batch(BATCH), BATCH, c.out, c.vectorScratch);
+    return c.out[BATCH - 1];
   }
 }

@@ -6,6 +6,7 @@ import dev.adengine.engine.sim.MarketGenerator;
 import dev.adengine.models.features.FeatureExtractor;
 import dev.adengine.models.scoring.FlatForest;
 import dev.adengine.models.scoring.SmileFrames;
+import dev.adengine.models.scoring.VectorForest;
 import dev.adengine.models.training.CtrTrainer;
 import java.time.LocalDate;
 import java.util.Arrays;
@@ -17,20 +18,21 @@ import smile.math.MathEx;
 /**
  * The click model {@link ScorerBench} scores and the rows it scores it on: a Smile
  * gradient-boosted forest trained with the shipped stage-2 model's hyper-parameters
- * ({@link CtrTrainer.Options#defaults()}) on the simulator's click logs, its {@link FlatForest},
- * and {@value #ROWS} held-out impressions both as {@code double[]} and as Smile tuples. (The
+ * ({@link CtrTrainer.Options#defaults()}) on the simulator's click logs, its {@link FlatForest} and
+ * {@link VectorForest} (which must be on its vector path: the fork JVM adds the module), and
+ * {@value #ROWS} held-out impressions both as {@code double[]} and as Smile tuples. (The
  * shipped model keeps only the compiled forest, so the Smile model is retrained here.)
  */
-public record ScorerFixture(GradientTreeBoost model, FlatForest flat, String[] names, double[][] rows,
-    Tuple[] tuples) {
+public record ScorerFixture(GradientTreeBoost model, FlatForest flat, VectorForest vector, String[] names,
+    double[][] rows, Tuple[] tuples) {
   /** Rows scored in turn (a power of two, so the benchmark cycles with a mask). */
   public static final int ROWS = 4096;
   static final int REQUESTS = 60_000;
 
   /**
    * Generates logs and trains (about a minute on 2 cores), compiles the model, and checks that
-   * Smile and the flat forest give the same probability on every row, so the benchmark compares
-   * equal work.
+   * Smile, the flat forest and the vector forest give the same probability on every row, so the
+   * benchmark compares equal work.
    */
   public static ScorerFixture build() {
     LocalDate today = LocalDate.of(2026, 11, 28);
@@ -56,7 +58,20 @@ public record ScorerFixture(GradientTreeBoost model, FlatForest flat, String[] n
         throw new IllegalStateException("row " + i + ": Smile " + posteriori[1] + ", flat " + flat.probability(rows[i]));
       }
     }
-    System.out.printf("%n[scorer] %d trees, %d nodes, %d features%n", flat.trees(), flat.nodes(), flat.features());
-    return new ScorerFixture(model, flat, names, rows, tuples);
+    VectorForest vector = VectorForest.of(flat);
+    if (!vector.vectorized()) {
+      throw new IllegalStateException("VectorForest is not on its vector path: " + vector.path());
+    }
+    double[] p = new double[ROWS];
+    vector.probabilities(rows, 0, ROWS, p, new double[vector.scratchSize()]);
+    for (int i = 0; i < ROWS; i++) {
+      if (Double.doubleToRawLongBits(p[i]) != Double.doubleToRawLongBits(flat.probability(rows[i]))) {
+        throw new IllegalStateException("row " + i + ": flat " + flat.probability(rows[i]) + ", vector " + p[i]);
+      }
+    }
+    vector.warmUp(20_000);
+    System.out.printf("%n[scorer] %d trees, %d nodes, %d features; %s%n", flat.trees(), flat.nodes(), flat.features(),
+        vector.path());
+    return new ScorerFixture(model, flat, vector, names, rows, tuples);
   }
 }

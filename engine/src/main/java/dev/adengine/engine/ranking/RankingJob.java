@@ -62,21 +62,25 @@ public final class RankingJob {
   }
 
   /** Scores one batch (on a worker's thread), unless the request is already answered or out of time. */
-  void scoreBatch(int batch, double[] row, RankingWorker.Scratch scratch) {
+  void scoreBatch(int batch, RankingWorker.Scratch scratch) {
     try {
       if (done.get() || nanoClock.getAsLong() >= deadlineNanos) {
         metrics.lateBatches.increment();
       } else {
         int from = batch * batchSize;
         int to = Math.min(top.size(), from + batchSize);
-        double[] out = new double[to - from];
+        int n = to - from;
+        double[] out = new double[n];
         double[] trees = scratch.forSize(model.scratchSize());
-        for (int i = from; i < to; i++) {
-          RankedCandidate c = top.get(i);
-          RankingFeatures.fill(row, request, destination, medianPriceMicros, c.ad, 1, c.adImpressions,
+        double[][] rows = scratch.rows(n);
+        double[] logOdds = scratch.logOdds(n);
+        for (int i = 0; i < n; i++) {
+          RankedCandidate c = top.get(from + i);
+          RankingFeatures.fill(rows[i], request, destination, medianPriceMicros, c.ad, 1, c.adImpressions,
               c.adClicks, c.campaignImpressions, c.campaignClicks);
-          out[i - from] = model.stage2(row, trees, c.stage1LogOdds);
+          logOdds[i] = c.stage1LogOdds;
         }
+        model.stage2(rows, n, logOdds, out, trees); // the whole batch at once (vectorized when compiled)
         results.set(batch, out);
       }
     } catch (RuntimeException e) {

@@ -227,7 +227,6 @@ public final class RankingPool {
     String destination = s1.destination;
     long medianPriceMicros = s1.medianPriceMicros;
     double alpha = settings.alpha();
-    double[] x = s1.x;
     List<RankedCandidate> best = s1.best;
     best.sort(RANK);
     int k = Math.min(best.size(), Math.max(settings.topK(), slots));
@@ -243,11 +242,22 @@ public final class RankingPool {
     }
     if (inline) {
       metrics.inline.increment();
-      double[] trees = SCRATCH.get().forSize(model.scratchSize());
-      for (RankedCandidate c : top) {
-        RankingFeatures.fill(x, request, destination, medianPriceMicros, c.ad, 1, c.adImpressions, c.adClicks,
-            c.campaignImpressions, c.campaignClicks);
-        c.pctr = model.stage2(x, trees, c.stage1LogOdds);
+      RankingWorker.Scratch scratch = SCRATCH.get();
+      double[] trees = scratch.forSize(model.scratchSize());
+      int n = top.size();
+      double[][] rows = scratch.rows(n);
+      double[] logOdds = scratch.logOdds(n);
+      double[] out = scratch.out(n);
+      for (int i = 0; i < n; i++) {
+        RankedCandidate c = top.get(i);
+        RankingFeatures.fill(rows[i], request, destination, medianPriceMicros, c.ad, 1, c.adImpressions,
+            c.adClicks, c.campaignImpressions, c.campaignClicks);
+        logOdds[i] = c.stage1LogOdds;
+      }
+      model.stage2(rows, n, logOdds, out, trees); // the whole top K at once (vectorized when compiled)
+      for (int i = 0; i < n; i++) {
+        RankedCandidate c = top.get(i);
+        c.pctr = out[i];
         c.rescored = true;
         c.score = score(c, alpha);
       }

@@ -3,9 +3,11 @@ package dev.adengine.engine.ranking;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.adengine.models.scoring.CtrModel;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class ModelHolderTest {
@@ -29,5 +31,31 @@ class ModelHolderTest {
     assertThrows(IllegalStateException.class, () -> holder.swap(withSchema(bundled, "other", "0000000000000000")));
     assertThrows(IllegalStateException.class, () -> new ModelHolder(withSchema(bundled, "other", "0")));
     assertSame(next, holder.current());
+  }
+
+  @Test
+  void shouldLoadWithAVectorizedBatchStage2ThatScoresLikeTheSingleRowPath() throws Exception {
+    // given the bundled model as the node loads it (the test JVM has jdk.incubator.vector)
+    CtrModel model = ModelHolder.load("");
+    assertTrue(model.stage2Path().startsWith("vector"), model.stage2Path());
+    // when 53 rows (not a multiple of 8) are scored as one batch
+    SplittableRandom random = new SplittableRandom(5);
+    int n = 53;
+    double[][] rows = new double[n][model.featureNames().size()];
+    double[] logOdds = new double[n];
+    for (int i = 0; i < n; i++) {
+      for (int f = 0; f < rows[i].length; f++) {
+        rows[i][f] = random.nextInt(4) == 0 ? random.nextInt(3) : random.nextGaussian() * 3;
+      }
+      logOdds[i] = model.stage1LogOdds(rows[i]);
+    }
+    double[] out = new double[n];
+    double[] scratch = new double[model.scratchSize()];
+    model.stage2(rows, n, logOdds, out, scratch);
+    // then every row gets the single-row probability, bit for bit
+    for (int i = 0; i < n; i++) {
+      assertEquals(Double.doubleToRawLongBits(model.stage2(rows[i], scratch, logOdds[i])),
+          Double.doubleToRawLongBits(out[i]), "row " + i);
+    }
   }
 }

@@ -37,9 +37,18 @@ public final class CtrModel {
   private final Platt stage1Calibration;
   private final FlatForest stage2;
   private final Blend stage2Blend;
+  /** Stage 2's trees for batches: the scalar path until {@link #withCompiledStage2()}. */
+  private final VectorForest stage2Batch;
 
   public CtrModel(String version, String schemaHash, List<String> featureNames, Map<String, String> metadata,
       LogisticModel stage1, Platt stage1Calibration, FlatForest stage2, Blend stage2Blend) {
+    this(version, schemaHash, featureNames, metadata, stage1, stage1Calibration, stage2, stage2Blend,
+        VectorForest.scalar(stage2, "not compiled (CtrModel.withCompiledStage2)"));
+  }
+
+  private CtrModel(String version, String schemaHash, List<String> featureNames, Map<String, String> metadata,
+      LogisticModel stage1, Platt stage1Calibration, FlatForest stage2, Blend stage2Blend,
+      VectorForest stage2Batch) {
     if (stage1.features() != featureNames.size()) {
       throw new IllegalArgumentException("stage 1 has " + stage1.features() + " features, schema "
           + featureNames.size());
@@ -55,6 +64,25 @@ public final class CtrModel {
     this.stage1Calibration = stage1Calibration;
     this.stage2 = stage2;
     this.stage2Blend = stage2Blend;
+    this.stage2Batch = stage2Batch;
+  }
+
+  /**
+   * This model with its batch stage 2 ({@link #stage2(double[][], int, double[], double[], double[])})
+   * on {@link VectorForest#of} of its trees, warmed up so HotSpot has compiled the generated code:
+   * a second or a few of work, for when a model is loaded, not for a request. When the JVM cannot
+   * run the vector path the copy keeps the scalar one; {@link #stage2Path()} says which and why.
+   */
+  public CtrModel withCompiledStage2() {
+    VectorForest batch = VectorForest.of(stage2);
+    batch.warmUp(20_000);
+    return new CtrModel(version, schemaHash, featureNames, metadata, stage1, stage1Calibration, stage2, stage2Blend,
+        batch);
+  }
+
+  /** Which path the batch stage 2 takes ({@link VectorForest#path()}). */
+  public String stage2Path() {
+    return stage2Batch.path();
   }
 
   /** Calibrated stage-1 (logistic regression) click probability. */
@@ -85,9 +113,21 @@ public final class CtrModel {
     return stage2Blend.apply(stage1LogOdds, stage2.margin(x, scratch));
   }
 
-  /** Length of the scratch array {@link #stage2(double[], double[])} needs. */
+  /**
+   * {@link #stage2(double[], double[], double)} of {@code rows[i]} with {@code stage1LogOdds[i]}
+   * into {@code out[i]}, for {@code i < count}, bit for bit, on the batch path (vectorized after
+   * {@link #withCompiledStage2()}); {@code scratch} as for the single-row method.
+   */
+  public void stage2(double[][] rows, int count, double[] stage1LogOdds, double[] out, double[] scratch) {
+    stage2Batch.margins(rows, 0, count, out, scratch);
+    for (int i = 0; i < count; i++) {
+      out[i] = stage2Blend.apply(stage1LogOdds[i], out[i]);
+    }
+  }
+
+  /** Length of the scratch array either stage-2 method needs. */
   public int scratchSize() {
-    return stage2.scratchSize();
+    return Math.max(stage2.scratchSize(), stage2Batch.scratchSize());
   }
 
   /** Refuses a model trained on another feature layout than the extractor in use. */

@@ -303,7 +303,8 @@ public final class FlatForest {
     return probabilityOf(margin(x));
   }
 
-  private static double probabilityOf(double y) {
+  /** Smile's probability of class 1 from a margin: {@code 1 - 1 / (1 + exp(2y))}. */
+  static double probabilityOf(double y) {
     double p0 = 1.0 / (1.0 + Math.exp(2 * y));
     return 1.0 - p0;
   }
@@ -387,6 +388,39 @@ public final class FlatForest {
       y += leaf[s];
     }
     return y;
+  }
+
+  // Package-private views for VectorForest's code generator: the arrays themselves, not copies
+  // (the caller only reads them).
+
+  double intercept() {
+    return intercept;
+  }
+
+  int[] rootSlots() {
+    return roots;
+  }
+
+  int[] slotFeatures() {
+    return feature;
+  }
+
+  double[] slotValues() {
+    return value;
+  }
+
+  /** A split's true child; its false child is the next slot. */
+  int[] slotChildren() {
+    return child;
+  }
+
+  /** A leaf's output, already multiplied by the shrinkage. */
+  double[] slotLeaves() {
+    return leaf;
+  }
+
+  boolean leafAt(int s) {
+    return isLeaf(s);
   }
 
   /** The number of trees. */

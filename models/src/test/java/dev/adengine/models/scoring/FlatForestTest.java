@@ -35,7 +35,7 @@ import smile.regression.RegressionTree;
  */
 class FlatForestTest {
   private static final double TOLERANCE = 1e-9;
-  private static final String[] NAMES = {
+  static final String[] NAMES = {
     "stars_ad", "stars_advertiser", "stars_publisher", "stars_user", "clicks_7d", "imps_1d",
     "hour_frac", "bid_norm", "ctx_sim", "recency", "slot_frac", "price_norm",
     "z_user", "z_ad", "z_geo", "z_time", "is_mobile", "dwell_lognorm", "ctr_hist", "ctr_ad"
@@ -58,7 +58,7 @@ class FlatForestTest {
   @Test
   void shouldMatchSmileOnEveryHeldOutRowIncludingSplitThresholds() {
     List<double[]> rows = new ArrayList<>(List.of(rows(100_000, new SplittableRandom(21))));
-    int onThresholds = addThresholdRows(rows, new SplittableRandom(22));
+    int onThresholds = addThresholdRows(model, rows, new SplittableRandom(22));
     // given the model's shape
     assertEquals(250, flat.trees());
     assertEquals(NAMES.length, flat.features());
@@ -73,7 +73,7 @@ class FlatForestTest {
   @Test
   void shouldGiveTheSameBitsWithAScratchArrayOnEveryRowIncludingSplitThresholdsAndNan() {
     List<double[]> rows = new ArrayList<>(List.of(rows(100_000, new SplittableRandom(21))));
-    int onThresholds = addThresholdRows(rows, new SplittableRandom(22));
+    int onThresholds = addThresholdRows(model, rows, new SplittableRandom(22));
     SplittableRandom random = new SplittableRandom(23);
     for (double[] row : rows(5_000, random)) {
       for (int c = 0; c < row.length; c++) {
@@ -228,7 +228,7 @@ class FlatForestTest {
    * Adds, for every split of the model, rows with that feature exactly at the threshold and one
    * ulp either side, and rows with many features at once on some threshold. Returns how many.
    */
-  private static int addThresholdRows(List<double[]> rows, SplittableRandom random) {
+  static int addThresholdRows(GradientTreeBoost model, List<double[]> rows, SplittableRandom random) {
     List<List<Double>> thresholds = new ArrayList<>();
     for (int c = 0; c < NAMES.length; c++) {
       thresholds.add(new ArrayList<>());
