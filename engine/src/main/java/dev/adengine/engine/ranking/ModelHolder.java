@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,29 +40,48 @@ public final class ModelHolder {
   }
 
   /**
-   * Loads a model file, or the bundled model when {@code path} is empty, with its batch stage 2
-   * compiled and warmed up ({@link CtrModel#withCompiledStage2()}: a few seconds, here rather than
-   * on a request); a model whose trees cannot be compiled serves through the scalar path. Logs
-   * which path stage 2 takes.
+   * Compiles the active model's batch stage 2 ({@link CtrModel#withCompiledStage2()}: generated
+   * vector code, compiled and warmed up, a few seconds of one core) on a thread of its own, and
+   * swaps the compiled model in when it is ready, unless another model was deployed meanwhile.
+   * The compiled model is the same version and gives the same scores bit for bit; until it is in,
+   * requests use the scalar path. A node calls this once it has loaded its model, so that starting
+   * does not wait for the compiler; a model whose trees cannot be compiled keeps the scalar path.
+   *
+   * @return completes with the model swapped in (or left in place), never exceptionally
    */
+  public CompletableFuture<CtrModel> compileInBackground() {
+    CtrModel plain = current.get();
+    CompletableFuture<CtrModel> done = new CompletableFuture<>();
+    Thread compiler = new Thread(() -> {
+      long started = System.nanoTime();
+      try {
+        CtrModel compiled = plain.withCompiledStage2();
+        boolean swapped = current.compareAndSet(plain, compiled);
+        LOG.info("model {}: stage 2 batches {} (built in {} ms){}", compiled.version(), compiled.stage2Path(),
+            (System.nanoTime() - started) / 1_000_000, swapped ? "" : "; not swapped in: another model was deployed");
+        done.complete(swapped ? compiled : current.get());
+      } catch (RuntimeException | LinkageError e) {
+        LOG.warn("model {}: stage 2 stays on the scalar path: compiling failed: {}", plain.version(), e.toString());
+        done.complete(plain);
+      }
+    }, "model-compiler");
+    compiler.setDaemon(true);
+    compiler.start();
+    return done;
+  }
+
+  /** Loads a model file, or the bundled model when {@code path} is empty (stage 2 on the scalar path). */
   public static CtrModel load(String path) throws IOException {
-    CtrModel model;
     if (path == null || path.isBlank()) {
       try (InputStream in = ModelHolder.class.getResourceAsStream(BUNDLED)) {
         if (in == null) {
           throw new IOException("no bundled model at " + BUNDLED + " (run bin/train)");
         }
-        model = CtrModel.read(in);
-      }
-    } else {
-      try (InputStream in = Files.newInputStream(Path.of(path))) {
-        model = CtrModel.read(in);
+        return CtrModel.read(in);
       }
     }
-    long started = System.nanoTime();
-    CtrModel compiled = model.withCompiledStage2();
-    LOG.info("model {}: stage 2 batches {} (built in {} ms)", compiled.version(), compiled.stage2Path(),
-        (System.nanoTime() - started) / 1_000_000);
-    return compiled;
+    try (InputStream in = Files.newInputStream(Path.of(path))) {
+      return CtrModel.read(in);
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.adengine.engine.ranking;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,9 +35,16 @@ class ModelHolderTest {
   }
 
   @Test
-  void shouldLoadWithAVectorizedBatchStage2ThatScoresLikeTheSingleRowPath() throws Exception {
-    // given the bundled model as the node loads it (the test JVM has jdk.incubator.vector)
-    CtrModel model = ModelHolder.load("");
+  void shouldCompileAVectorizedBatchStage2InTheBackgroundThatScoresLikeTheSingleRowPath() throws Exception {
+    // given the bundled model as the node loads it: scalar first, then compiled in the background
+    // (the test JVM has jdk.incubator.vector)
+    CtrModel plain = ModelHolder.load("");
+    ModelHolder holder = new ModelHolder(plain);
+    assertSame(plain, holder.current());
+    assertFalse(plain.stage2Path().startsWith("vector"), plain.stage2Path());
+    CtrModel model = holder.compileInBackground().get(120, java.util.concurrent.TimeUnit.SECONDS);
+    assertSame(model, holder.current(), "swapped in once compiled");
+    assertEquals(plain.version(), model.version());
     assertTrue(model.stage2Path().startsWith("vector"), model.stage2Path());
     // when 53 rows (not a multiple of 8) are scored as one batch
     SplittableRandom random = new SplittableRandom(5);
