@@ -45,7 +45,7 @@ import org.openjdk.jmh.util.Version;
  * skipped when nothing answers on the CQL port). Group {@code ranking}: {@code scorer}
  * (ScorerBench: Smile's predict against FlatForest), {@code auction} (AuctionBench), {@code bidpath}
  * (BidPathBench), {@code fanout} (FanOutBench). Settings: {@code -Dbench.warmup=3
- * -Dbench.iterations=5 -Dbench.time=1 (s) -Dbench.forks=1}.
+ * -Dbench.iterations=5 -Dbench.time=1 (s) -Dbench.forks=1}; {@code -Dbench.jvm} for another JVM.
  */
 public final class BenchMain {
   /** The engine's JVM flags (bin/lib/common.sh ENGINE_JVM_FLAGS), used for every fork. */
@@ -54,6 +54,13 @@ public final class BenchMain {
     "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
     "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"
   };
+
+  /**
+   * The forks' {@code java}: this JVM's unless {@code -Dbench.jvm=/path/to/bin/java} names another
+   * (for example a newer JDK, to see what it would change; the report says which ran).
+   */
+  static final String FORK_JVM = System.getProperty("bench.jvm",
+      Path.of(System.getProperty("java.home"), "bin", "java").toString());
 
   /** A pass runs the benchmarks matching {@code include}; its rows go to {@code group}.md/json. */
   private record Pass(String name, String group, String title, String include, int threads,
@@ -122,6 +129,7 @@ public final class BenchMain {
           .measurementTime(TimeValue.seconds(seconds))
           .forks(forks)
           .jvmArgs(FORK_JVM_ARGS)
+          .jvm(FORK_JVM)
           .addProfiler(GCProfiler.class)
           .resultFormat(ResultFormatType.JSON)
           .result(jsonFile.toString());
@@ -274,6 +282,8 @@ public final class BenchMain {
     b.append("- JMH: ").append(Version.getPlainVersion()).append("; ").append(warmup).append(" warm-up + ")
         .append(iterations).append(" measurement iterations of ").append(seconds).append(" s, ").append(forks)
         .append(forks == 1 ? " fork" : " forks").append(", GC profiler on\n");
+    b.append("- fork JVM: `").append(FORK_JVM).append("`").append(System.getProperty("bench.jvm") == null
+        ? " (this JVM's)" : " (-Dbench.jvm: not the JVM above)").append("\n");
     b.append("- fork JVM flags: `").append(String.join(" ", FORK_JVM_ARGS)).append("`\n");
     for (String note : notes) {
       b.append("- note: ").append(note).append("\n");
