@@ -159,7 +159,12 @@ public final class BudgetLedger {
     return reservations.size();
   }
 
-  public List<CampaignLedger> all() {
+  /** Bytes held by the reservation book's arrays (for measurement). */
+  long reservationFootprintBytes() {
+    return reservations.footprintBytes();
+  }
+
+    public List<CampaignLedger> all() {
     return new ArrayList<>(ledgers.values());
   }
 

@@ -52,11 +52,15 @@ import java.util.Arrays;
  * {@code remove(key, value)} identity check, without a per-slot sequence number.
  *
  * <h2>Costs</h2>
- * Reserve, convert: one fingerprint (~20 ns for 40 chars), one segment lock, expected &lt; 2 probes.
+ * Reserve, convert: one fingerprint (8 chars a round), one segment lock, expected &lt; 2 probes.
  * {@link #expire} per keeper tick: for each of the {@value #SEGMENTS} segments one lock and a look
  * at the ring's head and the heap's top, plus O(1) per entry released from the ring and
  * O(log heap) from the heap: proportional to what expires, not to what is open. It releases at
  * most {@value #BATCH} entries per lock hold, and calls the releaser outside the lock.
+ *
+ * <p>Measured (ReservationFootprint, one JVM per layout, ParallelGC, 4.6 million open, 500 in and
+ * 500 released per tick): 53.7 bytes of heap per entry (the map: 163.8) and 0.5 ms per tick (the
+ * map's scan: 189 ms, most of a core at 5 ticks a second); the book fits a 1 GB heap in 254 MB.
  *
  * <h2>Concurrency</h2>
  * {@value #SEGMENTS} segments chosen by the fingerprint's top 6 bits, each guarded by its own monitor,
