@@ -186,7 +186,7 @@ public final class EngineNode {
         BidRoute.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), BidRoute.mode(config), system),
         EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), EventService.name, system),
         AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, features, ranking, s.snapshotStaleAfter(),
-            s.askTimeout(), catalog::loaded),
+            s.askTimeout(), catalog::loaded, ledger::openReservations),
             AdminService.name, system),
         ServerReflection.create(List.of(AuctionService.description, EventService.description,
             AdminService.description), system));

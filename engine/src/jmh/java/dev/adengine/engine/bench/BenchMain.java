@@ -40,7 +40,8 @@ import org.openjdk.jmh.util.Version;
  * {@code docs/benchmarks}). Only the groups of the passes run are written.
  *
  * <p>Arguments: the passes to run, default all. Group {@code ledger}: {@code ledger} (LedgerBench,
- * 1 thread), {@code ledger2} (LedgerBench, 2 threads), {@code mix} (LedgerMixBench),
+ * 1 thread), {@code ledger2} (LedgerBench, 2 threads), {@code reservations} (ReservationBench:
+ * reserve + expiry, the ReservationBook against the map it replaced), {@code mix} (LedgerMixBench),
  * {@code entity} (EntityBench, in-memory journal), {@code cassandra} (EntityBench on Cassandra;
  * skipped when nothing answers on the CQL port). Group {@code ranking}: {@code scorer}
  * (ScorerBench: Smile's predict against FlatForest), {@code auction} (AuctionBench), {@code bidpath}
@@ -85,6 +86,8 @@ public final class BenchMain {
     List<Pass> all = List.of(
         new Pass("ledger", "ledger", "Ledger calls, 1 thread", "\\.LedgerBench\\.", 1, Map.of()),
         new Pass("ledger2", "ledger", "Ledger calls, 2 threads", "\\.LedgerBench\\.", 2, Map.of()),
+        new Pass("reservations", "ledger", "CPC reservations: reserve + keeper expiry at a steady open count",
+            "\\.ReservationBench\\.", 1, Map.of()),
         new Pass("mix", "ledger", "Check while charging (JMH group: 1 checking + 1 charging thread)",
             "\\.LedgerMixBench\\.", -1, Map.of()),
         new Pass("entity", "ledger", "CampaignEntity SyncNode, in-memory journal", "\\.EntityBench\\.", 1,

@@ -1,9 +1,11 @@
 package dev.adengine.engine.budget;
 
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -11,13 +13,27 @@ import java.util.function.LongSupplier;
  * This node's budget ledgers, one per campaign, plus the open CPC reservations that a click may
  * still convert into spend. Read and updated by the bid path and the event path without waiting on
  * any actor; synced with the campaign entities by {@link AllowanceKeeper} in the background.
+ *
+ * <p>The open reservations live in a {@link ReservationBook} (~55 bytes each, millions of them at
+ * full traffic), which names each one's campaign and day by an index into {@link #campaigns} and
+ * {@link #days}; expiring them costs what expires, not what is open.
  */
 public final class BudgetLedger {
   private final ConcurrentHashMap<String, CampaignLedger> ledgers = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Reservation> reservations = new ConcurrentHashMap<>();
+  /** Every ledger by its {@link CampaignLedger#index()}: grow-only, as {@link #ledgers} is. */
+  private final InternTable<CampaignLedger> campaigns = new InternTable<>();
+  /** The budget days that reservations were taken from. */
+  private final InternTable<String> days = new InternTable<>();
+  private final ReservationBook reservations = new ReservationBook();
   private final LongSupplier clock;
-  /** Reservations converted by a click, remembered (by click event id) until they would have expired. */
-  private final Map<String, Converted> converted = new java.util.HashMap<>();
+  /**
+   * Reservations converted by a click, remembered (by click event id) until they would have expired;
+   * about 2% of reservations. Guarded by itself, as is {@link #convertedByExpiry}.
+   */
+  private final Map<String, Converted> converted = new HashMap<>();
+  /** The same entries by {@code keepUntilMillis}, so forgetting them costs what is forgotten. */
+  private final PriorityQueue<Converted> convertedByExpiry =
+      new PriorityQueue<>(Comparator.comparingLong(Converted::keepUntilMillis));
 
   public BudgetLedger() {
     this(System::currentTimeMillis);
@@ -28,15 +44,12 @@ public final class BudgetLedger {
     this.clock = clock;
   }
 
-  /** An open CPC reservation, released at {@code expiresAtMillis} unless a click converts it first. */
-  public record Reservation(String campaignId, String day, long amountMicros, long expiresAtMillis) {}
-
   public CampaignLedger get(String campaignId) {
     return ledgers.get(campaignId);
   }
 
   public CampaignLedger getOrCreate(String campaignId) {
-    return ledgers.computeIfAbsent(campaignId, id -> new CampaignLedger(id, clock));
+    return ledgers.computeIfAbsent(campaignId, id -> campaigns.add(index -> new CampaignLedger(id, clock, index)));
   }
 
   /** Reserves a CPC win's price and remembers it under (request, ad) until its click window ends. */
@@ -72,8 +85,8 @@ public final class BudgetLedger {
       }
       day = ledger.day();
     }
-    Reservation previous = reservations.put(key(requestId, adId),
-        new Reservation(campaignId, day, amountMicros, expiresAtMillis));
+    ReservationBook.Entry previous = reservations.put(ReservationBook.key(requestId, adId), ledger.index(),
+        days.intern(day), amountMicros, expiresAtMillis);
     if (previous != null) {
       // The same request id showed the same ad twice: keep one reservation, release the other.
       release(previous);
@@ -83,12 +96,11 @@ public final class BudgetLedger {
 
   /** A click arrived for (request, ad): converts its reservation into spend. False if none is open. */
   public boolean convertClick(String requestId, String adId) {
-    Reservation r = reservations.remove(key(requestId, adId));
+    ReservationBook.Entry r = reservations.remove(ReservationBook.key(requestId, adId));
     if (r == null) {
       return false;
     }
-    CampaignLedger ledger = ledgers.get(r.campaignId());
-    return ledger != null && ledger.convert(r.day(), r.amountMicros());
+    return campaigns.get(r.campaign()).convert(days.get(r.day()), r.amountMicros());
   }
 
   /** What {@link #convertClick(String, String, String)} did. */
@@ -113,43 +125,46 @@ public final class BudgetLedger {
       if (done != null) {
         return done.eventId().equals(eventId) ? Conversion.CONVERTED : Conversion.ALREADY_CLICKED;
       }
-      Reservation r = reservations.remove(key);
+      ReservationBook.Entry r = reservations.remove(ReservationBook.key(requestId, adId));
       if (r == null) {
         return Conversion.NO_RESERVATION;
       }
-      CampaignLedger ledger = ledgers.get(r.campaignId());
-      if (ledger != null) {
-        ledger.convert(r.day(), r.amountMicros());
-      }
-      converted.put(key, new Converted(eventId, r.expiresAtMillis()));
+      campaigns.get(r.campaign()).convert(days.get(r.day()), r.amountMicros());
+      Converted remembered = new Converted(key, eventId, r.expiresAtMillis());
+      converted.put(key, remembered);
+      convertedByExpiry.add(remembered);
       return Conversion.CONVERTED;
     }
   }
 
-  private record Converted(String eventId, long keepUntilMillis) {}
+  private record Converted(String key, String eventId, long keepUntilMillis) {}
 
-  /** Releases every reservation whose click window has ended; returns how many. */
+  /**
+   * Releases every reservation whose click window has ended ({@code expiresAtMillis <= nowMillis});
+   * returns how many. Costs O(released + segments), plus O(log n) per forgotten conversion.
+   */
   public int expireReservations(long nowMillis) {
     synchronized (converted) {
-      converted.values().removeIf(c -> c.keepUntilMillis() <= nowMillis);
-    }
-    int released = 0;
-    Iterator<Map.Entry<String, Reservation>> it = reservations.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<String, Reservation> e = it.next();
-      if (e.getValue().expiresAtMillis() <= nowMillis && reservations.remove(e.getKey(), e.getValue())) {
-        release(e.getValue());
-        released++;
+      Converted c;
+      while ((c = convertedByExpiry.peek()) != null && c.keepUntilMillis() <= nowMillis) {
+        convertedByExpiry.poll();
+        converted.remove(c.key(), c);
       }
     }
-    return released;
+    return reservations.expire(nowMillis, this::release);
   }
 
+  /** CPC reservations open on this node: O(1) (a sum over the book's segments). */
   public int openReservations() {
     return reservations.size();
   }
 
-  public List<CampaignLedger> all() {
+  /** Bytes held by the reservation book's arrays (for measurement). */
+  long reservationFootprintBytes() {
+    return reservations.footprintBytes();
+  }
+
+    public List<CampaignLedger> all() {
     return new ArrayList<>(ledgers.values());
   }
 
@@ -162,11 +177,12 @@ public final class BudgetLedger {
     getOrCreate(campaignId).applyGrant(day, allowance, leaseUntilMillis);
   }
 
-  private void release(Reservation r) {
-    CampaignLedger ledger = ledgers.get(r.campaignId());
-    if (ledger != null) {
-      ledger.release(r.day(), r.amountMicros());
-    }
+  private void release(ReservationBook.Entry r) {
+    release(r.campaign(), r.day(), r.amountMicros());
+  }
+
+  private void release(int campaign, int day, long amountMicros) {
+    campaigns.get(campaign).release(days.get(day), amountMicros);
   }
 
   private static String key(String requestId, String adId) {

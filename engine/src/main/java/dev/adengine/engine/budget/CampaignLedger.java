@@ -21,14 +21,25 @@ public final class CampaignLedger {
   private long version;
   private long leaseUntil = Long.MAX_VALUE;
   private final LongSupplier clock;
+  /** This ledger's index in its {@link BudgetLedger}'s campaign table: what a reservation records. */
+  private final int index;
 
   CampaignLedger(String campaignId) {
     this(campaignId, System::currentTimeMillis);
   }
 
   CampaignLedger(String campaignId, LongSupplier clock) {
+    this(campaignId, clock, -1);
+  }
+
+  CampaignLedger(String campaignId, LongSupplier clock, int index) {
     this.campaignId = campaignId;
     this.clock = clock;
+    this.index = index;
+  }
+
+  int index() {
+    return index;
   }
 
   /** The node may spend its allowance only while the entity's lease on it holds. */

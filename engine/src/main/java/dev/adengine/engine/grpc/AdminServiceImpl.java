@@ -31,6 +31,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -50,10 +51,12 @@ public final class AdminServiceImpl implements AdminService {
   private final FeatureStore features;
   private final RankingPool ranking;
   private final Duration staleAfter;
+  private final IntSupplier openReservations;
 
   public AdminServiceImpl(ActorSystem<?> system, Catalog catalog, FeatureStore features, RankingPool ranking,
-      Duration staleAfter, Duration timeout, Supplier<Boolean> ready) {
+      Duration staleAfter, Duration timeout, Supplier<Boolean> ready, IntSupplier openReservations) {
     this.system = system;
+    this.openReservations = openReservations;
     this.ranking = ranking;
     this.features = features;
     this.staleAfter = staleAfter;
@@ -171,6 +174,7 @@ public final class AdminServiceImpl implements AdminService {
       b.setModelVersion(ranking.models().current().version()).setRankedRequests(rm.requests())
           .setPartialAnswers(rm.partialAnswers()).setLateBatches(rm.lateBatches())
           .setFailedBatches(rm.failedBatches());
+      b.setOpenReservations(openReservations.getAsInt());
       for (org.apache.pekko.cluster.Member m : state.getMembers()) {
         b.addMembers(Member.newBuilder()
             .setAddress(m.address().toString())

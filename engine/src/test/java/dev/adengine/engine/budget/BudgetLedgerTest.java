@@ -135,6 +135,34 @@ class BudgetLedgerTest {
   }
 
   @Test
+  void shouldRememberAClickUntilItsReservationWouldHaveExpiredThenForgetIt() {
+    // given: two clicked reservations whose windows end at 5,000 and 1,000
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    ledger.reserveClick(CAMPAIGN, "r1", "ad", 100, 5_000);
+    ledger.reserveClick(CAMPAIGN, "r2", "ad", 200, 1_000);
+    assertEquals(BudgetLedger.Conversion.CONVERTED, ledger.convertClick("r1", "ad", "e1"));
+    assertEquals(BudgetLedger.Conversion.CONVERTED, ledger.convertClick("r2", "ad", "e2"));
+
+    // when
+    BudgetLedger.Conversion retry = ledger.convertClick("r1", "ad", "e1");
+    BudgetLedger.Conversion other = ledger.convertClick("r1", "ad", "e9");
+    int released = ledger.expireReservations(4_999);
+
+    // then: r2's outcome is forgotten, r1's is not yet; nothing was open to release
+    assertEquals(BudgetLedger.Conversion.CONVERTED, retry);
+    assertEquals(BudgetLedger.Conversion.ALREADY_CLICKED, other);
+    assertEquals(0, released);
+    assertEquals(BudgetLedger.Conversion.NO_RESERVATION, ledger.convertClick("r2", "ad", "e2"));
+    assertEquals(BudgetLedger.Conversion.CONVERTED, ledger.convertClick("r1", "ad", "e1"));
+    ledger.expireReservations(5_000);
+    assertEquals(BudgetLedger.Conversion.NO_RESERVATION, ledger.convertClick("r1", "ad", "e1"));
+    CampaignLedger.Totals t = ledger.get(CAMPAIGN).totals();
+    assertEquals(300, t.spent());
+    assertEquals(0, t.reserved());
+    assertEquals(0, ledger.openReservations());
+  }
+
+  @Test
   void shouldKeepOneReservationWhenTheSameRequestShowsTheSameAdTwice() {
     // given
     ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
