@@ -104,7 +104,9 @@ public final class EngineNode {
     Clock clock = Clock.systemUTC();
     // Load the model before anything starts: a node without a usable model must not join.
     ModelHolder models = new ModelHolder(ModelHolder.load(s.modelPath()));
-    models.compileInBackground();
+    if (s.vectorStage2()) {
+      models.compileInBackground();
+    }
     Catalog catalog = new Catalog();
     BudgetLedger ledger = new BudgetLedger();
     OnlineStats stats = new OnlineStats();

@@ -42,12 +42,21 @@ public final class ModelHolder {
   /**
    * Compiles the active model's batch stage 2 ({@link CtrModel#withCompiledStage2()}: generated
    * vector code, compiled and warmed up, a few seconds of one core) on a thread of its own, and
-   * swaps the compiled model in when it is ready, unless another model was deployed meanwhile.
-   * The compiled model is the same version and gives the same scores bit for bit; until it is in,
-   * requests use the scalar path. A node calls this once it has loaded its model, so that starting
-   * does not wait for the compiler; a model whose trees cannot be compiled keeps the scalar path.
+   * swaps the compiled model in when it is ready and measured faster, unless another model was
+   * deployed meanwhile. The compiled model is the same version and gives the same scores bit for
+   * bit; until it is in, requests use the scalar path. A node calls this once it has loaded its
+   * model, so that starting does not wait for the compiler.
    *
-   * @return completes with the model swapped in (or left in place), never exceptionally
+   * <p>Why measure: Vector API code is fast only once HotSpot's C2 has compiled it with every vector
+   * operation intrinsified; interpreted, C1-compiled or partly inlined, the same code runs the API's
+   * Java fallbacks, which allocate and are tens of times slower than the scalar path (seen once on a
+   * heavily loaded machine, where the compiler queue lagged the warm-up). So after warming up, the
+   * compiled model's time per row on a fixed batch is compared with the scalar path's; it is swapped
+   * in only below {@value #MAX_VECTOR_SHARE} of it, after more warm-up rounds if needed, and never if
+   * {@value #VERIFY_ROUNDS} rounds do not get it there (the node then keeps the scalar path and says
+   * why).
+   *
+   * @return completes with the model in place afterwards, never exceptionally
    */
   public CompletableFuture<CtrModel> compileInBackground() {
     CtrModel plain = current.get();
@@ -56,18 +65,79 @@ public final class ModelHolder {
       long started = System.nanoTime();
       try {
         CtrModel compiled = plain.withCompiledStage2();
+        if (!compiled.stage2Path().startsWith("vector")) {
+          LOG.info("model {}: stage 2 batches {}", compiled.version(), compiled.stage2Path());
+          done.complete(current.get());
+          return;
+        }
+        Timing timing = new Timing(plain);
+        double scalar = timing.perRowNanos(plain);
+        double vector = timing.perRowNanos(compiled);
+        for (int round = 1; round < VERIFY_ROUNDS && vector > MAX_VECTOR_SHARE * scalar; round++) {
+          compiled.warmUpStage2(WARM_UP_BATCHES);
+          scalar = Math.min(scalar, timing.perRowNanos(plain));
+          vector = timing.perRowNanos(compiled);
+        }
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        if (vector > MAX_VECTOR_SHARE * scalar) {
+          LOG.warn("model {}: stage 2 stays on the scalar path: the compiled vector code took {} ns per row"
+              + " against {} ns scalar after {} ms of warm-up (not compiled well by this JVM yet)",
+              plain.version(), Math.round(vector), Math.round(scalar), ms);
+          done.complete(current.get());
+          return;
+        }
         boolean swapped = current.compareAndSet(plain, compiled);
-        LOG.info("model {}: stage 2 batches {} (built in {} ms){}", compiled.version(), compiled.stage2Path(),
-            (System.nanoTime() - started) / 1_000_000, swapped ? "" : "; not swapped in: another model was deployed");
-        done.complete(swapped ? compiled : current.get());
+        LOG.info("model {}: stage 2 batches {}: {} ns per row against {} ns scalar (built in {} ms){}",
+            compiled.version(), compiled.stage2Path(), Math.round(vector), Math.round(scalar), ms,
+            swapped ? "" : "; not swapped in: another model was deployed");
+        done.complete(current.get());
       } catch (RuntimeException | LinkageError e) {
         LOG.warn("model {}: stage 2 stays on the scalar path: compiling failed: {}", plain.version(), e.toString());
-        done.complete(plain);
+        done.complete(current.get());
       }
     }, "model-compiler");
     compiler.setDaemon(true);
     compiler.start();
     return done;
+  }
+
+  /** The compiled path must take at most this share of the scalar path's time per row to be used. */
+  static final double MAX_VECTOR_SHARE = 0.7;
+  /** Measure-and-warm rounds before giving up on the compiled path. */
+  static final int VERIFY_ROUNDS = 10;
+  private static final int WARM_UP_BATCHES = 5_000;
+
+  /** Times batch stage 2 on a fixed, deterministic batch of rows: the best of a few repetitions. */
+  private static final class Timing {
+    private static final int ROWS = 64;
+    private static final int REPEAT = 200;
+    private final double[][] rows;
+    private final double[] logOdds = new double[ROWS];
+    private final double[] out = new double[ROWS];
+
+    Timing(CtrModel model) {
+      java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+      rows = new double[ROWS][model.featureNames().size()];
+      for (int i = 0; i < ROWS; i++) {
+        for (int f = 0; f < rows[i].length; f++) {
+          rows[i][f] = random.nextInt(4) == 0 ? random.nextInt(3) : random.nextGaussian() * 3;
+        }
+        logOdds[i] = model.stage1LogOdds(rows[i]);
+      }
+    }
+
+    double perRowNanos(CtrModel model) {
+      double[] scratch = new double[model.scratchSize()];
+      long best = Long.MAX_VALUE;
+      for (int k = 0; k < 5; k++) {
+        long t0 = System.nanoTime();
+        for (int r = 0; r < REPEAT; r++) {
+          model.stage2(rows, ROWS, logOdds, out, scratch);
+        }
+        best = Math.min(best, System.nanoTime() - t0);
+      }
+      return (double) best / (REPEAT * ROWS);
+    }
   }
 
   /** Loads a model file, or the bundled model when {@code path} is empty (stage 2 on the scalar path). */

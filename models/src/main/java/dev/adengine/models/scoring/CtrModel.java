@@ -80,6 +80,11 @@ public final class CtrModel {
         batch);
   }
 
+  /** Runs the compiled batch stage 2 this many more batches (nothing on the scalar path): more JIT warm-up. */
+  public void warmUpStage2(int batches) {
+    stage2Batch.warmUp(batches);
+  }
+
   /** Which path the batch stage 2 takes ({@link VectorForest#path()}). */
   public String stage2Path() {
     return stage2Batch.path();
