@@ -9,6 +9,7 @@ import dev.adengine.api.v1.AuctionServiceClient;
 import dev.adengine.api.v1.ClusterStatusRequest;
 import dev.adengine.api.v1.ClusterStatusResponse;
 import dev.adengine.api.v1.EventServiceClient;
+import dev.adengine.chaos.harness.BillingTraffic;
 import dev.adengine.engine.testing.EngineTestSupport;
 import dev.adengine.engine.testing.EngineTestSupport.Clients;
 import dev.adengine.persistence.CassandraSettings;
@@ -46,7 +47,17 @@ final class NodeCluster implements AutoCloseable {
   private final Thread killOnExit = new Thread(this::killAll, "kill-node-processes");
 
   /** One node process and the test's clients for it. */
-  record Node(String name, NodeProcess process, Clients api) {}
+  record Node(String name, NodeProcess process, Clients api) implements BillingTraffic.Target {
+    @Override
+    public AuctionServiceClient auction() {
+      return api.auction();
+    }
+
+    @Override
+    public EventServiceClient events() {
+      return api.events();
+    }
+  }
 
   NodeCluster(String keyspace, CassandraSettings cassandra, Map<String, String> env, Path logDir,
       ActorSystem<Void> clientSystem) {
