@@ -9,16 +9,21 @@ import dev.adengine.api.v1.AuctionServiceClient;
 import dev.adengine.api.v1.ClusterStatusRequest;
 import dev.adengine.api.v1.ClusterStatusResponse;
 import dev.adengine.api.v1.EventServiceClient;
+import dev.adengine.chaos.harness.BillingTraffic;
 import dev.adengine.engine.testing.EngineTestSupport;
 import dev.adengine.engine.testing.EngineTestSupport.Clients;
 import dev.adengine.persistence.CassandraSettings;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.grpc.GrpcClientSettings;
 
@@ -42,7 +47,17 @@ final class NodeCluster implements AutoCloseable {
   private final Thread killOnExit = new Thread(this::killAll, "kill-node-processes");
 
   /** One node process and the test's clients for it. */
-  record Node(String name, NodeProcess process, Clients api) {}
+  record Node(String name, NodeProcess process, Clients api) implements BillingTraffic.Target {
+    @Override
+    public AuctionServiceClient auction() {
+      return api.auction();
+    }
+
+    @Override
+    public EventServiceClient events() {
+      return api.events();
+    }
+  }
 
   NodeCluster(String keyspace, CassandraSettings cassandra, Map<String, String> env, Path logDir,
       ActorSystem<Void> clientSystem) {
@@ -71,6 +86,9 @@ final class NodeCluster implements AutoCloseable {
       nodeEnv.put("ADENGINE_CASSANDRA_HOST", cassandra.host());
       nodeEnv.put("ADENGINE_CASSANDRA_PORT", Integer.toString(cassandra.port()));
       nodeEnv.put("ADENGINE_SEED_NODES", seedAddress);
+      if ("aeron-udp".equals(env.get("ADENGINE_TRANSPORT"))) {
+        nodeEnv.put("ADENGINE_AERON_DIR", aeronDir(ports.get(i)).toString());
+      }
       NodeProcess p = NodeProcess.start(names.get(i), keyspace, ports.get(i), nodeEnv, logDir);
       started.add(new Node(names.get(i), p, null));
       processes.add(p);
@@ -87,6 +105,14 @@ final class NodeCluster implements AutoCloseable {
     }
     live.addAll(nodes);
     return nodes;
+  }
+
+  /**
+   * The Aeron directory of a node on the Aeron transport: one per node, under the prefix that
+   * {@code bin/test} cleans, and deleted by {@link #close()}.
+   */
+  static Path aeronDir(NodeProcess.Ports ports) {
+    return Path.of("/dev/shm", "adengine-test-aeron-" + ports.remote());
   }
 
   /** The remoting address a node with these ports joins or forms the cluster on. */
@@ -152,11 +178,23 @@ final class NodeCluster implements AutoCloseable {
       if (n.process().alive()) {
         n.process().stop(Duration.ofSeconds(30));
       }
+      deleteTree(Path.of("/dev/shm", "adengine-test-aeron-" + n.process().remotePort()));
     }
     try {
       Runtime.getRuntime().removeShutdownHook(killOnExit);
     } catch (IllegalStateException e) {
       // the JVM is already shutting down: the hook runs
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      System.out.println("could not delete " + dir + ": " + e);
     }
   }
 

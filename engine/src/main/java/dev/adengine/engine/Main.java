@@ -1,13 +1,14 @@
 package dev.adengine.engine;
 
-import com.typesafe.config.ConfigFactory;
-
-/** Starts one engine node with the configuration on the classpath and environment overrides. */
+/**
+ * Starts one engine node with the configuration on the classpath, the cluster profile and transport
+ * chosen by the environment ({@link EngineConfig}) and environment overrides.
+ */
 public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
-    EngineNode node = EngineNode.start(ConfigFactory.load());
+    EngineNode node = EngineNode.start(EngineConfig.load());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> node.system().terminate(), "adengine-shutdown"));
   }
 }

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiConsumer;
 import org.HdrHistogram.Histogram;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -69,6 +70,7 @@ public final class LoadGenerator {
   private final PrintStream out;
   private final AtomicBoolean stop = new AtomicBoolean();
   private volatile Runnable onMeasuredStart = () -> { };
+  private volatile BiConsumer<LoadResult.Second, Histogram> onSecond = (row, latency) -> { };
 
   public LoadGenerator(LoadOptions options, PrintStream out) {
     this.options = options;
@@ -97,6 +99,17 @@ public final class LoadGenerator {
    */
   public LoadGenerator onMeasuredStart(Runnable action) {
     onMeasuredStart = action;
+    return this;
+  }
+
+  /**
+   * Receives every second of the schedule as it closes (warm-up included), with its own latency
+   * histogram (microseconds from the intended send time, OK answers only), for callers that add up
+   * other windows than the run's (the chaos harness: before, during and after a fault). Runs on
+   * the report thread; the histogram is the caller's to keep. Set it before {@link #run()}.
+   */
+  public LoadGenerator onSecond(BiConsumer<LoadResult.Second, Histogram> action) {
+    onSecond = action;
     return this;
   }
 
@@ -351,6 +364,7 @@ public final class LoadGenerator {
         LoadResult.Second row = closed.row();
         rows.add(row);
         out.println(row.render());
+        onSecond.accept(row, closed.latencyMicros().copy());
         if (!row.warmup()) {
           measuredSeconds++;
           sent += row.sent();

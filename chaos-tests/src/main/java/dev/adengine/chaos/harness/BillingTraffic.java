@@ -1,7 +1,4 @@
-package dev.adengine.chaos;
-
-import static dev.adengine.engine.testing.EngineTestSupport.awaitAssert;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+package dev.adengine.chaos.harness;
 
 import dev.adengine.api.v1.BidRequest;
 import dev.adengine.api.v1.BidResponse;
@@ -13,8 +10,9 @@ import dev.adengine.api.v1.EventType;
 import dev.adengine.api.v1.NoBid;
 import dev.adengine.api.v1.NoBidReason;
 import dev.adengine.api.v1.Winner;
-import dev.adengine.chaos.NodeCluster.Node;
-import dev.adengine.engine.testing.EngineTestSupport;
+import dev.adengine.api.v1.AuctionServiceClient;
+import dev.adengine.api.v1.EventServiceClient;
+import dev.adengine.api.v1.Placement;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.List;
@@ -44,17 +42,26 @@ import java.util.function.Supplier;
  * <p>Every report's outcome is kept per event id, and every winner with the node that served it
  * and its price.
  */
-final class BillingTraffic {
+public final class BillingTraffic {
   /**
    * Retries of a report whose outcome is unknown: about 16 s in all, longer than the cluster takes
    * to down a killed node (after which clicks on its ads are accepted), shorter than the click window.
    */
-  static final int MAX_ATTEMPTS = 12;
+  public static final int MAX_ATTEMPTS = 12;
+
+  /** A node the publisher sends bids and events to, by name, with its gRPC clients. */
+  public interface Target {
+    String name();
+
+    AuctionServiceClient auction();
+
+    EventServiceClient events();
+  }
 
   /** A winner as the publisher saw it, with the node that served it. */
-  record Win(String requestId, String adId, String campaignId, long priceMicros, String servedBy, long atMs) {}
+  public record Win(String requestId, String adId, String campaignId, long priceMicros, String servedBy, long atMs) {}
 
-  enum Outcome {
+  public enum Outcome {
     ACCEPTED,
     DUPLICATE,
     REJECTED,
@@ -63,12 +70,12 @@ final class BillingTraffic {
   }
 
   /** One report of one event to one node, and what came of it. */
-  record Report(String eventId, String node, Outcome outcome, String reason, long sentMs, long answeredMs) {}
+  public record Report(String eventId, String node, Outcome outcome, String reason, long sentMs, long answeredMs) {}
 
   /** An event the publisher reports, with the win it refers to. */
-  record Sent(Event event, Win win) {}
+  public record Sent(Event event, Win win) {}
 
-  private final Supplier<List<Node>> live;
+  private final Supplier<? extends List<? extends Target>> live;
   private final List<String> destinations;
   private final int bidsPerSecond;
   private final double clickProbability;
@@ -83,21 +90,21 @@ final class BillingTraffic {
   private final AtomicLong roundRobin = new AtomicLong();
   private volatile ScheduledFuture<?> bidding;
 
-  final AtomicLong bidsSent = new AtomicLong();
-  final AtomicLong bidsAnswered = new AtomicLong();
-  final Map<String, AtomicLong> bidFailures = new ConcurrentHashMap<>();
-  final Map<String, Win> wins = new ConcurrentHashMap<>();
-  final Map<String, Sent> events = new ConcurrentHashMap<>();
-  final Map<String, ConcurrentLinkedQueue<Report>> reports = new ConcurrentHashMap<>();
-  final Set<String> resent = ConcurrentHashMap.newKeySet();
-  final Map<String, Long> lastWinMs = new ConcurrentHashMap<>();
-  final Set<String> reportedExhausted = ConcurrentHashMap.newKeySet();
+  public final AtomicLong bidsSent = new AtomicLong();
+  public final AtomicLong bidsAnswered = new AtomicLong();
+  public final Map<String, AtomicLong> bidFailures = new ConcurrentHashMap<>();
+  public final Map<String, Win> wins = new ConcurrentHashMap<>();
+  public final Map<String, Sent> events = new ConcurrentHashMap<>();
+  public final Map<String, ConcurrentLinkedQueue<Report>> reports = new ConcurrentHashMap<>();
+  public final Set<String> resent = ConcurrentHashMap.newKeySet();
+  public final Map<String, Long> lastWinMs = new ConcurrentHashMap<>();
+  public final Set<String> reportedExhausted = ConcurrentHashMap.newKeySet();
   /** The last reason each campaign lost a bid for (debug no-bids). */
-  final Map<String, NoBidReason> lastNoBid = new ConcurrentHashMap<>();
+  public final Map<String, NoBidReason> lastNoBid = new ConcurrentHashMap<>();
   /** Clicks scheduled but not yet reported, by the node that served their ad. */
   private final Map<String, AtomicInteger> clicksDue = new ConcurrentHashMap<>();
 
-  BillingTraffic(Supplier<List<Node>> live, List<String> destinations, int bidsPerSecond, double clickProbability,
+  public BillingTraffic(Supplier<? extends List<? extends Target>> live, List<String> destinations, int bidsPerSecond, double clickProbability,
       double resendProbability) {
     this.live = live;
     this.destinations = destinations;
@@ -106,19 +113,30 @@ final class BillingTraffic {
     this.resendProbability = resendProbability;
   }
 
-  void start() {
+  public void start() {
     bidding = timer.scheduleAtFixedRate(this::bidOnce, 0, 1_000_000 / bidsPerSecond, TimeUnit.MICROSECONDS);
   }
 
   /** Stops bidding, then waits until every scheduled event, resend and retry has been answered. */
-  void stop(Duration max) {
+  public void stop(Duration max) {
     bidding.cancel(false);
-    awaitAssert(max, () -> assertEquals(0, pending.get(), "reports still outstanding"));
+    long deadline = System.nanoTime() + max.toNanos();
+    while (pending.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(25);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
     timer.shutdownNow();
+    if (pending.get() > 0) {
+      throw new IllegalStateException(pending.get() + " reports still outstanding after " + max);
+    }
   }
 
   /** Runs {@code task} every {@code period} on the traffic's timer until {@link #stop}. */
-  void every(Duration period, Runnable task) {
+  public void every(Duration period, Runnable task) {
     timer.scheduleWithFixedDelay(() -> {
       try {
         task.run();
@@ -129,19 +147,21 @@ final class BillingTraffic {
   }
 
   private void bidOnce() {
-    List<Node> nodes = live.get();
+    List<? extends Target> nodes = live.get();
     if (nodes.isEmpty()) {
       return;
     }
-    Node node = nodes.get((int) Math.floorMod(roundRobin.getAndIncrement(), (long) nodes.size()));
+    Target node = nodes.get((int) Math.floorMod(roundRobin.getAndIncrement(), (long) nodes.size()));
     ThreadLocalRandom r = ThreadLocalRandom.current();
     String requestId = "rq-" + requestSeq.incrementAndGet();
-    BidRequest request = EngineTestSupport.bid(requestId, destinations.get(r.nextInt(destinations.size())),
-        r.nextBoolean() ? Device.DESKTOP : Device.MOBILE, 3).setDebug(true).build();
+    BidRequest request = BidRequest.newBuilder().setRequestId(requestId).setUserId("user-" + requestId)
+        .setDestination(destinations.get(r.nextInt(destinations.size())))
+        .setDevice(r.nextBoolean() ? Device.DESKTOP : Device.MOBILE).setPlacement(Placement.SEARCH_RESULTS)
+        .setSlots(3).setTmaxMs(100).setCheckin("2027-03-01").setNights(2).setDebug(true).build();
     bidsSent.incrementAndGet();
     pending.incrementAndGet();
     try {
-      node.api().auction().bid(request).whenComplete((response, err) -> {
+      node.auction().bid(request).whenComplete((response, err) -> {
         try {
           if (err != null) {
             bidFailures.computeIfAbsent(node.name() + ": " + status(err), k -> new AtomicLong()).incrementAndGet();
@@ -159,7 +179,7 @@ final class BillingTraffic {
     }
   }
 
-  private void onBid(Node node, BidResponse response) {
+  private void onBid(Target node, BidResponse response) {
     long now = System.currentTimeMillis();
     for (NoBid nb : response.getNoBidsList()) {
       lastNoBid.put(nb.getCampaignId(), nb.getReason());
@@ -189,7 +209,7 @@ final class BillingTraffic {
   }
 
   /** Clicks on ads {@code node} served that are not reported yet. */
-  int clicksDue(String node) {
+  public int clicksDue(String node) {
     AtomicInteger due = clicksDue.get(node);
     return due == null ? 0 : due.get();
   }
@@ -225,19 +245,19 @@ final class BillingTraffic {
   }
 
   private void report(Sent sent, int attempt, String avoid) {
-    List<Node> nodes = live.get().stream().filter(n -> !n.name().equals(avoid)).toList();
+    List<? extends Target> nodes = live.get().stream().filter(n -> !n.name().equals(avoid)).toList();
     if (nodes.isEmpty()) {
       nodes = live.get();
     }
     if (nodes.isEmpty()) {
       return;
     }
-    Node node = nodes.get(ThreadLocalRandom.current().nextInt(nodes.size()));
+    Target node = nodes.get(ThreadLocalRandom.current().nextInt(nodes.size()));
     String id = sent.event().getEventId();
     long sentMs = System.currentTimeMillis();
     pending.incrementAndGet();
     try {
-      node.api().events().report(EventBatch.newBuilder().addEvents(sent.event()).build()).whenComplete((ack, err) -> {
+      node.events().report(EventBatch.newBuilder().addEvents(sent.event()).build()).whenComplete((ack, err) -> {
         try {
           onAck(sent, attempt, node, sentMs, ack, err);
         } finally {
@@ -250,7 +270,7 @@ final class BillingTraffic {
     }
   }
 
-  private void onAck(Sent sent, int attempt, Node node, long sentMs, EventAck ack, Throwable err) {
+  private void onAck(Sent sent, int attempt, Target node, long sentMs, EventAck ack, Throwable err) {
     String id = sent.event().getEventId();
     long now = System.currentTimeMillis();
     Report report;

@@ -1,0 +1,424 @@
+package dev.adengine.chaos.harness;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import dev.adengine.api.v1.Advertiser;
+import dev.adengine.api.v1.AdvertiserKind;
+import dev.adengine.api.v1.BidRequest;
+import dev.adengine.api.v1.Campaign;
+import dev.adengine.api.v1.CampaignView;
+import dev.adengine.api.v1.ClusterStatusRequest;
+import dev.adengine.api.v1.Device;
+import dev.adengine.api.v1.GetCampaignRequest;
+import dev.adengine.api.v1.Pacing;
+import dev.adengine.api.v1.Placement;
+import dev.adengine.api.v1.Pricing;
+import dev.adengine.api.v1.UpsertAdvertiserRequest;
+import dev.adengine.api.v1.UpsertCampaignRequest;
+import dev.adengine.chaos.harness.ChaosCluster.Node;
+import dev.adengine.chaos.loadgen.LoadGenerator;
+import dev.adengine.chaos.loadgen.LoadOptions;
+import dev.adengine.chaos.loadgen.LoadResult;
+import dev.adengine.api.v1.AdminServiceClient;
+import dev.adengine.engine.sim.Market;
+import dev.adengine.engine.sim.MarketGenerator;
+import dev.adengine.engine.sim.MarketSetup;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One chaos scenario on a running {@link ChaosCluster}: a market, open-loop bids from the load
+ * generator against every node, a publisher's billing traffic (wins, impressions, clicks, resends)
+ * at any node, and one fault at a fixed second of the schedule. It measures latency per phase
+ * (before the fault; during it, until the cluster has all members Up again; after) and the
+ * recovery time, then checks the invariants: the share of OK answers, no campaign beyond its
+ * budget, every accepted event charged exactly once, books equal to the charges once settled.
+ */
+public final class ChaosRun {
+
+  /** The faults. */
+  public enum Scenario {
+    /** SIGKILL of the last node, and its restart on the same address a few seconds later. */
+    KILL_RESTART,
+    /** SIGSTOP of the last node for {@code freezeFor}, then SIGCONT (restarted if it was downed meanwhile). */
+    FREEZE,
+    /** Every node in turn stopped (SIGTERM) and restarted, each waiting for the cluster to converge. */
+    ROLLING_RESTART,
+    /** Cassandra stopped for {@code cassandraDownFor}, then started again. */
+    CASSANDRA_STOP
+  }
+
+  /** Starting and stopping the Cassandra node the cluster uses (bin/cassandra with the run's environment). */
+  public interface CassandraControl {
+    void stop();
+
+    void start();
+  }
+
+  /**
+   * What to run. {@code faultAt} counts from the first measured second; {@code tmaxMs} is every
+   * bid's deadline (sent as the gRPC deadline): an answer later than that is an error, so the OK
+   * ratio at tmax 100 ms also measures latency, while a larger tmax (CI on a crowded machine)
+   * leaves the OK ratio to availability and latency to the phase figures.
+   */
+  public record Settings(Scenario scenario, double rate, Duration duration, Duration warmup, Duration faultAt,
+      Duration downFor, int campaigns, int billingBidsPerSecond, int tmaxMs, double minOkRatio, Duration recoveryMax) {}
+
+  /** Latency and answers of one phase; latencies in microseconds from the intended send time. */
+  public record Phase(String name, int fromSecond, int toSecond, long sent, long ok, Map<String, Long> errors,
+      long p50Micros, long p99Micros, long p999Micros, long maxMicros) {}
+
+  /** A fault's timeline in milliseconds from the first measured second. */
+  public record Timeline(long faultAtMs, long faultDoneMs, long convergedMs, long servedAgainMs, List<String> notes) {
+    /** From the fault to all members Up and the touched node serving again. */
+    public long recoveryMs() {
+      return Math.max(convergedMs, servedAgainMs) - faultAtMs;
+    }
+  }
+
+  /** One invariant and its violations (none when it held). */
+  public record Check(String name, List<String> violations) {
+    public boolean held() {
+      return violations.isEmpty();
+    }
+  }
+
+  /** Everything a run measured and checked. */
+  public record Result(Scenario scenario, String transport, int nodes, Settings settings, LoadResult load,
+      List<Phase> phases, Timeline timeline, List<Check> checks, long billingBids, long billingEvents) {
+    public boolean passed() {
+      return checks.stream().allMatch(Check::held);
+    }
+  }
+
+  private static final List<String> BILLING_DESTINATIONS = List.of("chaos-a", "chaos-b");
+
+  private final ChaosCluster cluster;
+  private final Settings settings;
+  private final CqlSession cql;
+  private final String keyspace;
+  private final String transport;
+  private final CassandraControl cassandra;
+  private final PrintStream out;
+  private final Map<String, Campaign> billingCampaigns = new LinkedHashMap<>();
+
+  public ChaosRun(ChaosCluster cluster, Settings settings, CqlSession cql, String keyspace, String transport,
+      CassandraControl cassandra, PrintStream out) {
+    this.cluster = cluster;
+    this.settings = settings;
+    this.cql = cql;
+    this.keyspace = keyspace;
+    this.transport = transport;
+    this.cassandra = cassandra;
+    this.out = out;
+  }
+
+  /** Runs the scenario on the started cluster; blocks until the traffic is done and checked. */
+  public Result run() throws Exception {
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    createBillingMarket(cluster.node(0));
+    Market market = new MarketGenerator(11, settings.campaigns(), today).generate();
+    createLoadMarket(market);
+    awaitReplicas(billingCampaigns.size() + market.campaigns().size());
+
+    LoadOptions options = LoadOptions.builder().targets(cluster.targets()).rate(settings.rate())
+        .durationSeconds((int) settings.duration().toSeconds()).warmupSeconds((int) settings.warmup().toSeconds())
+        .campaigns(settings.campaigns()).setupMarket(false).tmaxMs(settings.tmaxMs()).seed(11).today(today).build();
+    LoadGenerator generator = new LoadGenerator(options, out);
+    List<LoadResult.Second> rows = new CopyOnWriteArrayList<>();
+    List<Histogram> histograms = new CopyOnWriteArrayList<>();
+    CountDownLatch measured = new CountDownLatch(1);
+    AtomicReference<Long> measuredStartMs = new AtomicReference<>();
+    generator.onSecond((row, h) -> {
+      rows.add(row);
+      histograms.add(h);
+    });
+    generator.onMeasuredStart(() -> {
+      measuredStartMs.set(System.currentTimeMillis());
+      measured.countDown();
+    });
+
+    BillingTraffic billing = new BillingTraffic(cluster::alive, BILLING_DESTINATIONS, settings.billingBidsPerSecond(),
+        0.35, 0.10);
+    AtomicReference<Timeline> timeline = new AtomicReference<>();
+    AtomicReference<Throwable> faultError = new AtomicReference<>();
+    Thread faults = new Thread(() -> {
+      try {
+        measured.await();
+        billing.start();
+        timeline.set(inject(measuredStartMs.get()));
+      } catch (Throwable e) {
+        faultError.set(e);
+      }
+    }, "chaos-faults");
+    faults.start();
+    LoadResult load = generator.run();
+    faults.join(settings.recoveryMax().toMillis() + 60_000);
+    billing.stop(Duration.ofSeconds(60));
+    if (faultError.get() != null) {
+      throw new IllegalStateException("fault injection failed", faultError.get());
+    }
+    Timeline t = timeline.get();
+    List<Phase> phases = phases(rows, histograms, t, (int) settings.warmup().toSeconds());
+
+    List<Check> checks = new ArrayList<>();
+    double okRatio = load.totals().okRatio();
+    checks.add(new Check(String.format(Locale.ROOT, "at least %.1f%% of bids answered OK within tmax %d ms",
+        settings.minOkRatio() * 100, settings.tmaxMs()),
+        okRatio >= settings.minOkRatio() ? List.of()
+            : List.of(String.format("%.3f%% OK, errors %s", okRatio * 100, load.totals().errors()))));
+    checks.add(new Check("cluster back to all members Up and the touched node serving within "
+        + settings.recoveryMax().toSeconds() + " s", t.recoveryMs() <= settings.recoveryMax().toMillis()
+        ? List.of() : List.of("recovery took " + t.recoveryMs() + " ms")));
+    Map<String, Campaign> loadCampaigns = new LinkedHashMap<>();
+    market.campaigns().forEach(c -> loadCampaigns.put(c.getCampaignId(), c));
+    checks.add(new Check("no load-test campaign beyond its budget",
+        BillingAudit.withinBudget(views(loadCampaigns.keySet()), loadCampaigns)));
+    BillingAudit audit = new BillingAudit(cql, keyspace, billing);
+    Map<String, CampaignView> billingViews = views(billingCampaigns.keySet());
+    checks.add(new Check("no billing campaign beyond its budget", BillingAudit.withinBudget(billingViews, billingCampaigns)));
+    checks.add(new Check("every accepted event stored and charged exactly once", audit.exactlyOnce(billingViews)));
+    checks.add(new Check("every campaign's spend equals its stored charges once settled", settled(audit)));
+    Result result = new Result(settings.scenario(), transport, cluster.nodes().size(), settings, load, phases, t,
+        checks, billing.bidsSent.get(), billing.events.size());
+    out.println(ChaosReport.summary(result));
+    return result;
+  }
+
+  private Timeline inject(long measuredStartMs) throws Exception {
+    long faultAt = measuredStartMs + settings.faultAt().toMillis();
+    sleepUntil(faultAt);
+    List<String> notes = new ArrayList<>();
+    Node touched = cluster.node(cluster.nodes().size() - 1);
+    long start = System.currentTimeMillis();
+    switch (settings.scenario()) {
+      case KILL_RESTART -> {
+        cluster.kill(touched);
+        note(notes, measuredStartMs, "kill -9 " + touched.name());
+        sleepUntil(start + settings.downFor().toMillis());
+        cluster.restart(touched);
+        note(notes, measuredStartMs, "restarted as " + touched.name());
+      }
+      case FREEZE -> {
+        cluster.freeze(touched);
+        note(notes, measuredStartMs, "SIGSTOP " + touched.name());
+        sleepUntil(start + settings.downFor().toMillis());
+        cluster.thaw(touched);
+        note(notes, measuredStartMs, "SIGCONT " + touched.name());
+        ChaosCluster.pause(3_000);
+        if (!touched.process().alive()) {
+          note(notes, measuredStartMs, touched.name() + " had been downed and exited; restarting it");
+          cluster.restart(touched);
+        }
+      }
+      case ROLLING_RESTART -> {
+        for (Node n : cluster.nodes()) {
+          cluster.stop(n);
+          note(notes, measuredStartMs, "stopped " + n.name());
+          cluster.restart(n);
+          cluster.awaitConverged(settings.recoveryMax());
+          note(notes, measuredStartMs, n.name() + " back, cluster converged");
+        }
+        touched = cluster.node(0);
+      }
+      case CASSANDRA_STOP -> {
+        cassandra.stop();
+        note(notes, measuredStartMs, "Cassandra stopped");
+        sleepUntil(start + settings.downFor().toMillis());
+        cassandra.start();
+        note(notes, measuredStartMs, "Cassandra started");
+      }
+    }
+    long done = System.currentTimeMillis();
+    cluster.awaitConverged(settings.recoveryMax());
+    long converged = System.currentTimeMillis();
+    note(notes, measuredStartMs, "all " + cluster.nodes().size() + " members Up");
+    awaitServes(touched, settings.recoveryMax());
+    long served = System.currentTimeMillis();
+    note(notes, measuredStartMs, touched.name() + " serves bids");
+    return new Timeline(start - measuredStartMs, done - measuredStartMs, converged - measuredStartMs,
+        served - measuredStartMs, notes);
+  }
+
+  private void note(List<String> notes, long origin, String what) {
+    String line = String.format("+%.1f s %s", (System.currentTimeMillis() - origin) / 1000.0, what);
+    notes.add(line);
+    out.println("[chaos] " + line);
+  }
+
+  /** Splits the measured seconds into before, during (until converged and serving) and after. */
+  static List<Phase> phases(List<LoadResult.Second> rows, List<Histogram> histograms, Timeline t, int warmup) {
+    int faultSecond = (int) (t.faultAtMs() / 1000);
+    int recoveredSecond = (int) ((Math.max(t.convergedMs(), t.servedAgainMs()) + 999) / 1000);
+    List<Phase> phases = new ArrayList<>();
+    phases.add(phase("before", rows, histograms, warmup, warmup + faultSecond));
+    phases.add(phase("during", rows, histograms, warmup + faultSecond, warmup + recoveredSecond));
+    phases.add(phase("after", rows, histograms, warmup + recoveredSecond, Integer.MAX_VALUE));
+    return phases;
+  }
+
+  private static Phase phase(String name, List<LoadResult.Second> rows, List<Histogram> histograms, int from, int to) {
+    Histogram h = new Histogram(3);
+    long sent = 0;
+    long ok = 0;
+    Map<String, Long> errors = new java.util.TreeMap<>();
+    int first = Integer.MAX_VALUE;
+    int last = -1;
+    for (int i = 0; i < rows.size(); i++) {
+      LoadResult.Second r = rows.get(i);
+      if (r.warmup() || r.index() < from || r.index() >= to) {
+        continue;
+      }
+      first = Math.min(first, r.index());
+      last = Math.max(last, r.index());
+      sent += r.sent();
+      ok += r.ok();
+      r.errors().forEach((k, v) -> errors.merge(k, v, Long::sum));
+      h.add(histograms.get(i));
+    }
+    boolean any = h.getTotalCount() > 0;
+    return new Phase(name, last < 0 ? from : first, last < 0 ? from : last + 1, sent, ok, errors,
+        any ? h.getValueAtPercentile(50) : 0, any ? h.getValueAtPercentile(99) : 0,
+        any ? h.getValueAtPercentile(99.9) : 0, any ? h.getMaxValue() : 0);
+  }
+
+  private List<String> settled(BillingAudit audit) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    List<String> last = List.of();
+    while (System.nanoTime() < deadline) {
+      last = audit.booksEqualCharges(views(billingCampaigns.keySet()));
+      if (last.isEmpty()) {
+        return last;
+      }
+      ChaosCluster.pause(1_000);
+    }
+    return last;
+  }
+
+  private Map<String, CampaignView> views(java.util.Collection<String> ids) {
+    Map<String, CampaignView> views = new LinkedHashMap<>();
+    for (String id : ids) {
+      views.put(id, retry(Duration.ofSeconds(30), () -> anyAlive().admin()
+          .getCampaign(GetCampaignRequest.newBuilder().setCampaignId(id).build())));
+    }
+    return views;
+  }
+
+  private Node anyAlive() {
+    List<Node> alive = cluster.alive();
+    return alive.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(alive.size()));
+  }
+
+  /** Twelve CPC campaigns of two advertisers on two destinations of their own, with small budgets that run out. */
+  private void createBillingMarket(Node node) {
+    int[] clicks = {15, 34, 22, 45, 19, 30, 26, 15, 41, 22, 38, 19};
+    for (String adv : List.of("chaos-adv-a", "chaos-adv-b")) {
+      Advertiser a = Advertiser.newBuilder().setAdvertiserId(adv).setName("Advertiser " + adv)
+          .setKind(AdvertiserKind.HOTEL_CHAIN).setDailyBudgetMicros(100_000_000L).setTimeZone("UTC").build();
+      retry(Duration.ofSeconds(30), () -> node.admin().upsertAdvertiser(UpsertAdvertiserRequest.newBuilder()
+          .setAdvertiser(a).build()));
+    }
+    for (int i = 0; i < clicks.length; i++) {
+      long bid = 300_000 + 45_000L * i;
+      String id = String.format("chaos-c-%02d", i);
+      Campaign.Builder c = Campaign.newBuilder().setCampaignId(id).setAdvertiserId(i < 6 ? "chaos-adv-a" : "chaos-adv-b")
+          .setName("Campaign " + id).setPricing(Pricing.CPC).setBidMicros(bid).setDailyBudgetMicros(clicks[i] * bid)
+          .setPacing(Pacing.ASAP);
+      for (int k = 0; k < 1 + i % 3; k++) {
+        String ad = "ad-" + id + "-" + k;
+        c.addAds(dev.adengine.api.v1.Ad.newBuilder().setAdId(ad).setTitle("Hotel " + ad).setHotelId("h-" + ad)
+            .setStarRating(4).setReviewScore(8.5).setNightlyPriceMicros(120_000_000L));
+      }
+      if (i % 4 == 3) {
+        c.addAllDestinations(BILLING_DESTINATIONS);
+      } else {
+        c.addDestinations(BILLING_DESTINATIONS.get(i % 2));
+      }
+      Campaign built = c.build();
+      billingCampaigns.put(id, built);
+      retry(Duration.ofSeconds(30), () -> node.admin().upsertCampaign(UpsertCampaignRequest.newBuilder()
+          .setCampaign(built).build()));
+    }
+  }
+
+  /**
+   * The load generator's market, through the first node, retried whole (upserts are idempotent):
+   * just after the cluster forms, an entity's first ask may time out while its shard is allocated
+   * and its journal table is first read.
+   */
+  private void createLoadMarket(Market market) throws InterruptedException {
+    AdminServiceClient admin = cluster.admin(cluster.node(0), Duration.ofSeconds(30));
+    try {
+      for (int attempt = 1; ; attempt++) {
+        try {
+          new MarketSetup(admin, 4, Duration.ofSeconds(60), out).create(market);
+          return;
+        } catch (MarketSetup.SetupException e) {
+          out.println("[chaos] market set-up attempt " + attempt + " failed: " + e.getMessage());
+          if (attempt == 4) {
+            throw new IllegalStateException("market set-up failed " + attempt + " times", e);
+          }
+        }
+      }
+    } finally {
+      admin.close();
+    }
+  }
+
+  private void awaitReplicas(int atLeast) {
+    for (Node n : cluster.nodes()) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (true) {
+        int have = retry(Duration.ofSeconds(10), () -> n.admin().clusterStatus(ClusterStatusRequest.getDefaultInstance()))
+            .getReplicaCampaigns();
+        if (have >= atLeast) {
+          break;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(n.name() + " holds " + have + " of " + atLeast + " campaigns");
+        }
+        ChaosCluster.pause(200);
+      }
+    }
+  }
+
+  private void awaitServes(Node n, Duration max) {
+    BidRequest probe = BidRequest.newBuilder().setRequestId("probe-" + System.nanoTime()).setUserId("probe")
+        .setDestination(BILLING_DESTINATIONS.get(0)).setDevice(Device.DESKTOP).setPlacement(Placement.SEARCH_RESULTS)
+        .setSlots(1).setTmaxMs(100).setCheckin("2027-03-01").setNights(2).build();
+    retry(max, () -> n.auction().bid(probe));
+  }
+
+  private static <T> T retry(Duration max, java.util.function.Supplier<CompletionStage<T>> call) {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (true) {
+      try {
+        return call.get().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("gave up after " + max, e);
+        }
+        ChaosCluster.pause(250);
+      }
+    }
+  }
+
+  private static void sleepUntil(long epochMs) {
+    long wait = epochMs - System.currentTimeMillis();
+    if (wait > 0) {
+      ChaosCluster.pause(wait);
+    }
+  }
+}
