@@ -100,6 +100,7 @@ public final class BenchReport {
     private final Map<String, String> memoryNotes = new LinkedHashMap<>();
     private final Map<String, JfrSummary> profiles = new LinkedHashMap<>();
     private final Map<String, String> profileNotes = new LinkedHashMap<>();
+    private final Map<String, StepResult> profileSteps = new LinkedHashMap<>();
     private JmhSummary jmh;
 
     /** Main servers (grpc-java, pekko-grpc, engine) by name: their steps in rate order. */
@@ -135,6 +136,11 @@ public final class BenchReport {
 
     public Map<String, String> profileNotes() {
       return profileNotes;
+    }
+
+    /** The extra step each profiled server ran with JFR on, apart from the measured ones. */
+    public Map<String, StepResult> profileSteps() {
+      return profileSteps;
     }
 
     public JmhSummary jmh() {
@@ -235,10 +241,11 @@ public final class BenchReport {
     profileSection(b, run, f);
     b.append("## Micro-benchmarks (JMH)\n\n");
     if (f.jmh() == null) {
-      b.append("Not run by this `bin/bench` (it was started with `--no-jmh`); `bin/bench-micro` runs them.\n\n");
+      b.append("Not part of this run (`--no-jmh` without `--jmh-since`); `bin/bench-micro` runs them.\n\n");
     } else {
-      b.append("Run by `bin/bench` before the load steps (`bin/bench-micro`, its default passes); each file "
-          + "linked has the full table with medians and min..max, the JMH settings and the fork flags.\n\n");
+      b.append("The JMH results `bin/bench-micro` wrote since `--jmh-since` (`bin/bench` runs it first and passes "
+          + "its start; a run with `--no-jmh --jmh-since T` reuses results written since T); each file linked "
+          + "has the full table with medians and min..max, the JMH settings, the commit and the fork flags.\n\n");
       b.append(f.jmh().markdown()).append('\n');
     }
 
@@ -348,14 +355,22 @@ public final class BenchReport {
       b.append("Not profiled in this run (`--no-profile`).\n\n");
       return;
     }
-    b.append(String.format(Locale.ROOT, "A JFR recording (JDK settings \"profile\") of each main server over the "
-        + "measured window of its %,d requests/s step; the raw recordings are in the bench's log folder "
+    b.append(String.format(Locale.ROOT, "A JFR recording (JDK settings \"profile\") of each main server during "
+        + "one more step at %,d requests/s after its measured steps, left out of the tables above (starting "
+        + "JFR costs a JVM CPU and pauses: in a run that profiled a measured step, every server's figures at "
+        + "that rate were several times worse). The raw recordings are in the bench's log folder "
         + "(`var/bench/*.jfr`, open with JDK Mission Control or `jfr print`). The reading of these tables, and "
         + "what would move each ratio: [`analysis.md`](analysis.md).%n%n", run.ratioRate()));
     for (String label : f.results().keySet()) {
       b.append("### ").append(label).append("\n\n");
       if (f.profileNotes().containsKey(label)) {
         b.append(f.profileNotes().get(label)).append("\n\n");
+      }
+      StepResult ps = f.profileSteps().get(label);
+      if (ps != null && ps.run()) {
+        b.append(String.format(Locale.ROOT, "The profiled step: %,d sent, %,d OK, p99 %s, server CPU %s and "
+                + "allocation %s per request with JFR on.%n%n", ps.sent(), ps.ok(), ms(ps.ok(), ps.p99Micros()),
+            micros(ps.serverCpuMicrosPerRequest()), kilobytes(ps.serverAllocBytesPerRequest())));
       }
       JfrSummary p = f.profiles().get(label);
       if (p != null) {

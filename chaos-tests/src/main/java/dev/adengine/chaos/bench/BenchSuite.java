@@ -121,7 +121,7 @@ public final class BenchSuite implements Callable<Integer> {
 
   /** What one server run measured. */
   private record Measured(List<StepResult> steps, JvmProbe.Memory memory, String memoryNote, JfrSummary profile,
-      String profileNote) {}
+      String profileNote, StepResult profileStep) {}
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchSuite()).execute(args));
@@ -211,12 +211,15 @@ public final class BenchSuite implements Callable<Integer> {
     if (m.profileNote() != null) {
       f.profileNotes().put(label, m.profileNote());
     }
+    if (m.profileStep() != null) {
+      f.profileSteps().put(label, m.profileStep());
+    }
   }
 
   /**
-   * Starts one server, steps through the rates, stops it. At {@link #ratioRate}, the step may be
-   * profiled with JFR (recording only during its measured window) and followed by a memory
-   * reading (a full GC, outside any window).
+   * Starts one server, steps through the rates, stops it. The step at {@link #ratioRate} may be
+   * followed by a memory reading (a full GC, outside any window); after the last step, the server
+   * may be profiled with JFR during one more step at the ratio rate, reported apart.
    */
   private Measured measure(Spec spec, ProcCpu cpu, LocalDate today, Map<String, String> notes, PrintStream console)
       throws InterruptedException {
@@ -232,12 +235,13 @@ public final class BenchSuite implements Callable<Integer> {
     } catch (Exception e) {
       notes.put(name, "did not start: " + e.getMessage());
       spec.rates().forEach(r -> steps.add(StepResult.notRun(name, r, "server did not start")));
-      return new Measured(steps, null, null, null, null);
+      return new Measured(steps, null, null, null, null, null);
     }
     JvmProbe.Memory memory = null;
     String memoryNote = null;
     JfrSummary profileSummary = null;
     String profileNote = null;
+    StepResult profileStep = null;
     try (server) {
       console.printf("[bench] %s pid %d on port %d (log %s)%n", name, server.pid(), server.port(), server.log());
       JvmProbe probe = null;
@@ -254,22 +258,9 @@ public final class BenchSuite implements Callable<Integer> {
           continue;
         }
         boolean setUp = engine && i == 0;
-        Path jfr = spec.profile() && rate == ratioRate && probe != null
-            ? logDir.toAbsolutePath().resolve(name.replaceAll("[^A-Za-z0-9_.-]", "_") + ".jfr") : null;
-        Window window = new Window(cpu, server.pid(), probe, jfr);
+        Window window = new Window(cpu, server.pid(), probe, null);
         StepResult step = step(name, server, rate, setUp, spec.ads(), window, cpu, today, console);
         steps.add(step);
-        if (jfr != null) {
-          if (window.recorded()) {
-            try {
-              profileSummary = JfrSummary.read(jfr);
-            } catch (Exception e) {
-              profileNote = "JFR recording " + jfr + " could not be read: " + e;
-            }
-          } else {
-            profileNote = "not profiled: " + window.note();
-          }
-        }
         if (engine && step.run()) {
           // after every step: the candidates a request meets must not drift between steps
           String sample = sampleCandidates(server.port(), today);
@@ -292,11 +283,27 @@ public final class BenchSuite implements Callable<Integer> {
           stopReason = "not run: the step at " + rate + "/s had over 10% errors or p99 over 1 s";
         }
       }
+      // Profiling gets a step of its own at the ratio rate, after the measured ones and left out of
+      // the tables: starting JFR in a JVM costs it CPU and pauses that would distort a measured step.
+      if (spec.profile() && probe != null && server.alive()) {
+        Path jfr = logDir.toAbsolutePath().resolve(name.replaceAll("[^A-Za-z0-9_.-]", "_") + ".jfr");
+        Window window = new Window(cpu, server.pid(), probe, jfr);
+        profileStep = step(name + " (JFR on)", server, ratioRate, false, spec.ads(), window, cpu, today, console);
+        if (window.recorded()) {
+          try {
+            profileSummary = JfrSummary.read(jfr);
+          } catch (Exception e) {
+            profileNote = "JFR recording " + jfr + " could not be read: " + e;
+          }
+        } else {
+          profileNote = "not profiled: " + window.note();
+        }
+      }
       if (probe != null) {
         closeQuietly(probe);
       }
     }
-    return new Measured(steps, memory, memoryNote, profileSummary, profileNote);
+    return new Measured(steps, memory, memoryNote, profileSummary, profileNote, profileStep);
   }
 
   /** One load-generator run at {@code rate}, with counters read around its measured window. */
