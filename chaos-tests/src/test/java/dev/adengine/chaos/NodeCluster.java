@@ -10,20 +10,17 @@ import dev.adengine.api.v1.ClusterStatusRequest;
 import dev.adengine.api.v1.ClusterStatusResponse;
 import dev.adengine.api.v1.EventServiceClient;
 import dev.adengine.chaos.harness.BillingTraffic;
+import dev.adengine.chaos.harness.ChaosCluster;
 import dev.adengine.engine.testing.EngineTestSupport;
 import dev.adengine.engine.testing.EngineTestSupport.Clients;
 import dev.adengine.persistence.CassandraSettings;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.grpc.GrpcClientSettings;
 
@@ -178,23 +175,12 @@ final class NodeCluster implements AutoCloseable {
       if (n.process().alive()) {
         n.process().stop(Duration.ofSeconds(30));
       }
-      deleteTree(Path.of("/dev/shm", "adengine-test-aeron-" + n.process().remotePort()));
+      ChaosCluster.deleteTree(Path.of("/dev/shm", "adengine-test-aeron-" + n.process().remotePort()));
     }
     try {
       Runtime.getRuntime().removeShutdownHook(killOnExit);
     } catch (IllegalStateException e) {
       // the JVM is already shutting down: the hook runs
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      System.out.println("could not delete " + dir + ": " + e);
     }
   }
 

@@ -324,8 +324,9 @@ public final class BenchReport {
       return;
     }
     b.append("Each row is the server started again with one setting changed from the flags above (the "
-        + "baseline is its main run in this report, at the same rate); `bin/bench --variants` picks them. "
-        + "The settings the engine uses, and why: `cluster-config/` and `bin/lib/common.sh`.\n\n");
+        + "baseline is its main run in this report, at the same rate), measured after a discarded warm-up "
+        + "step at the same rate; `bin/bench --variants` picks them. The settings the engine uses, and why: "
+        + "`cluster-config/` and `bin/lib/common.sh`.\n\n");
     b.append("| server | setting changed | rate/s | OK / sent | p50 | p99 | server CPU/req | vs baseline "
         + "| server alloc/req | vs baseline |\n");
     b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");

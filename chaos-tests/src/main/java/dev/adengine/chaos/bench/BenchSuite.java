@@ -115,9 +115,14 @@ public final class BenchSuite implements Callable<Integer> {
     }
   }
 
-  /** One server run: which server, under what label and flags, at which rates, measuring what. */
+  /**
+   * One server run: which server, under what label and flags, at which rates, measuring what. With
+   * {@code warmStep}, a first step at the first rate is run and discarded: a run of a single step
+   * would otherwise measure a JVM still compiling, against main runs whose ratio-rate step follows
+   * a 500/s step.
+   */
   private record Spec(String label, String kind, List<String> flags, List<Integer> rates, int ads, boolean profile,
-      boolean memory, String keyspace) {}
+      boolean memory, String keyspace, boolean warmStep) {}
 
   /** What one server run measured. */
   private record Measured(List<StepResult> steps, JvmProbe.Memory memory, String memoryNote, JfrSummary profile,
@@ -162,7 +167,7 @@ public final class BenchSuite implements Callable<Integer> {
     BenchReport.Findings f = new BenchReport.Findings();
     for (String name : ALL_SERVERS) {
       if (servers.contains(name)) {
-        Measured m = measure(new Spec(name, name, serverFlags, rates, 0, profile, true, keyspace), cpu, today,
+        Measured m = measure(new Spec(name, name, serverFlags, rates, 0, profile, true, keyspace, false), cpu, today,
             f.notes(), console);
         f.results().put(name, m.steps());
         record(f, name, m);
@@ -171,14 +176,14 @@ public final class BenchSuite implements Callable<Integer> {
     if (memoryAds > 0 && servers.contains("engine")) {
       String label = String.format(Locale.ROOT, "engine, %,d ads", memoryAds);
       Measured m = measure(new Spec(label, "engine", serverFlags, List.of(ratioRate), memoryAds, false, true,
-          keyspace + "_ads"), cpu, today, f.notes(), console);
+          keyspace + "_ads", true), cpu, today, f.notes(), console);
       f.memoryRuns().put(label, m.steps());
       record(f, label, m);
     }
     for (ServerVariant v : chosen) {
       String label = v.key();
       Measured m = measure(new Spec(label, v.server(), v.flags(serverFlags), atRates, 0, false, false,
-          keyspace + "_" + v.name().replace('-', '_')), cpu, today, f.notes(), console);
+          keyspace + "_" + v.name().replace('-', '_'), true), cpu, today, f.notes(), console);
       f.variants().put(v, m.steps());
     }
     if (jmhSince != null) {
@@ -251,13 +256,19 @@ public final class BenchSuite implements Callable<Integer> {
         notes.merge(name, "allocation, memory and profile not measured: attach failed: " + e, (a, b) -> a + "; " + b);
       }
       String stopReason = null;
+      boolean marketInPlace = false;
+      if (spec.warmStep()) {
+        StepResult warm = step(name + " (warm-up step, discarded)", server, spec.rates().get(0), engine, spec.ads(),
+            new Window(cpu, server.pid(), probe, null), cpu, today, console);
+        marketInPlace = warm.run();
+      }
       for (int i = 0; i < spec.rates().size(); i++) {
         int rate = spec.rates().get(i);
         if (stopReason != null) {
           steps.add(StepResult.notRun(name, rate, stopReason));
           continue;
         }
-        boolean setUp = engine && i == 0;
+        boolean setUp = engine && i == 0 && !marketInPlace;
         Window window = new Window(cpu, server.pid(), probe, null);
         StepResult step = step(name, server, rate, setUp, spec.ads(), window, cpu, today, console);
         steps.add(step);

@@ -313,7 +313,8 @@ public final class ChaosCluster implements AutoCloseable {
     }
   }
 
-  static void deleteTree(Path dir) {
+  /** Deletes a folder and everything in it; says so on stdout when it cannot (best effort, for tests and runs). */
+  public static void deleteTree(Path dir) {
     if (!Files.exists(dir)) {
       return;
     }
