@@ -84,9 +84,7 @@ public final class BenchSuite implements Callable<Integer> {
   long seed = 1;
 
   @Option(names = "--variants", split = ",", description = "Settings tried besides the main runs, server:name"
-      + " among " + "${COMPLETION-CANDIDATES}; 'none' for none (default: "
-      + "pekko-grpc:dispatcher-1,pekko-grpc:no-fjp-property,pekko-grpc:g1,pekko-grpc:h2-streamed,"
-      + "pekko-grpc:bid-calling-thread,engine:dispatcher-1,engine:bid-calling-thread,engine:vector-stage2).",
+      + " among ${COMPLETION-CANDIDATES}; 'none' for none (default ${DEFAULT-VALUE}).",
       completionCandidates = VariantNames.class)
   List<String> variants = new ArrayList<>(ServerVariant.DEFAULTS);
 
