@@ -94,7 +94,7 @@ public final class BenchMain {
             Map.of("journal", new String[] {"inmem"})),
         new Pass("cassandra", "ledger", "CampaignEntity SyncNode, Cassandra journal", "\\.EntityBench\\.", 1,
             Map.of("journal", new String[] {"cassandra"})),
-        new Pass("scorer", "ranking", "Click probability per row: Smile predict vs FlatForest vs VectorForest", "\\.ScorerBench\\.",
+        new Pass("scorer", "ranking", "Click probability per row: Smile predict vs FlatForest vs VectorForest vs RankForest", "\\.ScorerBench\\.",
             1, Map.of()),
         new Pass("auction", "ranking", "GSP / first-price auction over the ranked top K, 5 slots",
             "\\.AuctionBench\\.", 1, Map.of()),
@@ -179,11 +179,12 @@ public final class BenchMain {
       return "";
     }
     StringBuilder b = new StringBuilder();
-    for (String scorer : List.of("flat", "flatScratch", "vector8", "vector50")) {
+    for (String scorer : List.of("flat", "flatScratch", "vector8", "vector50", "rank8", "rank50", "rank64")) {
       Double t = median.get("ScorerBench." + scorer);
       if (t != null) {
         b.append(String.format(Locale.ROOT, "%nSpeed-up, %s (%s) vs Smile (ratio of the medians above): %.1fx%n",
-            scorer.startsWith("vector") ? "VectorForest" : "FlatForest", scorer, smile / t));
+            scorer.startsWith("vector") ? "VectorForest" : scorer.startsWith("rank") ? "RankForest" : "FlatForest",
+            scorer, smile / t));
       }
     }
     return b.toString();
@@ -319,6 +320,11 @@ public final class BenchMain {
         per row (`@OperationsPerInvocation`); includes transposing the rows into columns. The same
         probabilities bit for bit (the fixture checks every row); the fork adds
         `--add-modules jdk.incubator.vector` and the fixture fails if the vector path is not active.
+      - `ScorerBench.rank8` / `rank50` / `rank64`: `RankForest.probabilities(rows, from, n, out, scratch)`
+        on the same consecutive rows, `n` = 8, 50 (a ranking's top K) or 64 (one 512-bit vector of
+        byte lanes), per row; includes ranking every feature of every row among the forest's
+        thresholds. Within 1e-9 of Smile on every row (the fixture checks, and prints the largest
+        difference); the fixture fails if the vector path is not active.
       - `BidPathBench.retrieveRankAuction`: `BidHandler.plan` for one request on one thread:
         retrieval from a catalog snapshot of the simulator's 1,000-campaign market, stage 1 (features
         + logistic regression) for every ad, best ad per campaign, stage 2 (the shipped model's trees

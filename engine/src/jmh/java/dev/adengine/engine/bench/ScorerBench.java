@@ -16,8 +16,9 @@ import org.openjdk.jmh.annotations.State;
  * double[])} and by the {@code FlatForest} compiled from the same model, on the same
  * {@value ScorerFixture#ROWS} rows taken in turn, the flat forest both without and with a per-thread
  * scratch array (see {@link ScorerFixture}), and by the {@code VectorForest} of the same forest in
- * batches of 8 rows and of 50 (a ranking's top K), per row ({@code @OperationsPerInvocation}),
- * transposition into columns included. Smile gets its tuples
+ * batches of 8 rows and of 50 (a ranking's top K), and by the {@code RankForest} of the same forest
+ * in batches of 8, 50 and 64 (one full vector of byte lanes), per row
+ * ({@code @OperationsPerInvocation}), transposition into columns or ranks included. Smile gets its tuples
  * prebuilt over one shared schema, its fastest case (a new schema per row would make its formula
  * rebind on every call).
  */
@@ -39,7 +40,8 @@ public class ScorerBench {
     final double[] posteriori = new double[2];
     double[] scratch;
     double[] vectorScratch;
-    final double[] out = new double[BATCH];
+    dev.adengine.models.scoring.RankForest.Scratch rankScratch;
+    final double[] out = new double[64];
     int next;
     int nextBatch;
 
@@ -47,6 +49,7 @@ public class ScorerBench {
     public void scratch(Model m) {
       scratch = new double[m.fixture.flat().scratchSize()];
       vectorScratch = new double[m.fixture.vector().scratchSize()];
+      rankScratch = m.fixture.rank().newScratch();
     }
 
     /** The first of {@code n} consecutive rows, moving on by {@code n} (wrapping before the end). */
@@ -92,5 +95,26 @@ public class ScorerBench {
   public double vector50(Model m, Cursor c) {
     m.fixture.vector().probabilities(m.fixture.rows(), c.batch(BATCH), BATCH, c.out, c.vectorScratch);
     return c.out[BATCH - 1];
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(8)
+  public double rank8(Model m, Cursor c) {
+    m.fixture.rank().probabilities(m.fixture.rows(), c.batch(8), 8, c.out, c.rankScratch);
+    return c.out[7];
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(BATCH)
+  public double rank50(Model m, Cursor c) {
+    m.fixture.rank().probabilities(m.fixture.rows(), c.batch(BATCH), BATCH, c.out, c.rankScratch);
+    return c.out[BATCH - 1];
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(64)
+  public double rank64(Model m, Cursor c) {
+    m.fixture.rank().probabilities(m.fixture.rows(), c.batch(64), 64, c.out, c.rankScratch);
+    return c.out[63];
   }
 }

@@ -5,6 +5,7 @@ import dev.adengine.engine.sim.Market;
 import dev.adengine.engine.sim.MarketGenerator;
 import dev.adengine.models.features.FeatureExtractor;
 import dev.adengine.models.scoring.FlatForest;
+import dev.adengine.models.scoring.RankForest;
 import dev.adengine.models.scoring.SmileFrames;
 import dev.adengine.models.scoring.VectorForest;
 import dev.adengine.models.training.CtrTrainer;
@@ -23,7 +24,7 @@ import smile.math.MathEx;
  * {@value #ROWS} held-out impressions both as {@code double[]} and as Smile tuples. (The
  * shipped model keeps only the compiled forest, so the Smile model is retrained here.)
  */
-public record ScorerFixture(GradientTreeBoost model, FlatForest flat, VectorForest vector, String[] names,
+public record ScorerFixture(GradientTreeBoost model, FlatForest flat, VectorForest vector, RankForest rank, String[] names,
     double[][] rows, Tuple[] tuples) {
   /** Rows scored in turn (a power of two, so the benchmark cycles with a mask). */
   public static final int ROWS = 4096;
@@ -69,9 +70,25 @@ public record ScorerFixture(GradientTreeBoost model, FlatForest flat, VectorFore
         throw new IllegalStateException("row " + i + ": flat " + flat.probability(rows[i]) + ", vector " + p[i]);
       }
     }
+    RankForest rank = RankForest.of(flat);
+    if (!rank.vectorized()) {
+      throw new IllegalStateException("RankForest is not on its vector path: " + rank.path());
+    }
+    double[] q = new double[ROWS];
+    rank.probabilities(rows, 0, ROWS, q, rank.newScratch());
+    double worst = 0;
+    for (int i = 0; i < ROWS; i++) {
+      model.predict(tuples[i], posteriori);
+      double diff = Math.abs(posteriori[1] - q[i]);
+      if (!(diff <= 1e-9)) {
+        throw new IllegalStateException("row " + i + ": Smile " + posteriori[1] + ", rank " + q[i]);
+      }
+      worst = Math.max(worst, diff);
+    }
     vector.warmUp(20_000);
-    System.out.printf("%n[scorer] %d trees, %d nodes, %d features; %s%n", flat.trees(), flat.nodes(), flat.features(),
-        vector.path());
-    return new ScorerFixture(model, flat, vector, names, rows, tuples);
+    rank.warmUp(20_000);
+    System.out.printf("%n[scorer] %d trees, %d nodes, %d features; %s; %s; max |Smile - rank| %.3g%n", flat.trees(),
+        flat.nodes(), flat.features(), vector.path(), rank.path(), worst);
+    return new ScorerFixture(model, flat, vector, rank, names, rows, tuples);
   }
 }

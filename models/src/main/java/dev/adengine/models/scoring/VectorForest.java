@@ -389,7 +389,7 @@ public final class VectorForest {
   }
 
   /** Compiles one class in memory and defines it in a new class loader under this class's. */
-  private static Class<?> compile(JavaCompiler javac, String className, String source)
+  static Class<?> compile(JavaCompiler javac, String className, String source)
       throws ClassNotFoundException {
     DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
     Map<String, ByteArrayOutputStream> classes = new ConcurrentHashMap<>();
