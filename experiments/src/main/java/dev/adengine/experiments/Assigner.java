@@ -22,10 +22,12 @@ import java.util.List;
  * A null or empty user id is in no experiment ({@link LayerAssignment.Kind#NONE} everywhere): one
  * shared id would put every anonymous request in the same arm.
  *
- * <p>Built once per config version (the tables take ~10 KB per layer and per running
- * experiment) and then immutable and thread-safe. On the hot path {@link #assign(String)} hashes
+ * <p>Built once per config version (the tables take 20 KB per layer and 10 KB per
+ * running experiment; building them took ~0.3 ms for two layers here) and then immutable and thread-safe. On the hot path {@link #assign(String)} hashes
  * the id once per layer plus once per experiment it falls in, looks the buckets up in arrays, and
  * allocates one small {@link Assignment}; {@link #assign(String, int)} allocates nothing.
+ * Measured roughly (a plain loop, not JMH, on this shared 2-core machine under load): 130-210 ns
+ * for {@code assign} with a holdout and two layers on 36-character UUIDs, 75-140 ns for one layer.
  */
 public final class Assigner {
 

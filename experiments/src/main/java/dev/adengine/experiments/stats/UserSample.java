@@ -24,7 +24,8 @@ public final class UserSample {
    * Default capacity: 65,536 hashes (512 KB) per arm. With {@code n} sampled users in two equal
    * arms, the chi-square flags (p < 0.001) an imbalance of about {@code sqrt(43 / n)}: 2.6 % at
    * 65,536 sampled users, 1.8 % when both arms are full. A smaller capacity replicates less and
-   * sees less.
+   * sees less. ({@link ArmStats.Recorder} holds its sample in a concurrent set of boxed longs,
+   * a few MB per arm when full: a primitive set would do if that matters.)
    */
   public static final int DEFAULT_CAPACITY = 65_536;
 
