@@ -10,6 +10,10 @@ import java.util.List;
  * with no remote call. Each experiment has its own salt, so assignments in two experiments are
  * independent. Arms take consecutive ranges of the 10,000 buckets; buckets no arm covers are
  * outside the experiment ({@link #assign} returns null).
+ *
+ * <p>The engine's single default experiment, kept as it was (its own FNV-based hash) until the
+ * engine serves an {@link ExperimentConfig} through an {@link Assigner}, which also has layers, a
+ * holdout, per-arm parameters and ramps that keep users in their arm.
  */
 public final class Experiment {
   public static final int BUCKETS = 10_000;

@@ -52,16 +52,17 @@ class MigrationsTest {
     List<Integer> second = Migrations.apply(session, keyspace, 1);
 
     // then
-    assertEquals(List.of(1, 2, 3, 4), first);
+    assertEquals(List.of(1, 2, 3, 4, 5), first);
     assertEquals(List.of(), second);
     assertEquals(
         Set.of(
             "schema_migrations", "advertisers", "campaigns", "events", "served",
-            "messages", "metadata", "all_persistence_ids", "snapshots", "charges"),
+            "messages", "metadata", "all_persistence_ids", "snapshots", "charges",
+            "experiment_configs"),
         tables(keyspace));
     List<Row> recorded =
         session.execute("SELECT version, name, checksum FROM " + keyspace + ".schema_migrations").all();
-    assertEquals(4, recorded.size());
+    assertEquals(5, recorded.size());
   }
 
   @Test
@@ -112,7 +113,7 @@ class MigrationsTest {
 
     // then
     applied.sort(Integer::compare);
-    assertEquals(List.of(1, 2, 3, 4), applied);
+    assertEquals(List.of(1, 2, 3, 4, 5), applied);
     assertEquals(List.of(), Migrations.apply(session, keyspace, 1));
   }
 
