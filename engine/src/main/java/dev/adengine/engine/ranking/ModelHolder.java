@@ -43,8 +43,9 @@ public final class ModelHolder {
    * Compiles the active model's batch stage 2 ({@link CtrModel#withCompiledStage2()}: generated
    * vector code, compiled and warmed up, a few seconds of one core) on a thread of its own, and
    * swaps the compiled model in when it is ready and measured faster, unless another model was
-   * deployed meanwhile. The compiled model is the same version and gives the same scores bit for
-   * bit; until it is in, requests use the scalar path. A node calls this once it has loaded its
+   * deployed meanwhile. The compiled model is the same version and gives the same scores (within
+   * about 1e-14: {@link dev.adengine.models.scoring.RankForest}); until it is in, requests use the
+   * scalar path. A node calls this once it has loaded its
    * model, so that starting does not wait for the compiler.
    *
    * <p>Why measure: Vector API code is fast only once HotSpot's C2 has compiled it with every vector
@@ -65,7 +66,7 @@ public final class ModelHolder {
       long started = System.nanoTime();
       try {
         CtrModel compiled = plain.withCompiledStage2();
-        if (!compiled.stage2Path().startsWith("vector")) {
+        if (!compiled.stage2Vectorized()) {
           LOG.info("model {}: stage 2 batches {}", compiled.version(), compiled.stage2Path());
           done.complete(current.get());
           return;

@@ -41,12 +41,12 @@ class ModelHolderTest {
     CtrModel plain = ModelHolder.load("");
     ModelHolder holder = new ModelHolder(plain);
     assertSame(plain, holder.current());
-    assertFalse(plain.stage2Path().startsWith("vector"), plain.stage2Path());
+    assertFalse(plain.stage2Vectorized(), plain.stage2Path());
     CtrModel model = holder.compileInBackground().get(120, java.util.concurrent.TimeUnit.SECONDS);
     assertSame(model, holder.current(), "swapped in once compiled");
     assertEquals(plain.version(), model.version());
-    assertTrue(model.stage2Path().startsWith("vector"), model.stage2Path());
-    // when 53 rows (not a multiple of 8) are scored as one batch
+    assertTrue(model.stage2Vectorized(), model.stage2Path());
+    // when 53 rows (not a multiple of 8, nor of the 64 byte lanes) are scored as one batch
     SplittableRandom random = new SplittableRandom(5);
     int n = 53;
     double[][] rows = new double[n][model.featureNames().size()];
@@ -60,10 +60,9 @@ class ModelHolderTest {
     double[] out = new double[n];
     double[] scratch = new double[model.scratchSize()];
     model.stage2(rows, n, logOdds, out, scratch);
-    // then every row gets the single-row probability, bit for bit
+    // then every row gets the single-row probability (within rounding: RankForest adds leaf pairs)
     for (int i = 0; i < n; i++) {
-      assertEquals(Double.doubleToRawLongBits(model.stage2(rows[i], scratch, logOdds[i])),
-          Double.doubleToRawLongBits(out[i]), "row " + i);
+      assertEquals(model.stage2(rows[i], scratch, logOdds[i]), out[i], 1e-12, "row " + i);
     }
   }
 }

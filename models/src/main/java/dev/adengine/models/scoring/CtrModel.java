@@ -38,17 +38,19 @@ public final class CtrModel {
   private final FlatForest stage2;
   private final Blend stage2Blend;
   /** Stage 2's trees for batches: the scalar path until {@link #withCompiledStage2()}. */
-  private final VectorForest stage2Batch;
+  private final RankForest stage2Batch;
+  /** Each thread's working memory for {@link #stage2Batch}, dropped with this model. */
+  private final ThreadLocal<RankForest.Scratch> batchScratch;
 
   public CtrModel(String version, String schemaHash, List<String> featureNames, Map<String, String> metadata,
       LogisticModel stage1, Platt stage1Calibration, FlatForest stage2, Blend stage2Blend) {
     this(version, schemaHash, featureNames, metadata, stage1, stage1Calibration, stage2, stage2Blend,
-        VectorForest.scalar(stage2, "not compiled (CtrModel.withCompiledStage2)"));
+        RankForest.scalar(stage2, "not compiled (CtrModel.withCompiledStage2)"));
   }
 
   private CtrModel(String version, String schemaHash, List<String> featureNames, Map<String, String> metadata,
       LogisticModel stage1, Platt stage1Calibration, FlatForest stage2, Blend stage2Blend,
-      VectorForest stage2Batch) {
+      RankForest stage2Batch) {
     if (stage1.features() != featureNames.size()) {
       throw new IllegalArgumentException("stage 1 has " + stage1.features() + " features, schema "
           + featureNames.size());
@@ -65,16 +67,17 @@ public final class CtrModel {
     this.stage2 = stage2;
     this.stage2Blend = stage2Blend;
     this.stage2Batch = stage2Batch;
+    this.batchScratch = ThreadLocal.withInitial(stage2Batch::newScratch);
   }
 
   /**
    * This model with its batch stage 2 ({@link #stage2(double[][], int, double[], double[], double[])})
-   * on {@link VectorForest#of} of its trees, warmed up so HotSpot has compiled the generated code:
+   * on {@link RankForest#of} of its trees, warmed up so HotSpot has compiled the generated code:
    * a second or a few of work, for when a model is loaded, not for a request. When the JVM cannot
    * run the vector path the copy keeps the scalar one; {@link #stage2Path()} says which and why.
    */
   public CtrModel withCompiledStage2() {
-    VectorForest batch = VectorForest.of(stage2);
+    RankForest batch = RankForest.of(stage2);
     batch.warmUp(20_000);
     return new CtrModel(version, schemaHash, featureNames, metadata, stage1, stage1Calibration, stage2, stage2Blend,
         batch);
@@ -85,9 +88,14 @@ public final class CtrModel {
     stage2Batch.warmUp(batches);
   }
 
-  /** Which path the batch stage 2 takes ({@link VectorForest#path()}). */
+  /** Which path the batch stage 2 takes ({@link RankForest#path()}). */
   public String stage2Path() {
     return stage2Batch.path();
+  }
+
+  /** Whether the batch stage 2 runs generated vector code (else the scalar trees). */
+  public boolean stage2Vectorized() {
+    return stage2Batch.vectorized();
   }
 
   /** Calibrated stage-1 (logistic regression) click probability. */
@@ -120,11 +128,13 @@ public final class CtrModel {
 
   /**
    * {@link #stage2(double[], double[], double)} of {@code rows[i]} with {@code stage1LogOdds[i]}
-   * into {@code out[i]}, for {@code i < count}, bit for bit, on the batch path (vectorized after
-   * {@link #withCompiledStage2()}); {@code scratch} as for the single-row method.
+   * into {@code out[i]}, for {@code i < count}, on the batch path: bit for bit on the scalar path,
+   * within about 1e-14 once vectorized ({@link #withCompiledStage2()}, {@link RankForest}). The
+   * batch path keeps its working memory per thread; {@code scratch} is not used by it (kept so that
+   * callers can use one signature for both stage-2 methods).
    */
   public void stage2(double[][] rows, int count, double[] stage1LogOdds, double[] out, double[] scratch) {
-    stage2Batch.margins(rows, 0, count, out, scratch);
+    stage2Batch.margins(rows, 0, count, out, batchScratch.get());
     for (int i = 0; i < count; i++) {
       out[i] = stage2Blend.apply(stage1LogOdds[i], out[i]);
     }
@@ -132,7 +142,7 @@ public final class CtrModel {
 
   /** Length of the scratch array either stage-2 method needs. */
   public int scratchSize() {
-    return Math.max(stage2.scratchSize(), stage2Batch.scratchSize());
+    return stage2.scratchSize();
   }
 
   /** Refuses a model trained on another feature layout than the extractor in use. */
