@@ -56,7 +56,8 @@ public final class ChaosReport {
     StringBuilder b = new StringBuilder();
     b.append("## ").append(title(r)).append("\n\n");
     b.append(String.format(Locale.ROOT, "%d nodes, Artery over %s; %.0f bids/s open loop (tmax %d ms, "
-            + "`UNAVAILABLE` retried on the next node within it) for %d s after %d s of warm-up, fault at +%d s; "
+            + "`UNAVAILABLE` retried on the next node within it, a bid unanswered after 40%% of tmax hedged on "
+            + "the next node) for %d s after %d s of warm-up, fault at +%d s; "
             + "billing traffic %d bids/s with impressions, clicks and resent events at any node.%n%n",
         r.nodes(), r.transport(), r.settings().rate(), r.settings().tmaxMs(), r.settings().duration().toSeconds(),
         r.settings().warmup().toSeconds(), r.settings().faultAt().toSeconds(), r.settings().billingBidsPerSecond()));

@@ -71,7 +71,9 @@ public final class ChaosRun {
    * What to run. {@code faultAt} counts from the first measured second; {@code tmaxMs} is every
    * bid's deadline (sent as the gRPC deadline): an answer later than that is an error, so the OK
    * ratio at tmax 100 ms also measures latency, while a larger tmax (CI on a crowded machine)
-   * leaves the OK ratio to availability and latency to the phase figures.
+   * leaves the OK ratio to availability and latency to the phase figures. The bidder hedges like a
+   * real exchange client: a bid unanswered after {@link #hedgeMs} (40% of tmax) also goes to the
+   * next node, and the first answer counts; a frozen node never answers {@code UNAVAILABLE}.
    */
   public record Settings(Scenario scenario, double rate, Duration duration, Duration warmup, Duration faultAt,
       Duration downFor, int campaigns, int billingBidsPerSecond, int tmaxMs, double minOkRatio, Duration recoveryMax) {}
@@ -125,6 +127,11 @@ public final class ChaosRun {
     this.out = out;
   }
 
+  /** When the bidder hedges a bid on the next node: 40% of its tmax. */
+  static int hedgeMs(Settings settings) {
+    return settings.tmaxMs() * 2 / 5;
+  }
+
   /** Runs the scenario on the started cluster; blocks until the traffic is done and checked. */
   public Result run() throws Exception {
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
@@ -135,7 +142,8 @@ public final class ChaosRun {
 
     LoadOptions options = LoadOptions.builder().targets(cluster.targets()).rate(settings.rate())
         .durationSeconds((int) settings.duration().toSeconds()).warmupSeconds((int) settings.warmup().toSeconds())
-        .campaigns(settings.campaigns()).setupMarket(false).tmaxMs(settings.tmaxMs()).seed(11).today(today).build();
+        .campaigns(settings.campaigns()).setupMarket(false).tmaxMs(settings.tmaxMs()).hedgeMs(hedgeMs(settings))
+        .seed(11).today(today).build();
     LoadGenerator generator = new LoadGenerator(options, out);
     List<LoadResult.Second> rows = new CopyOnWriteArrayList<>();
     List<Histogram> histograms = new CopyOnWriteArrayList<>();

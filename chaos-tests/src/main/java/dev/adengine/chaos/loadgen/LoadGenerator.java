@@ -47,7 +47,10 @@ import org.apache.pekko.grpc.GrpcClientSettings;
  *
  * <p>Targets are used round-robin. A request's deadline is its due time plus its {@code tmax_ms},
  * and every gRPC attempt carries what is left of it; an {@code UNAVAILABLE} answer is retried on
- * the next target while time is left, each target at most once. At most {@code maxInFlight}
+ * the next target while time is left, each target at most once. With {@code hedgeMs} set, a request
+ * still unanswered that long after its due time is also sent to the next target (a hedge: a frozen
+ * or overloaded node never answers {@code UNAVAILABLE}, it just runs out the clock); the first
+ * answer counts, the other attempts are cancelled, and an error counts only once no attempt is left. At most {@code maxInFlight}
  * requests are outstanding: one due beyond that is not sent and counts as {@code CLIENT_OVERLOAD},
  * so the schedule never blocks.
  *
@@ -186,15 +189,22 @@ public final class LoadGenerator {
     return executor;
   }
 
-  /** One request on its way: which second it belongs to, its deadline, the target it is on. */
+  /**
+   * One request on its way: which second it belongs to, its deadline, its attempts. Attempts can
+   * overlap (a hedge), so the mutable state is guarded by the call's monitor; the first answer
+   * settles the call.
+   */
   private static final class Call {
     final BidRequest request;
     final SecondRecorder second;
     final long intendedNanos;
     final long deadlineNanos;
-    // changed only between attempts, each attempt starting after the previous one completed
+    // guarded by this
     int target;
-    int attempts = 1;
+    int attempts;
+    int outstanding;
+    boolean settled;
+    final List<Context.CancellableContext> contexts = new ArrayList<>(2);
 
     Call(BidRequest request, SecondRecorder second, long intendedNanos, long deadlineNanos, int target) {
       this.request = request;
@@ -211,6 +221,7 @@ public final class LoadGenerator {
     private final ScheduledThreadPoolExecutor deadlines;
     private final ScheduledThreadPoolExecutor reporter;
     private final long tmaxNanos = TimeUnit.MILLISECONDS.toNanos(options.tmaxMs());
+    private final long hedgeNanos = TimeUnit.MILLISECONDS.toNanos(options.hedgeMs());
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Seconds not yet closed, oldest first; the scheduler appends, the report thread removes. */
     private final ConcurrentLinkedDeque<SecondRecorder> open = new ConcurrentLinkedDeque<>();
@@ -279,7 +290,7 @@ public final class LoadGenerator {
           continue;
         }
         inFlight.incrementAndGet();
-        attempt(new Call(request, current, intended, intended + tmaxNanos, (int) (i % targets)));
+        start(new Call(request, current, intended, intended + tmaxNanos, (int) (i % targets)));
       }
       // seconds with nothing due (rates below 1/s) still get their row
       while (!stop.get() && (current == null || current.index < options.totalSeconds() - 1)) {
@@ -310,12 +321,40 @@ public final class LoadGenerator {
       return !stop.get();
     }
 
-    /** Sends one attempt with what is left of the request's deadline; never blocks. */
-    private void attempt(Call call) {
-      AuctionServiceClient client = clients.get(call.target);
+    /** Sends the first attempt, and schedules its hedge when hedging is on. */
+    private void start(Call call) {
+      attempt(call, call.target);
+      if (hedgeNanos > 0 && clients.size() > 1) {
+        long delay = call.intendedNanos + hedgeNanos - System.nanoTime();
+        deadlines.schedule(() -> hedge(call), Math.max(0, delay), TimeUnit.NANOSECONDS);
+      }
+    }
+
+    /** Sends the request to the next target too, unless it was answered meanwhile. */
+    private void hedge(Call call) {
+      int target;
+      synchronized (call) {
+        if (call.settled || call.attempts >= clients.size() || call.deadlineNanos - System.nanoTime() <= 0) {
+          return;
+        }
+        call.target = (call.target + 1) % clients.size();
+        target = call.target;
+      }
+      call.second.retry();
+      attempt(call, target);
+    }
+
+    /** Sends one attempt to {@code target} with what is left of the request's deadline; never blocks. */
+    private void attempt(Call call, int target) {
+      AuctionServiceClient client = clients.get(target);
       // a root context: completion callbacks run inside the finished call's (cancelled) context
       Context.CancellableContext context = Context.ROOT.withDeadline(
           Deadline.after(call.deadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS), deadlines);
+      synchronized (call) {
+        call.attempts++;
+        call.outstanding++;
+        call.contexts.add(context);
+      }
       CompletionStage<BidResponse> answer;
       try {
         answer = context.call(() -> client.bid(call.request));
@@ -330,23 +369,54 @@ public final class LoadGenerator {
       });
     }
 
-    /** Records the outcome, or retries an UNAVAILABLE answer on the next target while time is left. */
+    /**
+     * Records the first answer (cancelling the other attempts), or retries an UNAVAILABLE answer on
+     * the next target while time is left; an error counts once no other attempt is still out.
+     */
     private void answered(Call call, BidResponse response, Throwable error) {
+      List<Context.CancellableContext> losers = List.of();
+      int retryOn = -1;
+      boolean record;
+      synchronized (call) {
+        call.outstanding--;
+        if (call.settled) {
+          return;
+        }
+        if (error == null) {
+          call.settled = true;
+          losers = List.copyOf(call.contexts);
+          record = true;
+        } else {
+          Status.Code code = Status.fromThrowable(error).getCode();
+          if (code == Status.Code.UNAVAILABLE && call.attempts < clients.size()
+              && call.deadlineNanos - System.nanoTime() > 0) {
+            call.target = (call.target + 1) % clients.size();
+            retryOn = call.target;
+            record = false;
+          } else if (call.outstanding > 0) {
+            record = false; // another attempt may still answer
+          } else {
+            call.settled = true;
+            record = true;
+          }
+        }
+      }
+      if (retryOn >= 0) {
+        call.second.retry();
+        attempt(call, retryOn);
+        return;
+      }
+      if (!record) {
+        return;
+      }
       if (error == null) {
         call.second.ok((System.nanoTime() - call.intendedNanos) / 1_000, response.getWinnersCount() > 0);
-        inFlight.decrementAndGet();
-        return;
+        for (Context.CancellableContext c : losers) {
+          c.cancel(null); // the hedge (or the original) still out: its answer is no longer needed
+        }
+      } else {
+        call.second.error(Status.fromThrowable(error).getCode());
       }
-      Status.Code code = Status.fromThrowable(error).getCode();
-      if (code == Status.Code.UNAVAILABLE && call.attempts < clients.size()
-          && call.deadlineNanos - System.nanoTime() > 0) {
-        call.attempts++;
-        call.target = (call.target + 1) % clients.size();
-        call.second.retry();
-        attempt(call);
-        return;
-      }
-      call.second.error(code);
       inFlight.decrementAndGet();
     }
 

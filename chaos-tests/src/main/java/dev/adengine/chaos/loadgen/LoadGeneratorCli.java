@@ -84,6 +84,11 @@ public final class LoadGeneratorCli implements Callable<Integer> {
           + " 1,000 campaigns (default ${DEFAULT-VALUE})")
   int ads;
 
+  @Option(names = "--hedge-ms", defaultValue = "0", paramLabel = "MS",
+      description = "also send a request to the next target when it has no answer this long after its intended"
+          + " send time, keeping the first answer (0 = never; default ${DEFAULT-VALUE})")
+  int hedgeMs;
+
   @Option(names = "--json", paramLabel = "FILE", description = "also write the result (seconds, totals, histogram) as JSON")
   Path json;
 
@@ -96,7 +101,7 @@ public final class LoadGeneratorCli implements Callable<Integer> {
         parsed.add(LoadOptions.Target.parse(t.trim()));
       }
       options = LoadOptions.builder().targets(parsed).rate(rate).durationSeconds(duration).warmupSeconds(warmup)
-          .maxInFlight(maxInFlight).seed(seed).setupMarket(setupMarket).campaigns(campaigns).tmaxMs(tmaxMs)
+          .maxInFlight(maxInFlight).seed(seed).setupMarket(setupMarket).campaigns(campaigns).tmaxMs(tmaxMs).hedgeMs(hedgeMs)
           .users(users).destinations(destinations).loadTestBudgets(loadTestBudgets).ads(ads).build();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

@@ -34,6 +34,10 @@ import java.util.Objects;
  *     ({@code Market.forLoadTest}): no campaign runs dry during a run, whatever the time of day
  * @param ads grow the market to this many ads with room variants of its hotels
  *     ({@code Market.withAds}); 0 = the generated market's own (about 4,750 for 1,000 campaigns)
+ * @param hedgeMs when a request has no answer this long after its intended send time, send it
+ *     again to the next target as well (a hedged request, as gRPC's hedging policy does) and keep
+ *     the first answer; 0 = never hedge. Only within the request's deadline, and only with two
+ *     targets or more
  */
 public record LoadOptions(
     List<Target> targets,
@@ -49,7 +53,8 @@ public record LoadOptions(
     int destinations,
     LocalDate today,
     boolean loadTestBudgets,
-    int ads) {
+    int ads,
+    int hedgeMs) {
 
   /** One engine gRPC endpoint. */
   public record Target(String host, int port) {
@@ -91,6 +96,7 @@ public record LoadOptions(
     require(users >= 1 && users <= 1_000_000, "users in 1..1,000,000: " + users);
     require(destinations >= 0, "destinations >= 0 (0 = all): " + destinations);
     require(ads >= 0, "ads >= 0 (0 = the generated market's): " + ads);
+    require(hedgeMs >= 0 && hedgeMs < tmaxMs, "hedgeMs in [0, tmaxMs) (0 = never): " + hedgeMs);
   }
 
   /** Warm-up plus measured seconds. */
@@ -111,7 +117,7 @@ public record LoadOptions(
   /**
    * Defaults: 127.0.0.1:8080, 500 requests/s for 30 s after 5 s of warm-up, at most 10,000 in
    * flight, seed 1, a market of 1,000 campaigns created first, tmax 100 ms, 100,000 users, every
-   * destination, today in UTC.
+   * destination, today in UTC, no hedging.
    */
   public static final class Builder {
     private final List<Target> targets = new ArrayList<>();
@@ -127,6 +133,7 @@ public record LoadOptions(
     private int users = RequestGenerator.DEFAULT_USERS;
     private int destinations = 0;
     private int ads = 0;
+    private int hedgeMs = 0;
     private LocalDate today = LocalDate.now(ZoneOffset.UTC);
 
     /** Adds a target; with none added, 127.0.0.1:8080. */
@@ -205,10 +212,15 @@ public record LoadOptions(
       return this;
     }
 
+    public Builder hedgeMs(int v) {
+      hedgeMs = v;
+      return this;
+    }
+
     public LoadOptions build() {
       List<Target> t = targets.isEmpty() ? List.of(new Target("127.0.0.1", 8080)) : targets;
       return new LoadOptions(t, rate, durationSeconds, warmupSeconds, maxInFlight, seed, campaigns, setupMarket,
-          tmaxMs, users, destinations, today, loadTestBudgets, ads);
+          tmaxMs, users, destinations, today, loadTestBudgets, ads, hedgeMs);
     }
   }
 }

@@ -57,7 +57,7 @@ public record LoadResult(LoadOptions options, List<Second> seconds, Totals total
    * @param index 0 for the first second of the run (warm-up included)
    * @param sent requests scheduled in this second (including those refused as CLIENT_OVERLOAD)
    * @param filled OK answers with at least one winner
-   * @param retries extra attempts on another target after UNAVAILABLE (not requests)
+   * @param retries extra attempts on another target: after UNAVAILABLE, or hedged (not requests)
    * @param maxSendLagMicros how late the generator fired its most delayed request of the second
    *     (its own scheduling delay; counted in the latencies)
    */

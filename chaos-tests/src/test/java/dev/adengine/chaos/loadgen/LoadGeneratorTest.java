@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
@@ -164,6 +165,55 @@ class LoadGeneratorTest {
           .build(), System.out);
       assertEquals(Map.of("DEADLINE_EXCEEDED", late.totals().sent()), late.totals().errors());
       assertEquals(0, late.totals().latencyMicros().getTotalCount());
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void shouldHedgeARequestAFrozenTargetDoesNotAnswerOnTheNextTargetAndCountItOnce() throws Exception {
+    // given two fake engines: one frozen (answers after 10 s, like a SIGSTOPped node: no UNAVAILABLE,
+    // just silence) and one that answers at once
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "hedge-targets", ConfigFactory.parseString(
+            "pekko.actor.provider = local\npekko.loglevel = WARNING\npekko.http.server.enable-http2 = on")
+        .withFallback(ConfigFactory.defaultReference()));
+    try {
+      AuctionService frozen = request -> CompletableFuture.supplyAsync(BidResponse::getDefaultInstance,
+          CompletableFuture.delayedExecutor(10, TimeUnit.SECONDS));
+      AuctionService fast = request -> CompletableFuture.completedFuture(BidResponse.getDefaultInstance());
+      int frozenPort = Http.get(system).newServerAt("127.0.0.1", 0).bind(AuctionServiceHandlerFactory.create(frozen, system))
+          .toCompletableFuture().get(10, TimeUnit.SECONDS).localAddress().getPort();
+      int fastPort = Http.get(system).newServerAt("127.0.0.1", 0).bind(AuctionServiceHandlerFactory.create(fast, system))
+          .toCompletableFuture().get(10, TimeUnit.SECONDS).localAddress().getPort();
+      LoadOptions.Builder options = LoadOptions.builder()
+          .target("127.0.0.1", frozenPort)
+          .target("127.0.0.1", fastPort)
+          .setupMarket(false)
+          .rate(50)
+          .warmupSeconds(1) // connections and JIT warm up outside the totals
+          .durationSeconds(2)
+          .tmaxMs(300);
+
+      // when requests go round-robin to both, without hedging and then hedged after 40 ms
+      LoadResult plain = LoadGenerator.run(options.build(), System.out);
+      LoadResult hedged = LoadGenerator.run(options.hedgeMs(40).build(), System.out);
+
+      // then without hedging (at least) the half sent to the frozen node run out the clock
+      long half = plain.totals().sent() / 2;
+      assertEquals(Set.of("DEADLINE_EXCEEDED"), plain.totals().errors().keySet());
+      assertTrue(plain.totals().errors().get("DEADLINE_EXCEEDED") >= half, "errors: " + plain.totals().errors());
+      // and hedged, every request is answered OK once; those first sent to the frozen node are all
+      // sent again (and a few the fast one was slow to answer on a loaded machine), at most once
+      // each; and no hedged request is answered before its hedge left
+      LoadResult.Totals totals = hedged.totals();
+      assertEquals(totals.sent(), totals.ok(), "errors: " + totals.errors());
+      assertTrue(totals.retries() >= totals.sent() / 2 && totals.retries() <= totals.sent(),
+          totals.retries() + " hedged of " + totals.sent());
+      Histogram latency = totals.latencyMicros();
+      long slow = latency.getCountBetweenValues(latency.lowestEquivalentValue(40_000), latency.getMaxValue());
+      assertTrue(slow >= totals.retries(), slow + " answers at or after the 40 ms hedge, " + totals.retries() + " hedged");
+      assertTrue(latency.getMaxValue() < 300_000, "max " + latency.getMaxValue() + " us");
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
