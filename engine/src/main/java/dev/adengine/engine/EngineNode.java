@@ -173,6 +173,8 @@ public final class EngineNode {
     system.systemActorOf(LedgerService.create(nodeId, ledger), "ledger-service", Props.empty());
     LedgerService.Router router = new LedgerService.Router(system, s.askTimeout(), 5);
 
+    // Watching member events starts before the join, so that every removal after it is seen.
+    ClusterLiveness liveness = ClusterLiveness.start(system, base);
     joinCluster(system, config);
 
     RankingPool ranking = RankingPool.start(system, s.ranking(), models);
@@ -181,7 +183,7 @@ public final class EngineNode {
             s.clickWindow(), s.clickGrace(), s.replyMargin(), nodeId),
         catalog, ledger, stats, features, ranking, s.experiment(), served, clock);
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, router, ledger, stats,
-        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, node -> isMember(system, node));
+        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, liveness);
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
@@ -199,23 +201,6 @@ public final class EngineNode {
         .get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     system.log().info("adengine node {} serving gRPC on {}", nodeId, binding.localAddress());
     return new EngineNode(system, session, binding, s, catalog, ledger, nodeId);
-  }
-
-  /** True while the node with this id (host:port#uid) is a cluster member that has not been downed. */
-  static boolean isMember(ActorSystem<?> system, String nodeId) {
-    int hash = nodeId.lastIndexOf('#');
-    if (hash < 0) {
-      return false;
-    }
-    long uid = Long.parseUnsignedLong(nodeId.substring(hash + 1), 36);
-    for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
-      if (m.uniqueAddress().longUid() == uid) {
-        var status = m.status();
-        return status != org.apache.pekko.cluster.MemberStatus.down()
-            && status != org.apache.pekko.cluster.MemberStatus.removed();
-      }
-    }
-    return false;
   }
 
   private static void joinCluster(ActorSystem<?> system, Config config) {

@@ -41,6 +41,7 @@ import java.util.concurrent.TimeUnit;
  * and converts that node's reservation into spend (over the cluster when another node served it).
  */
 public final class EventIngest {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EventIngest.class);
   private final Catalog catalog;
   private final ServedAds served;
   private final EventRepository events;
@@ -71,10 +72,26 @@ public final class EventIngest {
     this.clock = clock;
   }
 
-  /** Whether a node (by its id, which carries its cluster incarnation) is still a cluster member. */
+  /** What this node knows of a node incarnation (by its id, which carries its cluster uid). */
+  public enum Liveness {
+    /** A cluster member (not downed): its ledger holds its reservations. */
+    MEMBER,
+    /** Known to be dead (downed, removed or replaced): its ledger is gone, its grant will be settled. */
+    GONE,
+    /** Neither: this node's view cannot tell (it has not joined yet, or the member is new to it). */
+    UNKNOWN
+  }
+
   @FunctionalInterface
   public interface Members {
-    boolean isMember(String nodeId);
+    Liveness liveness(String nodeId);
+  }
+
+  /** The serving node's fate is not known here: the click may be retried, here later or elsewhere. */
+  static final class ServingNodeUnknown extends RuntimeException {
+    ServingNodeUnknown(String node) {
+      super("cannot tell whether node " + node + " is alive", null, false, false);
+    }
   }
 
   private enum Outcome {
@@ -165,19 +182,27 @@ public final class EventIngest {
   }
 
   /**
-   * Asks the serving node to convert its reservation. A serving node that is no longer a cluster
-   * member is dead: its ledger is gone and its grant will be settled from the durable charge log,
-   * so the click is booked against it as converted. A member that does not answer may still be
-   * spending: the click is not accepted now (the caller may retry).
+   * Asks the serving node to convert its reservation. A serving node known to be dead has lost its
+   * ledger and its grant will be settled from the durable charge log, so the click is booked
+   * against it as converted. Only a node known dead: one that is merely absent from this node's
+   * view (this node has not joined yet, or the other has only just joined) may be alive, and a
+   * charge booked against a live node without its ledger converting would never reach its books.
+   * A member that does not answer, or a node of unknown fate, may still be spending: the click is
+   * not accepted now (the caller may retry).
    */
   private CompletionStage<BudgetLedger.Conversion> conversion(ServedAd s, Event e) {
     if (nodeId.equals(s.node())) {
       return CompletableFuture.completedFuture(ledger.convertClick(e.getRequestId(), e.getAdId(), e.getEventId()));
     }
-    if (!members.isMember(s.node())) {
-      return CompletableFuture.completedFuture(BudgetLedger.Conversion.CONVERTED);
-    }
-    return router.convert(s.node(), e.getRequestId(), e.getAdId(), e.getEventId());
+    return switch (members.liveness(s.node())) {
+      case GONE -> {
+        LOG.debug("Click {} of campaign {} booked against dead node {} ({} micros)", e.getEventId(), s.campaignId(),
+            s.node(), s.priceMicros());
+        yield CompletableFuture.completedFuture(BudgetLedger.Conversion.CONVERTED);
+      }
+      case MEMBER -> router.convert(s.node(), e.getRequestId(), e.getAdId(), e.getEventId());
+      case UNKNOWN -> CompletableFuture.failedFuture(new ServingNodeUnknown(s.node()));
+    };
   }
 
   private CompletionStage<Result> store(int index, Event e, ServedAd s, long charge) {
