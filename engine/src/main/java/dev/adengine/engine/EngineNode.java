@@ -108,7 +108,6 @@ public final class EngineNode {
       models.compileInBackground();
     }
     Catalog catalog = new Catalog();
-    BudgetLedger ledger = new BudgetLedger();
     OnlineStats stats = new OnlineStats();
     FeatureStore features = new FeatureStore();
     CatalogRepository catalogRepo = new CatalogRepository(session, s.keyspace());
@@ -127,6 +126,9 @@ public final class EngineNode {
         : s.nodeId();
     long uid = Cluster.get(system).selfMember().uniqueAddress().longUid();
     String nodeId = base + "#" + Long.toUnsignedString(uid, 36);
+    // A click's claim on a reservation that was never committed is settled from the charge log.
+    BudgetLedger ledger = new BudgetLedger(System::currentTimeMillis,
+        (campaignId, day, eventId) -> chargeRepo.exists(campaignId, day, nodeId, ChargeRepository.Charge.clickId(eventId)));
 
     ActorRef<Topic.Command<CatalogUpdate>> topic = system.systemActorOf(
         Topic.create(CatalogUpdate.class, "catalog"), "catalog-topic", Props.empty());

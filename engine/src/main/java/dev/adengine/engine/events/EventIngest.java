@@ -37,8 +37,9 @@ import java.util.concurrent.TimeUnit;
  * ack is sent only after every accepted event is stored, so an acknowledged event is never lost.
  *
  * <p>Charging: CPM is charged at the win (by the bid path, with a row in the durable charge log);
- * a CPC click writes its charge row, booked against the node that served the ad, before the ack,
- * and converts that node's reservation into spend (over the cluster when another node served it).
+ * a CPC click claims the reservation of the node that served the ad (over the cluster when another
+ * node served it), writes its charge row, booked against that node, before the ack, and only then
+ * turns the claim into that node's spend: spend is booked when, and only when, the charge is durable.
  */
 public final class EventIngest {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EventIngest.class);
@@ -171,11 +172,17 @@ public final class EventIngest {
     if (charge == 0) {
       return store(index, e, s, 0L);
     }
-    // A CPC click: the node that served the ad converts its reservation first. Only then is the
-    // click stored and charged, so a click is never charged without the serving node's allowance
-    // paying for it. Conversion is idempotent per click event id.
+    // A CPC click: the node that served the ad claims its reservation first, so a click is never
+    // charged without the serving node's allowance paying for it. Only then is the click stored
+    // and charged, and only once the charge is durable does the claim become spend (commit): a
+    // store that fails leaves the money reserved, for a retry of the click to commit, or for the
+    // serving node to release when the click window ends without a charge in the charge log.
+    // Claims and commits are idempotent per click event id.
     return conversion(s, e).thenCompose(outcome -> switch (outcome) {
-      case CONVERTED -> store(index, e, s, charge);
+      case CONVERTED -> store(index, e, s, charge).thenApply(stored -> {
+        commit(s, e);
+        return stored;
+      });
       case ALREADY_CLICKED -> done(index, e, Outcome.REJECTED, "ad already clicked for request");
       case NO_RESERVATION -> done(index, e, Outcome.REJECTED, "click window closed");
     });
@@ -192,7 +199,7 @@ public final class EventIngest {
    */
   private CompletionStage<BudgetLedger.Conversion> conversion(ServedAd s, Event e) {
     if (nodeId.equals(s.node())) {
-      return CompletableFuture.completedFuture(ledger.convertClick(e.getRequestId(), e.getAdId(), e.getEventId()));
+      return CompletableFuture.completedFuture(ledger.claimClick(e.getRequestId(), e.getAdId(), e.getEventId()));
     }
     return switch (members.liveness(s.node())) {
       case GONE -> {
@@ -203,6 +210,17 @@ public final class EventIngest {
       case MEMBER -> router.convert(s.node(), e.getRequestId(), e.getAdId(), e.getEventId());
       case UNKNOWN -> CompletableFuture.failedFuture(new ServingNodeUnknown(s.node()));
     };
+  }
+
+  /** The click's charge is stored: its claim on the serving node's reservation becomes spend. */
+  private void commit(ServedAd s, Event e) {
+    if (nodeId.equals(s.node())) {
+      ledger.commitClick(e.getRequestId(), e.getAdId(), e.getEventId());
+    } else if (members.liveness(s.node()) == Liveness.MEMBER) {
+      router.commit(s.node(), e.getRequestId(), e.getAdId(), e.getEventId());
+    }
+    // A dead node's grant is settled from the charge log; one of unknown fate finds the charge
+    // there itself when its claim expires.
   }
 
   private CompletionStage<Result> store(int index, Event e, ServedAd s, long charge) {
