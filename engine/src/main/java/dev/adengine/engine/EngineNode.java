@@ -175,8 +175,7 @@ public final class EngineNode {
     system.systemActorOf(LedgerService.create(nodeId, ledger), "ledger-service", Props.empty());
     LedgerService.Router router = new LedgerService.Router(system, s.askTimeout(), 5);
 
-    // Watching member events starts before the join, so that every removal after it is seen.
-    ClusterLiveness liveness = ClusterLiveness.start(system, base);
+    ClusterLiveness liveness = new ClusterLiveness(system);
     joinCluster(system, config);
 
     RankingPool ranking = RankingPool.start(system, s.ranking(), models);
