@@ -208,7 +208,11 @@ public final class EventIngest {
         yield CompletableFuture.completedFuture(BudgetLedger.Conversion.CONVERTED);
       }
       case MEMBER -> router.convert(s.node(), e.getRequestId(), e.getAdId(), e.getEventId());
-      case UNKNOWN -> CompletableFuture.failedFuture(new ServingNodeUnknown(s.node()));
+      case UNKNOWN -> {
+        LOG.debug("Click {} of campaign {} not accepted: this node cannot tell yet whether node {} is alive",
+            e.getEventId(), s.campaignId(), s.node());
+        yield CompletableFuture.failedFuture(new ServingNodeUnknown(s.node()));
+      }
     };
   }
 
