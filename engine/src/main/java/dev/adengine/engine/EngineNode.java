@@ -108,7 +108,6 @@ public final class EngineNode {
       models.compileInBackground();
     }
     Catalog catalog = new Catalog();
-    BudgetLedger ledger = new BudgetLedger();
     OnlineStats stats = new OnlineStats();
     FeatureStore features = new FeatureStore();
     CatalogRepository catalogRepo = new CatalogRepository(session, s.keyspace());
@@ -127,6 +126,9 @@ public final class EngineNode {
         : s.nodeId();
     long uid = Cluster.get(system).selfMember().uniqueAddress().longUid();
     String nodeId = base + "#" + Long.toUnsignedString(uid, 36);
+    // A click's claim on a reservation that was never committed is settled from the charge log.
+    BudgetLedger ledger = new BudgetLedger(System::currentTimeMillis,
+        (campaignId, day, eventId) -> chargeRepo.exists(campaignId, day, nodeId, ChargeRepository.Charge.clickId(eventId)));
 
     ActorRef<Topic.Command<CatalogUpdate>> topic = system.systemActorOf(
         Topic.create(CatalogUpdate.class, "catalog"), "catalog-topic", Props.empty());
@@ -173,6 +175,7 @@ public final class EngineNode {
     system.systemActorOf(LedgerService.create(nodeId, ledger), "ledger-service", Props.empty());
     LedgerService.Router router = new LedgerService.Router(system, s.askTimeout(), 5);
 
+    ClusterLiveness liveness = new ClusterLiveness(system);
     joinCluster(system, config);
 
     RankingPool ranking = RankingPool.start(system, s.ranking(), models);
@@ -181,7 +184,7 @@ public final class EngineNode {
             s.clickWindow(), s.clickGrace(), s.replyMargin(), nodeId),
         catalog, ledger, stats, features, ranking, s.experiment(), served, clock);
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, router, ledger, stats,
-        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, node -> isMember(system, node));
+        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, liveness);
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
@@ -199,23 +202,6 @@ public final class EngineNode {
         .get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     system.log().info("adengine node {} serving gRPC on {}", nodeId, binding.localAddress());
     return new EngineNode(system, session, binding, s, catalog, ledger, nodeId);
-  }
-
-  /** True while the node with this id (host:port#uid) is a cluster member that has not been downed. */
-  static boolean isMember(ActorSystem<?> system, String nodeId) {
-    int hash = nodeId.lastIndexOf('#');
-    if (hash < 0) {
-      return false;
-    }
-    long uid = Long.parseUnsignedLong(nodeId.substring(hash + 1), 36);
-    for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
-      if (m.uniqueAddress().longUid() == uid) {
-        var status = m.status();
-        return status != org.apache.pekko.cluster.MemberStatus.down()
-            && status != org.apache.pekko.cluster.MemberStatus.removed();
-      }
-    }
-    return false;
   }
 
   private static void joinCluster(ActorSystem<?> system, Config config) {

@@ -42,6 +42,7 @@ public final class ChargeRepository {
   private final PreparedStatement insert;
   private final PreparedStatement sumNode;
   private final PreparedStatement sumCampaign;
+  private final PreparedStatement find;
 
   public ChargeRepository(CqlSession session, String keyspace) {
     this.session = Objects.requireNonNull(session, "session");
@@ -52,6 +53,8 @@ public final class ChargeRepository {
         + ".charges WHERE campaign_id = ? AND day = ? AND node = ?");
     sumCampaign = session.prepare("SELECT sum(amount_micros) AS total FROM " + ks
         + ".charges WHERE campaign_id = ? AND day = ?");
+    find = session.prepare("SELECT amount_micros FROM " + ks
+        + ".charges WHERE campaign_id = ? AND day = ? AND node = ? AND charge_id = ?");
   }
 
   /** Stores the charge; storing the same charge again changes nothing. */
@@ -60,6 +63,13 @@ public final class ChargeRepository {
             c.kind(), c.atMs())
         .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM)
         .setIdempotent(true)).thenApply(rs -> null);
+  }
+
+  /** Whether the charge is stored (booked against {@code node} for the campaign's day). */
+  public CompletionStage<Boolean> exists(String campaignId, String day, String node, String chargeId) {
+    return session.executeAsync(find.bind(campaignId, day, node, chargeId)
+            .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM))
+        .thenApply(rs -> rs.one() != null);
   }
 
   /** What the node's charges for the campaign's day add up to. */

@@ -64,4 +64,13 @@ class ChargeRepositoryTest {
     Await.result(charges.record(c));
     assertEquals(500L, Await.result(charges.sumForCampaign("c2", "2026-03-01")));
   }
+
+  @Test
+  void shouldTellWhetherAChargeIsStoredForItsNodeAndDay() {
+    Await.result(charges.record(new Charge("c3", "2026-03-01", "n1", Charge.clickId("e1"), 500, "CLICK", 1)));
+    assertEquals(true, Await.result(charges.exists("c3", "2026-03-01", "n1", Charge.clickId("e1"))));
+    assertEquals(false, Await.result(charges.exists("c3", "2026-03-01", "n1", Charge.clickId("e2"))));
+    assertEquals(false, Await.result(charges.exists("c3", "2026-03-01", "n2", Charge.clickId("e1"))));
+    assertEquals(false, Await.result(charges.exists("c3", "2026-03-02", "n1", Charge.clickId("e1"))));
+  }
 }

@@ -106,13 +106,40 @@ public final class BillingAudit {
     for (CampaignView v : views.values()) {
       String id = v.getCampaign().getCampaignId();
       if (v.getSpentMicros() != charged.getOrDefault(id, 0L)) {
-        wrong.add(id + ": spent " + v.getSpentMicros() + ", events charged " + charged.getOrDefault(id, 0L));
+        wrong.add(id + ": spent " + v.getSpentMicros() + ", events charged " + charged.getOrDefault(id, 0L)
+            + perNode(v));
       }
       if (v.getReservedMicros() != 0) {
         wrong.add(id + ": still reserved " + v.getReservedMicros());
       }
     }
     return firstTen(wrong);
+  }
+
+  /**
+   * Where a campaign's books and charges part, node by node: each node's booked spend (its last
+   * report, or its settlement) against the charges booked against it in the charge log.
+   */
+  private String perNode(CampaignView v) {
+    Map<String, Long> booked = new java.util.TreeMap<>();
+    for (var a : v.getAllowancesList()) {
+      booked.put(a.getNode(), a.getSpentMicros());
+    }
+    Map<String, Long> charges = new java.util.TreeMap<>();
+    for (Row r : cql.execute(SimpleStatement.newInstance("SELECT node, amount_micros FROM " + keyspace
+        + ".charges WHERE campaign_id = ? AND day = ?", v.getCampaign().getCampaignId(), v.getBudgetDay())
+        .setTimeout(Duration.ofSeconds(10)))) {
+      charges.merge(r.getString("node"), r.getLong("amount_micros"), Long::sum);
+    }
+    StringBuilder b = new StringBuilder(" (by node: booked/charged");
+    java.util.Set<String> all = new java.util.TreeSet<>(booked.keySet());
+    all.addAll(charges.keySet());
+    for (String n : all) {
+      long have = booked.getOrDefault(n, 0L);
+      long due = charges.getOrDefault(n, 0L);
+      b.append(' ').append(n).append('=').append(have).append('/').append(due).append(have == due ? "" : " <-");
+    }
+    return b.append(')').toString();
   }
 
   /** Spend plus reservations within budget, for any campaign (the load generator's market too). */

@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -27,13 +29,30 @@ public final class BudgetLedger {
   private final ReservationBook reservations = new ReservationBook();
   private final LongSupplier clock;
   /**
-   * Reservations converted by a click, remembered (by click event id) until they would have expired;
-   * about 2% of reservations. Guarded by itself, as is {@link #convertedByExpiry}.
+   * Reservations claimed by a click, remembered (by click event id) until they would have expired;
+   * about 2% of reservations. A claim's money stays reserved until the click's charge is durable
+   * ({@link #commitClick}), then it is spend. Guarded by itself, as is {@link #claimsByExpiry}.
    */
-  private final Map<String, Converted> converted = new HashMap<>();
+  private final Map<String, Claim> claims = new HashMap<>();
   /** The same entries by {@code keepUntilMillis}, so forgetting them costs what is forgotten. */
-  private final PriorityQueue<Converted> convertedByExpiry =
-      new PriorityQueue<>(Comparator.comparingLong(Converted::keepUntilMillis));
+  private final PriorityQueue<Claim> claimsByExpiry =
+      new PriorityQueue<>(Comparator.comparingLong(Claim::keepUntilMillis));
+  /** Claims past their expiry whose charge was never confirmed: resolved against the charge log. */
+  private final List<Claim> unresolved = new ArrayList<>();
+  private final ChargeCheck chargeCheck;
+
+  /**
+   * Tells whether a click's charge is durable in the charge log (booked against this node). Used
+   * for a claim whose commit never came: the node that accepted the click failed to store it, or
+   * died, or its commit message was lost. Must not block; fails when it cannot tell now.
+   */
+  @FunctionalInterface
+  public interface ChargeCheck {
+    CompletionStage<Boolean> charged(String campaignId, String day, String eventId);
+
+    /** For ledgers without a charge log (tests): a claim never committed was never charged. */
+    ChargeCheck NONE = (c, d, e) -> CompletableFuture.completedFuture(false);
+  }
 
   public BudgetLedger() {
     this(System::currentTimeMillis);
@@ -41,7 +60,12 @@ public final class BudgetLedger {
 
   /** {@code clock}: epoch millis, against which each campaign's lease is checked. */
   public BudgetLedger(LongSupplier clock) {
+    this(clock, ChargeCheck.NONE);
+  }
+
+  public BudgetLedger(LongSupplier clock, ChargeCheck chargeCheck) {
     this.clock = clock;
+    this.chargeCheck = chargeCheck;
   }
 
   public CampaignLedger get(String campaignId) {
@@ -103,25 +127,27 @@ public final class BudgetLedger {
     return campaigns.get(r.campaign()).convert(days.get(r.day()), r.amountMicros());
   }
 
-  /** What {@link #convertClick(String, String, String)} did. */
+  /** What {@link #claimClick} (or {@link #convertClick(String, String, String)}) did. */
   public enum Conversion {
-    /** This click event converted the reservation (now, or on an earlier attempt). */
+    /** This click event holds the reservation (claimed now, or on an earlier attempt). */
     CONVERTED,
-    /** Another click event already converted it: one impression is charged one click. */
+    /** Another click event already claimed it: one impression is charged one click. */
     ALREADY_CLICKED,
     /** No reservation: never reserved here, or released when its click window ended. */
     NO_RESERVATION
   }
 
   /**
-   * Converts the reservation of (request, ad) into spend for click {@code eventId}, idempotently:
-   * the same event converts once however often it asks; the outcome is remembered until the
-   * reservation would have expired.
+   * Claims the reservation of (request, ad) for click {@code eventId}, idempotently: the same event
+   * claims once however often it asks; the outcome is remembered until the reservation would have
+   * expired. The money stays reserved: it becomes spend when the click's charge is stored
+   * ({@link #commitClick}), or, if no commit comes, when the charge log shows the charge once the
+   * reservation has expired ({@link #expireReservations}); else it is released then.
    */
-  public Conversion convertClick(String requestId, String adId, String eventId) {
+  public Conversion claimClick(String requestId, String adId, String eventId) {
     String key = key(requestId, adId);
-    synchronized (converted) {
-      Converted done = converted.get(key);
+    synchronized (claims) {
+      Claim done = claims.get(key);
       if (done != null) {
         return done.eventId().equals(eventId) ? Conversion.CONVERTED : Conversion.ALREADY_CLICKED;
       }
@@ -129,29 +155,157 @@ public final class BudgetLedger {
       if (r == null) {
         return Conversion.NO_RESERVATION;
       }
-      campaigns.get(r.campaign()).convert(days.get(r.day()), r.amountMicros());
-      Converted remembered = new Converted(key, eventId, r.expiresAtMillis());
-      converted.put(key, remembered);
-      convertedByExpiry.add(remembered);
+      Claim claim = new Claim(key, eventId, r.expiresAtMillis(), r.campaign(), r.day(), r.amountMicros());
+      claims.put(key, claim);
+      claimsByExpiry.add(claim);
       return Conversion.CONVERTED;
     }
   }
 
-  private record Converted(String key, String eventId, long keepUntilMillis) {}
+  /**
+   * The charge of click {@code eventId} is durable: its claimed reservation becomes spend, once
+   * however often this is called. False when this event holds no claim (any more) or it was
+   * already committed.
+   */
+  public boolean commitClick(String requestId, String adId, String eventId) {
+    synchronized (claims) {
+      Claim claim = claims.get(key(requestId, adId));
+      if (claim == null || !claim.eventId().equals(eventId) || claim.settled) {
+        return false;
+      }
+      claim.settled = true;
+      campaigns.get(claim.campaign()).convert(days.get(claim.day()), claim.amountMicros());
+      return true;
+    }
+  }
+
+  /** Claims and commits at once: for callers whose charge is already durable (and tests). */
+  public Conversion convertClick(String requestId, String adId, String eventId) {
+    Conversion outcome = claimClick(requestId, adId, eventId);
+    if (outcome == Conversion.CONVERTED) {
+      commitClick(requestId, adId, eventId);
+    }
+    return outcome;
+  }
+
+  /**
+   * A claim of a reservation by a click event; {@code settled} once its money was booked as spend
+   * or released (guarded by {@link #claims}).
+   */
+  private static final class Claim {
+    private final String key;
+    private final String eventId;
+    private final long keepUntilMillis;
+    private final int campaign;
+    private final int day;
+    private final long amountMicros;
+    private boolean settled;
+    private boolean checking;
+
+    Claim(String key, String eventId, long keepUntilMillis, int campaign, int day, long amountMicros) {
+      this.key = key;
+      this.eventId = eventId;
+      this.keepUntilMillis = keepUntilMillis;
+      this.campaign = campaign;
+      this.day = day;
+      this.amountMicros = amountMicros;
+    }
+
+    String key() {
+      return key;
+    }
+
+    String eventId() {
+      return eventId;
+    }
+
+    long keepUntilMillis() {
+      return keepUntilMillis;
+    }
+
+    int campaign() {
+      return campaign;
+    }
+
+    int day() {
+      return day;
+    }
+
+    long amountMicros() {
+      return amountMicros;
+    }
+  }
 
   /**
    * Releases every reservation whose click window has ended ({@code expiresAtMillis <= nowMillis});
-   * returns how many. Costs O(released + segments), plus O(log n) per forgotten conversion.
+   * returns how many. Claims whose window has ended are forgotten; one that was never committed is
+   * resolved against the charge log (asynchronously): spend if the click's charge is there,
+   * released if not, kept reserved (and asked again at the next call) while that cannot be told.
+   * Costs O(released + segments), plus O(log n) per forgotten claim.
    */
   public int expireReservations(long nowMillis) {
-    synchronized (converted) {
-      Converted c;
-      while ((c = convertedByExpiry.peek()) != null && c.keepUntilMillis() <= nowMillis) {
-        convertedByExpiry.poll();
-        converted.remove(c.key(), c);
+    List<Claim> toCheck = new ArrayList<>();
+    synchronized (claims) {
+      Claim c;
+      while ((c = claimsByExpiry.peek()) != null && c.keepUntilMillis() <= nowMillis) {
+        claimsByExpiry.poll();
+        if (!c.settled) {
+          unresolved.add(c);
+        } else {
+          claims.remove(c.key(), c);
+        }
+      }
+      for (java.util.Iterator<Claim> it = unresolved.iterator(); it.hasNext(); ) {
+        Claim u = it.next();
+        if (u.settled) {
+          // committed after its window ended, before the charge log was read
+          it.remove();
+          claims.remove(u.key(), u);
+        } else if (!u.checking) {
+          u.checking = true;
+          toCheck.add(u);
+        }
       }
     }
+    for (Claim u : toCheck) {
+      CompletionStage<Boolean> charged;
+      try {
+        charged = chargeCheck.charged(campaigns.get(u.campaign()).campaignId(), days.get(u.day()), u.eventId());
+      } catch (RuntimeException e) {
+        charged = CompletableFuture.failedFuture(e);
+      }
+      charged.whenComplete((isCharged, err) -> resolve(u, err == null ? isCharged : null));
+    }
     return reservations.expire(nowMillis, this::release);
+  }
+
+  /** Settles an expired claim: spend if charged, released if not, unchanged if unknown (null). */
+  private void resolve(Claim claim, Boolean charged) {
+    synchronized (claims) {
+      claim.checking = false;
+      if (charged == null || claim.settled) {
+        if (claim.settled) {
+          unresolved.remove(claim);
+          claims.remove(claim.key(), claim);
+        }
+        return;
+      }
+      claim.settled = true;
+      unresolved.remove(claim);
+      claims.remove(claim.key(), claim);
+      if (charged) {
+        campaigns.get(claim.campaign()).convert(days.get(claim.day()), claim.amountMicros());
+      } else {
+        release(claim.campaign(), claim.day(), claim.amountMicros());
+      }
+    }
+  }
+
+  /** Expired claims still waiting for the charge log to tell whether they were charged. */
+  public int unresolvedClaims() {
+    synchronized (claims) {
+      return unresolved.size();
+    }
   }
 
   /** CPC reservations open on this node: O(1) (a sum over the book's segments). */

@@ -14,17 +14,23 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * This node's ledger, reachable from other nodes: a click accepted on node B for an ad that node A
- * served converts A's reservation into spend, because A's allowance paid for the win. Registered
- * with the receptionist under the serving node's id. Conversion is idempotent (a reservation
- * converts once), so a retried message is harmless.
+ * served claims A's reservation, because A's allowance paid for the win, and once B has stored the
+ * click's charge it commits the claim, which turns the reservation into spend. Registered with the
+ * receptionist under the serving node's id. Claims and commits are idempotent per click event, so
+ * a retried message is harmless; a lost commit is made good by A itself, from the charge log, when
+ * the reservation's click window has ended.
  */
 public final class LedgerService {
   private LedgerService() {}
 
   public sealed interface Command extends CborSerializable {}
 
+  /** Claims the reservation for click {@code eventId} (its money stays reserved until committed). */
   public record ConvertClick(String requestId, String adId, String eventId, ActorRef<Converted> replyTo)
       implements Command {}
+
+  /** The click's charge is durable: its claimed reservation becomes spend. No reply. */
+  public record CommitClick(String requestId, String adId, String eventId) implements Command {}
 
   public record Converted(BudgetLedger.Conversion outcome) implements CborSerializable {}
 
@@ -37,7 +43,9 @@ public final class LedgerService {
       ctx.getSystem().receptionist().tell(Receptionist.register(key(nodeId), ctx.getSelf()));
       return Behaviors.receiveMessage(msg -> {
         if (msg instanceof ConvertClick c) {
-          c.replyTo().tell(new Converted(ledger.convertClick(c.requestId(), c.adId(), c.eventId())));
+          c.replyTo().tell(new Converted(ledger.claimClick(c.requestId(), c.adId(), c.eventId())));
+        } else if (msg instanceof CommitClick c) {
+          ledger.commitClick(c.requestId(), c.adId(), c.eventId());
         }
         return Behaviors.same();
       });
@@ -62,6 +70,17 @@ public final class LedgerService {
     public CompletionStage<BudgetLedger.Conversion> convert(String servingNode, String requestId, String adId,
         String eventId) {
       return attempt(servingNode, requestId, adId, eventId, 1);
+    }
+
+    /**
+     * Tells the serving node that the click's charge is durable, once, without waiting: if the
+     * message is lost, the serving node finds the charge in the charge log when the claim expires.
+     */
+    public void commit(String servingNode, String requestId, String adId, String eventId) {
+      AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
+              system.receptionist(), replyTo -> Receptionist.find(key(servingNode), replyTo), timeout, system.scheduler())
+          .thenAccept(listing -> listing.getServiceInstances(key(servingNode))
+              .forEach(ref -> ref.tell(new CommitClick(requestId, adId, eventId))));
     }
 
     private CompletionStage<BudgetLedger.Conversion> attempt(String node, String requestId, String adId,

@@ -37,10 +37,12 @@ import java.util.concurrent.TimeUnit;
  * ack is sent only after every accepted event is stored, so an acknowledged event is never lost.
  *
  * <p>Charging: CPM is charged at the win (by the bid path, with a row in the durable charge log);
- * a CPC click writes its charge row, booked against the node that served the ad, before the ack,
- * and converts that node's reservation into spend (over the cluster when another node served it).
+ * a CPC click claims the reservation of the node that served the ad (over the cluster when another
+ * node served it), writes its charge row, booked against that node, before the ack, and only then
+ * turns the claim into that node's spend: spend is booked when, and only when, the charge is durable.
  */
 public final class EventIngest {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EventIngest.class);
   private final Catalog catalog;
   private final ServedAds served;
   private final EventRepository events;
@@ -71,10 +73,26 @@ public final class EventIngest {
     this.clock = clock;
   }
 
-  /** Whether a node (by its id, which carries its cluster incarnation) is still a cluster member. */
+  /** What this node knows of a node incarnation (by its id, which carries its cluster uid). */
+  public enum Liveness {
+    /** A cluster member (not downed): its ledger holds its reservations. */
+    MEMBER,
+    /** Known to be dead (downed, removed or replaced): its ledger is gone, its grant will be settled. */
+    GONE,
+    /** Neither: this node's view cannot tell (it has not joined yet, or the member is new to it). */
+    UNKNOWN
+  }
+
   @FunctionalInterface
   public interface Members {
-    boolean isMember(String nodeId);
+    Liveness liveness(String nodeId);
+  }
+
+  /** The serving node's fate is not known here: the click may be retried, here later or elsewhere. */
+  static final class ServingNodeUnknown extends RuntimeException {
+    ServingNodeUnknown(String node) {
+      super("cannot tell whether node " + node + " is alive", null, false, false);
+    }
   }
 
   private enum Outcome {
@@ -154,30 +172,59 @@ public final class EventIngest {
     if (charge == 0) {
       return store(index, e, s, 0L);
     }
-    // A CPC click: the node that served the ad converts its reservation first. Only then is the
-    // click stored and charged, so a click is never charged without the serving node's allowance
-    // paying for it. Conversion is idempotent per click event id.
+    // A CPC click: the node that served the ad claims its reservation first, so a click is never
+    // charged without the serving node's allowance paying for it. Only then is the click stored
+    // and charged, and only once the charge is durable does the claim become spend (commit): a
+    // store that fails leaves the money reserved, for a retry of the click to commit, or for the
+    // serving node to release when the click window ends without a charge in the charge log.
+    // Claims and commits are idempotent per click event id.
     return conversion(s, e).thenCompose(outcome -> switch (outcome) {
-      case CONVERTED -> store(index, e, s, charge);
+      case CONVERTED -> store(index, e, s, charge).thenApply(stored -> {
+        commit(s, e);
+        return stored;
+      });
       case ALREADY_CLICKED -> done(index, e, Outcome.REJECTED, "ad already clicked for request");
       case NO_RESERVATION -> done(index, e, Outcome.REJECTED, "click window closed");
     });
   }
 
   /**
-   * Asks the serving node to convert its reservation. A serving node that is no longer a cluster
-   * member is dead: its ledger is gone and its grant will be settled from the durable charge log,
-   * so the click is booked against it as converted. A member that does not answer may still be
-   * spending: the click is not accepted now (the caller may retry).
+   * Asks the serving node to convert its reservation. A serving node known to be dead has lost its
+   * ledger and its grant will be settled from the durable charge log, so the click is booked
+   * against it as converted. Only a node known dead: one that is merely absent from this node's
+   * view (this node has not joined yet, or the other has only just joined) may be alive, and a
+   * charge booked against a live node without its ledger converting would never reach its books.
+   * A member that does not answer, or a node of unknown fate, may still be spending: the click is
+   * not accepted now (the caller may retry).
    */
   private CompletionStage<BudgetLedger.Conversion> conversion(ServedAd s, Event e) {
     if (nodeId.equals(s.node())) {
-      return CompletableFuture.completedFuture(ledger.convertClick(e.getRequestId(), e.getAdId(), e.getEventId()));
+      return CompletableFuture.completedFuture(ledger.claimClick(e.getRequestId(), e.getAdId(), e.getEventId()));
     }
-    if (!members.isMember(s.node())) {
-      return CompletableFuture.completedFuture(BudgetLedger.Conversion.CONVERTED);
+    return switch (members.liveness(s.node())) {
+      case GONE -> {
+        LOG.debug("Click {} of campaign {} booked against dead node {} ({} micros)", e.getEventId(), s.campaignId(),
+            s.node(), s.priceMicros());
+        yield CompletableFuture.completedFuture(BudgetLedger.Conversion.CONVERTED);
+      }
+      case MEMBER -> router.convert(s.node(), e.getRequestId(), e.getAdId(), e.getEventId());
+      case UNKNOWN -> {
+        LOG.debug("Click {} of campaign {} not accepted: this node cannot tell yet whether node {} is alive",
+            e.getEventId(), s.campaignId(), s.node());
+        yield CompletableFuture.failedFuture(new ServingNodeUnknown(s.node()));
+      }
+    };
+  }
+
+  /** The click's charge is stored: its claim on the serving node's reservation becomes spend. */
+  private void commit(ServedAd s, Event e) {
+    if (nodeId.equals(s.node())) {
+      ledger.commitClick(e.getRequestId(), e.getAdId(), e.getEventId());
+    } else if (members.liveness(s.node()) == Liveness.MEMBER) {
+      router.commit(s.node(), e.getRequestId(), e.getAdId(), e.getEventId());
     }
-    return router.convert(s.node(), e.getRequestId(), e.getAdId(), e.getEventId());
+    // A dead node's grant is settled from the charge log; one of unknown fate finds the charge
+    // there itself when its claim expires.
   }
 
   private CompletionStage<Result> store(int index, Event e, ServedAd s, long charge) {

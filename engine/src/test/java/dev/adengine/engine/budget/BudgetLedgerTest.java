@@ -433,4 +433,74 @@ class BudgetLedgerTest {
     assertEquals(400, l.totals().allowance());
     assertEquals(0, l.takeBackAbove(300));
   }
+
+  @Test
+  void shouldKeepAClaimedReservationReservedUntilItsChargeIsCommitted() {
+    // given a reservation claimed by a click whose charge is not stored yet
+    ledger.applyGrant(CAMPAIGN, DAY1, 1_000);
+    ledger.reserveClick(CAMPAIGN, "r1", "ad", 250, 10_000);
+    assertEquals(BudgetLedger.Conversion.CONVERTED, ledger.claimClick("r1", "ad", "e1"));
+
+    // then its money is still reserved, not spent, and the claim is idempotent
+    assertEquals(0, ledger.get(CAMPAIGN).totals().spent());
+    assertEquals(250, ledger.get(CAMPAIGN).totals().reserved());
+    assertEquals(BudgetLedger.Conversion.CONVERTED, ledger.claimClick("r1", "ad", "e1"));
+    assertEquals(BudgetLedger.Conversion.ALREADY_CLICKED, ledger.claimClick("r1", "ad", "e2"));
+    assertFalse(ledger.commitClick("r1", "ad", "e2"), "another event holds no claim");
+
+    // when the charge is stored and the claim committed (twice: a retried click)
+    assertTrue(ledger.commitClick("r1", "ad", "e1"));
+    assertFalse(ledger.commitClick("r1", "ad", "e1"));
+
+    // then it is spend, once
+    assertEquals(250, ledger.get(CAMPAIGN).totals().spent());
+    assertEquals(0, ledger.get(CAMPAIGN).totals().reserved());
+    ledger.expireReservations(10_000);
+    assertEquals(250, ledger.get(CAMPAIGN).totals().spent());
+    assertEquals(0, ledger.get(CAMPAIGN).totals().reserved());
+  }
+
+  @Test
+  void shouldSettleAnUncommittedClaimFromTheChargeLogWhenItsWindowEnds() {
+    // given a charge log in which e1's charge is stored (its commit was lost), e2's is not (its store
+    // failed), and e3's cannot be read at first
+    java.util.Map<String, Boolean> log = new java.util.concurrent.ConcurrentHashMap<>(
+        java.util.Map.of("e1", true, "e2", false));
+    AtomicBoolean readable = new AtomicBoolean(false);
+    BudgetLedger l = new BudgetLedger(System::currentTimeMillis, (campaign, day, eventId) -> {
+      assertEquals(CAMPAIGN, campaign);
+      assertEquals(DAY1, day);
+      if (eventId.equals("e3") && !readable.get()) {
+        return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("store down"));
+      }
+      return java.util.concurrent.CompletableFuture.completedFuture(log.getOrDefault(eventId, false));
+    });
+    l.applyGrant(CAMPAIGN, DAY1, 1_000);
+    l.reserveClick(CAMPAIGN, "r1", "ad", 100, 5_000);
+    l.reserveClick(CAMPAIGN, "r2", "ad", 200, 5_000);
+    l.reserveClick(CAMPAIGN, "r3", "ad", 300, 5_000);
+    l.claimClick("r1", "ad", "e1");
+    l.claimClick("r2", "ad", "e2");
+    l.claimClick("r3", "ad", "e3");
+    l.expireReservations(4_999);
+    assertEquals(0, l.get(CAMPAIGN).totals().spent());
+    assertEquals(600, l.get(CAMPAIGN).totals().reserved());
+
+    // when their windows end
+    l.expireReservations(5_000);
+
+    // then the charged claim is spend, the uncharged one released, the unreadable one still held
+    assertEquals(100, l.get(CAMPAIGN).totals().spent());
+    assertEquals(300, l.get(CAMPAIGN).totals().reserved());
+    assertEquals(1, l.unresolvedClaims());
+
+    // and once the charge log can be read (e3 was charged after all), it is spend too
+    log.put("e3", true);
+    readable.set(true);
+    l.expireReservations(6_000);
+    assertEquals(400, l.get(CAMPAIGN).totals().spent());
+    assertEquals(0, l.get(CAMPAIGN).totals().reserved());
+    assertEquals(0, l.unresolvedClaims());
+    assertEquals(BudgetLedger.Conversion.NO_RESERVATION, l.claimClick("r1", "ad", "e1"), "forgotten once settled");
+  }
 }
