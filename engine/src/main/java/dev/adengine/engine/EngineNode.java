@@ -201,7 +201,7 @@ public final class EngineNode {
             s.experiments().defaultArm()),
         catalog, ledger, stats, features, ranking, experiments, served, clock);
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, router, ledger, stats,
-        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, liveness);
+        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, liveness, experiments);
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(

@@ -175,6 +175,22 @@ public final class BidHandler {
     response.setExperimentId(settings.defaultExperimentId()).setArm(settings.defaultArm());
   }
 
+  /** The served record's "experiment/arm" pairs (comma-separated) of the user's arms, or null. */
+  private static String experimentArms(Assignment a) {
+    if (a.holdout()) {
+      return null;
+    }
+    StringBuilder sb = null;
+    for (int i = 0; i < a.layerCount(); i++) {
+      LayerAssignment l = a.layer(i);
+      if (l.inExperiment()) {
+        sb = sb == null ? new StringBuilder() : sb.append(',');
+        sb.append(l.experimentId()).append('/').append(l.arm());
+      }
+    }
+    return sb == null ? null : sb.toString();
+  }
+
   /** Adds the request to the stats of every experiment arm its user is in. */
   private void record(Plan plan, boolean filled, long cpmRevenueMicros) {
     Assignment a = plan.assignment();
@@ -211,6 +227,7 @@ public final class BidHandler {
         .setCandidates(plan.candidates())
         .setPartial(ranked.partial());
     label(plan.assignment(), response);
+    String experimentArms = experimentArms(plan.assignment());
     int position = 0;
     long cpmRevenue = 0;
     for (Auction.Win win : result.winners()) {
@@ -247,7 +264,7 @@ public final class BidHandler {
           .setPricing(def.pricing())
           .setTitle(c.ad().title()));
       served.record(new ServedAd(q.requestId(), c.ad().adId(), def.campaignId(), def.advertiserId(),
-          def.pricing().name(), win.priceMicros(), settings.nodeId(), now, day), charge);
+          def.pricing().name(), win.priceMicros(), settings.nodeId(), now, day, experimentArms), charge);
     }
     if (noBids != null) {
       for (Candidate c : result.outbid()) {

@@ -9,6 +9,10 @@ import dev.adengine.api.v1.ArmSpec;
 import dev.adengine.api.v1.BidResponse;
 import dev.adengine.api.v1.CreateExperimentRequest;
 import dev.adengine.api.v1.Device;
+import dev.adengine.api.v1.Event;
+import dev.adengine.api.v1.EventAck;
+import dev.adengine.api.v1.EventBatch;
+import dev.adengine.api.v1.EventType;
 import dev.adengine.api.v1.ExperimentConfigView;
 import dev.adengine.api.v1.ExperimentReportRequest;
 import dev.adengine.api.v1.ExperimentReportView;
@@ -100,6 +104,8 @@ class ExperimentApiTest {
 
     // when 400 users bid once each
     Map<String, int[]> byArm = new HashMap<>();
+    EventBatch.Builder events = EventBatch.newBuilder();
+    int clicks = 0;
     for (int i = 0; i < 400; i++) {
       BidResponse r = await(api.auction().bid(bid("rq-" + i, "reykjavik", Device.DESKTOP, 1).setUserId("user-" + i)
           .build()));
@@ -108,7 +114,18 @@ class ExperimentApiTest {
       int[] counts = byArm.computeIfAbsent(r.getArm(), k -> new int[2]);
       counts[0]++;
       counts[1] += r.getWinnersCount();
+      if (r.getWinnersCount() > 0) {
+        // and each ad shown gets its impression, every third one a click too
+        events.addEvents(event("imp-" + i, r, EventType.IMPRESSION));
+        if (i % 3 == 0) {
+          events.addEvents(event("clk-" + i, r, EventType.CLICK));
+          clicks++;
+        }
+      }
     }
+    EventAck ack = await(api.events().report(events.build()));
+    assertEquals(events.getEventsCount(), ack.getAccepted(), ack.toString());
+    int controlClicks = clicks;
 
     // then both arms got users, the control filled every request and the high reserve none
     assertEquals(2, byArm.size(), "arms seen: " + byArm.keySet());
@@ -120,6 +137,8 @@ class ExperimentApiTest {
           .setExperimentId("reserve-test").build()));
       assertEquals(byArm.get("control")[0], armOf(r, "control").getRequests());
       assertEquals(byArm.get("high-reserve")[0], armOf(r, "high-reserve").getRequests());
+      assertEquals(byArm.get("control")[1], armOf(r, "control").getImpressions());
+      assertEquals(controlClicks, armOf(r, "control").getClicks());
       return r;
     });
     ArmReportView treatment = armOf(report, "high-reserve");
@@ -150,6 +169,11 @@ class ExperimentApiTest {
   private static dev.adengine.experiments.LayerAssignment layerAssignment(String user) {
     var assigner = node.experiments().assigner();
     return assigner.assign(user, assigner.layerIndex("auction"));
+  }
+
+  private static Event event(String id, BidResponse r, EventType type) {
+    return Event.newBuilder().setEventId(id).setRequestId(r.getRequestId()).setAdId(r.getWinners(0).getAdId())
+        .setCampaignId(r.getWinners(0).getCampaignId()).setType(type).setTimeMs(System.currentTimeMillis()).build();
   }
 
   private static boolean isTreatment(String user) {
