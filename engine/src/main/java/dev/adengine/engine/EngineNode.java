@@ -111,6 +111,9 @@ public final class EngineNode {
     Clock clock = Clock.systemUTC();
     // Load the model before anything starts: a node without a usable model must not join.
     ModelHolder models = new ModelHolder(ModelHolder.load(s.modelPath()));
+    for (String path : s.armModelPaths()) {
+      models.addArmModel(ModelHolder.load(path));
+    }
     if (s.vectorStage2()) {
       models.compileInBackground();
     }

@@ -31,6 +31,8 @@ public record EngineSettings(
     RankingPool.Settings ranking,
     /** A CtrModel file, or empty for the model bundled in the jar. */
     String modelPath,
+    /** CtrModel files loaded beside the active model, for experiment arms that name their versions. */
+    List<String> armModelPaths,
     /** Whether stage 2 is compiled to vector code in the background (ModelHolder.compileInBackground). */
     boolean vectorStage2,
     Duration catalogResync,
@@ -108,6 +110,7 @@ public record EngineSettings(
         new RankingPool.Settings(c.getInt("ranking.workers"), c.getInt("ranking.top-k"),
             c.getInt("ranking.batch-size"), c.getInt("ranking.fan-out-min"), c.getDouble("bid.pctr-alpha")),
         c.getString("ranking.model"),
+        List.copyOf(c.getStringList("ranking.arm-models")),
         c.getBoolean("ranking.vector-stage2"),
         c.getDuration("catalog.resync-interval"),
         c.getDuration("catalog.coalesce"),

@@ -48,8 +48,8 @@ import java.util.concurrent.CompletionStage;
  * dev.adengine.experiments.Assigner} (a volatile read of {@link ServingExperiments}) and served
  * with its arms' {@link ArmParams} over the engine defaults: auction type, reserve (never below
  * the placement floor or the request's floor), quality factor, stage-2 top K, and the model
- * version when it is the one loaded on this node (else the active model, counted in {@link
- * ServingExperiments#modelFallbacks}). The response's {@code experiment_id} and {@code arm} name
+ * version when it is loaded on this node (the active one or one of {@code ranking.arm-models};
+ * else the active model, counted in {@link ServingExperiments#modelFallbacks}). The response's {@code experiment_id} and {@code arm} name
  * the first layer (config order) in which the user is in an experiment; a user in the global
  * holdout gets an empty {@code experiment_id} and arm {@code holdout}; a user in no experiment
  * gets the settings' default label ({@code adengine.experiments.default}, "default"/"control"
@@ -152,9 +152,10 @@ public final class BidHandler {
     long armReserve = p.reserveMicros() == null ? 0 : p.reserveMicros();
     double quality = p.qualityFactor() == null ? settings.qualityWeight() : p.qualityFactor();
     int topK = p.topK() == null ? ranking.topK() : p.topK();
-    CtrModel model = ranking.models().current();
-    if (p.modelVersion() != null && !p.modelVersion().equals(model.version())) {
+    CtrModel model = ranking.models().forVersion(p.modelVersion());
+    if (model == null) {
       experiments.countModelFallback(); // that version is not loaded on this node: serve the active model
+      model = ranking.models().current();
     }
     return new Serving(type, armReserve, quality, topK, model);
   }
