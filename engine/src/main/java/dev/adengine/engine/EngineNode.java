@@ -26,6 +26,11 @@ import dev.adengine.engine.features.CampaignSnapshot;
 import dev.adengine.engine.features.FeatureStore;
 import dev.adengine.engine.features.SnapshotSubscriber;
 import dev.adengine.engine.events.ServedAds;
+import dev.adengine.engine.experiment.ArmStatsPublisher;
+import dev.adengine.engine.experiment.ExperimentAdmin;
+import dev.adengine.engine.experiment.ExperimentSplitter;
+import dev.adengine.engine.experiment.ServingExperiments;
+import dev.adengine.persistence.ExperimentRepository;
 import dev.adengine.engine.grpc.AdminServiceImpl;
 import dev.adengine.engine.grpc.AuctionServiceImpl;
 import dev.adengine.engine.grpc.BidRoute;
@@ -74,10 +79,12 @@ public final class EngineNode {
   private final Catalog catalog;
   private final BudgetLedger ledger;
   private final String nodeId;
+  private final ServingExperiments experiments;
 
   private EngineNode(ActorSystem<Void> system, CqlSession session, ServerBinding binding, EngineSettings settings,
-      Catalog catalog, BudgetLedger ledger, String nodeId) {
+      Catalog catalog, BudgetLedger ledger, String nodeId, ServingExperiments experiments) {
     this.nodeId = nodeId;
+    this.experiments = experiments;
     this.system = system;
     this.session = session;
     this.binding = binding;
@@ -104,6 +111,9 @@ public final class EngineNode {
     Clock clock = Clock.systemUTC();
     // Load the model before anything starts: a node without a usable model must not join.
     ModelHolder models = new ModelHolder(ModelHolder.load(s.modelPath()));
+    for (String path : s.armModelPaths()) {
+      models.addArmModel(ModelHolder.load(path));
+    }
     if (s.vectorStage2()) {
       models.compileInBackground();
     }
@@ -115,6 +125,8 @@ public final class EngineNode {
     ServedAds served = new ServedAds(new ServedRepository(session, s.keyspace()), chargeRepo,
         s.servedLocalCapacity(), s.servedWriteMaxInFlight());
     EventRepository eventRepo = new EventRepository(session, s.keyspace());
+    ExperimentRepository experimentRepo = new ExperimentRepository(session, s.keyspace());
+    ServingExperiments experiments = new ServingExperiments(s.experiments().userSampleCapacity());
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "adengine", config);
     // The node's name in grants and served records: configured, or its actual remoting address,
@@ -174,6 +186,13 @@ public final class EngineNode {
         "allowance-keeper", Props.empty());
     system.systemActorOf(LedgerService.create(nodeId, ledger), "ledger-service", Props.empty());
     LedgerService.Router router = new LedgerService.Router(system, s.askTimeout(), 5);
+    ActorRef<ExperimentSplitter.Command> splitter = system.systemActorOf(ExperimentSplitter.create(
+        new ExperimentSplitter.Settings(s.experiments().configName(), s.experiments().writeTimeout(),
+            s.experiments().resync()), experimentRepo, experiments), "experiment-splitter", Props.empty());
+    system.systemActorOf(ArmStatsPublisher.create(nodeId, experiments, s.experiments().statsInterval(), clock),
+        "arm-stats-publisher", Props.empty());
+    ExperimentAdmin experimentAdmin = new ExperimentAdmin(system, experimentRepo, s.experiments().configName(),
+        splitter, s.askTimeout(), clock);
 
     ClusterLiveness liveness = new ClusterLiveness(system);
     joinCluster(system, config);
@@ -181,17 +200,18 @@ public final class EngineNode {
     RankingPool ranking = RankingPool.start(system, s.ranking(), models);
     BidHandler bidHandler = new BidHandler(
         new BidHandler.Settings(s.placementFloors(), s.pctrAlpha(), s.qualityWeight(), s.auctionType(),
-            s.clickWindow(), s.clickGrace(), s.replyMargin(), nodeId),
-        catalog, ledger, stats, features, ranking, s.experiment(), served, clock);
+            s.clickWindow(), s.clickGrace(), s.replyMargin(), nodeId, s.experiments().defaultExperimentId(),
+            s.experiments().defaultArm()),
+        catalog, ledger, stats, features, ranking, experiments, served, clock);
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, router, ledger, stats,
-        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, liveness);
+        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, liveness, experiments);
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
         BidRoute.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), BidRoute.mode(config), system),
         EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), EventService.name, system),
         AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, features, ranking, s.snapshotStaleAfter(),
-            s.askTimeout(), catalog::loaded, ledger::openReservations),
+            s.askTimeout(), catalog::loaded, ledger::openReservations, experimentAdmin, experiments),
             AdminService.name, system),
         ServerReflection.create(List.of(AuctionService.description, EventService.description,
             AdminService.description), system));
@@ -201,7 +221,7 @@ public final class EngineNode {
     PekkoManagement.get(system).start().toCompletableFuture()
         .get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     system.log().info("adengine node {} serving gRPC on {}", nodeId, binding.localAddress());
-    return new EngineNode(system, session, binding, s, catalog, ledger, nodeId);
+    return new EngineNode(system, session, binding, s, catalog, ledger, nodeId, experiments);
   }
 
   private static void joinCluster(ActorSystem<?> system, Config config) {
@@ -242,6 +262,11 @@ public final class EngineNode {
 
   public Catalog catalog() {
     return catalog;
+  }
+
+  /** The experiment config this node serves and its per-arm stats. */
+  public ServingExperiments experiments() {
+    return experiments;
   }
 
   public BudgetLedger ledger() {

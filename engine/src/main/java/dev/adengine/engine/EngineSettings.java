@@ -4,10 +4,7 @@ import com.typesafe.config.Config;
 import dev.adengine.engine.auction.Auction;
 import dev.adengine.engine.ranking.RankingPool;
 import dev.adengine.api.v1.Placement;
-import dev.adengine.experiments.Arm;
-import dev.adengine.experiments.Experiment;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +31,8 @@ public record EngineSettings(
     RankingPool.Settings ranking,
     /** A CtrModel file, or empty for the model bundled in the jar. */
     String modelPath,
+    /** CtrModel files loaded beside the active model, for experiment arms that name their versions. */
+    List<String> armModelPaths,
     /** Whether stage 2 is compiled to vector code in the background (ModelHolder.compileInBackground). */
     boolean vectorStage2,
     Duration catalogResync,
@@ -59,7 +58,22 @@ public record EngineSettings(
     Duration snapshotInterval,
     Duration featureHalfLife,
     Duration snapshotStaleAfter,
-    Experiment experiment) {
+    Experiments experiments) {
+
+  /**
+   * The {@code adengine.experiments} block.
+   *
+   * @param defaultExperimentId the experiment id responses carry for users in no experiment (the
+   *     engine's former single default experiment, kept as the label of unexperimented traffic)
+   * @param defaultArm the arm those responses carry
+   * @param configName the name under which the experiment config's versions are stored
+   * @param writeTimeout how long a new config version's {@code WriteAll} waits for every node
+   * @param resync how often each node re-reads the latest config from Cassandra
+   * @param statsInterval how often each node publishes its per-arm stats
+   * @param userSampleCapacity distinct users sampled per arm per node (for the sample-ratio check)
+   */
+  public record Experiments(String defaultExperimentId, String defaultArm, String configName, Duration writeTimeout,
+      Duration resync, Duration statsInterval, int userSampleCapacity) {}
 
   public static EngineSettings from(Config root) {
     Config c = root.getConfig("adengine");
@@ -69,10 +83,14 @@ public record EngineSettings(
     for (String key : f.root().keySet()) {
       floors.put(Placement.valueOf(key), f.getLong(key));
     }
-    Config e = c.getConfig("experiments.default");
-    List<Arm> arms = new ArrayList<>();
-    for (Config arm : e.getConfigList("arms")) {
-      arms.add(new Arm(arm.getString("name"), arm.getInt("basis-points")));
+    Config x = c.getConfig("experiments");
+    Config e = x.getConfig("default");
+    List<? extends Config> arms = e.getConfigList("arms");
+    if (arms.size() != 1) {
+      // The former single experiment could split users; experiments are now made through the admin
+      // API (ExperimentConfig), and this block only labels traffic that is in no experiment.
+      throw new IllegalArgumentException("adengine.experiments.default.arms: exactly one arm (the label of traffic"
+          + " in no experiment), got " + arms.size() + "; create experiments through the admin API");
     }
     return new EngineSettings(
         nodeId,
@@ -92,6 +110,7 @@ public record EngineSettings(
         new RankingPool.Settings(c.getInt("ranking.workers"), c.getInt("ranking.top-k"),
             c.getInt("ranking.batch-size"), c.getInt("ranking.fan-out-min"), c.getDouble("bid.pctr-alpha")),
         c.getString("ranking.model"),
+        List.copyOf(c.getStringList("ranking.arm-models")),
         c.getBoolean("ranking.vector-stage2"),
         c.getDuration("catalog.resync-interval"),
         c.getDuration("catalog.coalesce"),
@@ -114,6 +133,8 @@ public record EngineSettings(
         c.getDuration("features.publish-interval"),
         c.getDuration("features.half-life"),
         c.getDuration("features.stale-after"),
-        new Experiment(e.getString("id"), e.getString("salt"), arms));
+        new Experiments(e.getString("id"), arms.get(0).getString("name"), x.getString("config-name"),
+            x.getDuration("write-timeout"), x.getDuration("resync-interval"), x.getDuration("stats-interval"),
+            x.getInt("user-sample-capacity")));
   }
 }

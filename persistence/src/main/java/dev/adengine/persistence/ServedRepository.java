@@ -18,7 +18,11 @@ import java.util.concurrent.CompletionStage;
  */
 public final class ServedRepository {
 
-  /** One served ad of one request; {@code day} is the campaign's budget day of the win. Money is integer micros. */
+  /**
+   * One served ad of one request; {@code day} is the campaign's budget day of the win. Money is
+   * integer micros. {@code experimentArms}: the experiment arms the request's user was in, as
+   * comma-separated {@code experiment/arm} pairs, or null for none.
+   */
   public record ServedAd(
       String requestId,
       String adId,
@@ -28,10 +32,20 @@ public final class ServedRepository {
       long priceMicros,
       String node,
       long servedAtMs,
-      String day) {
+      String day,
+      String experimentArms) {
     public ServedAd {
       Objects.requireNonNull(requestId, "requestId");
       Objects.requireNonNull(adId, "adId");
+      if (experimentArms != null && experimentArms.isEmpty()) {
+        experimentArms = null;
+      }
+    }
+
+    /** A served ad whose user was in no experiment. */
+    public ServedAd(String requestId, String adId, String campaignId, String advertiserId, String pricing,
+        long priceMicros, String node, long servedAtMs, String day) {
+      this(requestId, adId, campaignId, advertiserId, pricing, priceMicros, node, servedAtMs, day, null);
     }
   }
 
@@ -45,11 +59,11 @@ public final class ServedRepository {
     insert =
         session.prepare(
             "INSERT INTO " + ks + ".served (request_id, ad_id, campaign_id, advertiser_id,"
-                + " pricing, price_micros, node, served_at_ms, day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                + " pricing, price_micros, node, served_at_ms, day, experiment_arms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     select =
         session.prepare(
             "SELECT request_id, ad_id, campaign_id, advertiser_id, pricing, price_micros, node,"
-                + " served_at_ms, day FROM " + ks + ".served WHERE request_id = ? AND ad_id = ?");
+                + " served_at_ms, day, experiment_arms FROM " + ks + ".served WHERE request_id = ? AND ad_id = ?");
   }
 
   /** Stores (or overwrites) the served ad. */
@@ -65,7 +79,8 @@ public final class ServedRepository {
                 served.priceMicros(),
                 served.node(),
                 served.servedAtMs(),
-                served.day())
+                served.day(),
+                served.experimentArms())
             .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM)
             .setIdempotent(true);
     return session.executeAsync(statement).thenApply(rs -> null);
@@ -90,6 +105,7 @@ public final class ServedRepository {
         row.getLong("price_micros"),
         row.getString("node"),
         row.getLong("served_at_ms"),
-        row.getString("day"));
+        row.getString("day"),
+        row.getString("experiment_arms"));
   }
 }

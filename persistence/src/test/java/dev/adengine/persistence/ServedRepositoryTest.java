@@ -33,7 +33,8 @@ class ServedRepositoryTest {
   void shouldReadBackServedAdWhenRecorded() {
     // given
     ServedAd ad = new ServedAd("req-42", "ad-7", "camp-3", "adv-1", "CPC", 350_000, "node-2", 1_767_225_600_123L, "2026-01-01");
-    ServedAd sibling = new ServedAd("req-42", "ad-8", "camp-4", "adv-1", "CPM", 2_000, "node-2", 1_767_225_600_124L, "2026-01-01");
+    ServedAd sibling = new ServedAd("req-42", "ad-8", "camp-4", "adv-1", "CPM", 2_000, "node-2", 1_767_225_600_124L, "2026-01-01",
+        "ranking-v7/treatment,auction/control");
 
     // when
     Await.result(served.record(ad));

@@ -11,6 +11,7 @@ import dev.adengine.engine.catalog.Catalog;
 import dev.adengine.engine.catalog.CatalogFixture;
 import dev.adengine.engine.catalog.CatalogSnapshot;
 import dev.adengine.engine.catalog.CampaignEntry;
+import dev.adengine.engine.experiment.ServingExperiments;
 import dev.adengine.engine.features.FeatureStore;
 import dev.adengine.engine.grpc.Validation;
 import dev.adengine.engine.ranking.ModelHolder;
@@ -19,8 +20,6 @@ import dev.adengine.engine.sim.ClickLogGenerator;
 import dev.adengine.engine.sim.Market;
 import dev.adengine.engine.sim.MarketGenerator;
 import dev.adengine.engine.sim.RequestGenerator;
-import dev.adengine.experiments.Arm;
-import dev.adengine.experiments.Experiment;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -76,9 +75,10 @@ public class BidPathBench {
     RankingPool ranking = RankingPool.inline(new RankingPool.Settings(0, topK, 16, 0, 1.0),
         new ModelHolder(ModelHolder.load("")));
     handler = new BidHandler(new BidHandler.Settings(Map.of(Placement.SEARCH_RESULTS, 10_000L), 1.0, 0.0,
-        Auction.Type.GSP, Duration.ofMinutes(30), Duration.ofMinutes(1), Duration.ofMillis(15), "bench"),
+        Auction.Type.GSP, Duration.ofMinutes(30), Duration.ofMinutes(1), Duration.ofMillis(15), "bench",
+        "default", "control"),
         catalog, ledger, new OnlineStats(), new FeatureStore(), ranking,
-        new Experiment("bench", "salt", List.of(new Arm("control", 10_000))), null, Clock.systemUTC());
+        new ServingExperiments(1_024), null, Clock.systemUTC());
     RequestGenerator gen = new RequestGenerator(market.destinations(), 99, today, "bench");
     List<BidQuery> list = new ArrayList<>();
     long total = 0;

@@ -20,7 +20,12 @@ import dev.adengine.engine.features.FeatureStore;
 import dev.adengine.engine.ranking.RankedCandidate;
 import dev.adengine.engine.ranking.RankingFeatures;
 import dev.adengine.engine.ranking.RankingPool;
-import dev.adengine.experiments.Experiment;
+import dev.adengine.engine.experiment.ServingExperiments;
+import dev.adengine.experiments.ArmParams;
+import dev.adengine.experiments.Assignment;
+import dev.adengine.experiments.LayerAssignment;
+import dev.adengine.experiments.stats.ArmStats;
+import dev.adengine.models.scoring.CtrModel;
 import dev.adengine.persistence.ChargeRepository.Charge;
 import dev.adengine.persistence.ServedRepository.ServedAd;
 import java.time.Clock;
@@ -39,6 +44,18 @@ import java.util.concurrent.CompletionStage;
  * Everything it reads is in local memory; it never waits on a remote actor or on Cassandra (served
  * records are written after, bounded). Thread-safe: called concurrently from gRPC handlers.
  *
+ * <p>Experiments: each request is assigned by its user id with the node's current {@link
+ * dev.adengine.experiments.Assigner} (a volatile read of {@link ServingExperiments}) and served
+ * with its arms' {@link ArmParams} over the engine defaults: auction type, reserve (never below
+ * the placement floor or the request's floor), quality factor, stage-2 top K, and the model
+ * version when it is loaded on this node (the active one or one of {@code ranking.arm-models};
+ * else the active model, counted in {@link ServingExperiments#modelFallbacks}). The response's {@code experiment_id} and {@code arm} name
+ * the first layer (config order) in which the user is in an experiment; a user in the global
+ * holdout gets an empty {@code experiment_id} and arm {@code holdout}; a user in no experiment
+ * gets the settings' default label ({@code adengine.experiments.default}, "default"/"control"
+ * as before). Every experiment arm the user is in records the request, whether it filled, its
+ * latency and the CPM revenue it booked.
+ *
  * <p>Deadline: ranking answers with what it has at {@code tmax - max(reply-margin, tmax / 5)} after
  * the request arrived; the auction then runs on what was scored.
  */
@@ -51,7 +68,8 @@ public final class BidHandler {
    *     fifth of {@code tmax} when that is more)
    */
   public record Settings(Map<Placement, Long> placementFloors, double alpha, double qualityWeight,
-      Auction.Type auctionType, Duration clickWindow, Duration clickGrace, Duration replyMargin, String nodeId) {}
+      Auction.Type auctionType, Duration clickWindow, Duration clickGrace, Duration replyMargin, String nodeId,
+      String defaultExperimentId, String defaultArm) {}
 
   private final Settings settings;
   private final Catalog catalog;
@@ -59,19 +77,19 @@ public final class BidHandler {
   private final OnlineStats stats;
   private final FeatureStore features;
   private final RankingPool ranking;
-  private final Experiment experiment;
+  private final ServingExperiments experiments;
   private final ServedAds served;
   private final Clock clock;
 
   public BidHandler(Settings settings, Catalog catalog, BudgetLedger ledger, OnlineStats stats, FeatureStore features,
-      RankingPool ranking, Experiment experiment, ServedAds served, Clock clock) {
+      RankingPool ranking, ServingExperiments experiments, ServedAds served, Clock clock) {
     this.features = features;
     this.settings = settings;
     this.catalog = catalog;
     this.ledger = ledger;
     this.stats = stats;
     this.ranking = ranking;
-    this.experiment = experiment;
+    this.experiments = experiments;
     this.served = served;
     this.clock = clock;
   }
@@ -80,8 +98,12 @@ public final class BidHandler {
    * What retrieval, ranking and the auction decided for a request, before any budget is reserved:
    * the pure part of the bid path (benchmarked on its own).
    */
-  public record Plan(BidQuery query, String arm, long reserveMicros, int candidates, RankingPool.Ranking ranking,
-      Auction.Result auction, List<NoBid> noBids) {}
+  public record Plan(BidQuery query, Assignment assignment, long reserveMicros, int candidates,
+      RankingPool.Ranking ranking, Auction.Result auction, List<NoBid> noBids, long arrivedNanos) {}
+
+  /** What one request is served with: the arm parameters over the engine defaults. */
+  private record Serving(Auction.Type auctionType, long armReserveMicros, double qualityWeight, int topK,
+      CtrModel model) {}
 
   public CompletionStage<BidResponse> handle(BidQuery q) {
     return plan(q).thenApply(this::commit);
@@ -90,35 +112,104 @@ public final class BidHandler {
   /** Retrieval, two-stage ranking and the auction; completes on the thread that finishes ranking. */
   public CompletionStage<Plan> plan(BidQuery q) {
     long arrivedNanos = System.nanoTime();
-    String arm = experiment.assign(q.userId());
+    Assignment assignment = experiments.assigner().assign(q.userId());
+    Serving serving = serving(assignment);
     CatalogSnapshot snapshot = catalog.current();
     long placementFloor = settings.placementFloors().getOrDefault(q.placement(), 0L);
-    long reserve = Math.max(placementFloor, q.floorMicros());
+    long reserve = Math.max(Math.max(placementFloor, q.floorMicros()), serving.armReserveMicros());
     List<NoBid> noBids = q.debug() ? new ArrayList<>() : null;
     LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
     RankingPool.Stage1 candidates = ranking.stage1(RankingFeatures.request(q, today), q.destination(),
-        snapshot.medianPriceMicros(q.destination()));
+        snapshot.medianPriceMicros(q.destination()), serving.model());
     if (noBids != null) {
       // debug: walk every campaign of the destination, so each excluded one gets its reason
-      collect(snapshot.forDestination(q.destination()), snapshot, q, reserve, candidates, noBids);
-      collect(snapshot.anyDestination(), snapshot, q, reserve, candidates, noBids);
+      collect(snapshot.forDestination(q.destination()), snapshot, q, reserve, serving, candidates, noBids);
+      collect(snapshot.anyDestination(), snapshot, q, reserve, serving, candidates, noBids);
     } else {
-      collect(snapshot.candidates(q.destination(), q.device(), q.placement()), q, reserve, candidates);
-      collect(snapshot.anyDestinationCandidates(q.device(), q.placement()), snapshot, q, reserve, candidates, null);
+      collect(snapshot.candidates(q.destination(), q.device(), q.placement()), q, reserve, serving, candidates);
+      collect(snapshot.anyDestinationCandidates(q.device(), q.placement()), snapshot, q, reserve, serving, candidates,
+          null);
     }
 
     long tmaxNanos = q.tmaxMs() * 1_000_000L;
     long margin = Math.max(settings.replyMargin().toNanos(), tmaxNanos / 5);
     long deadline = arrivedNanos + Math.max(tmaxNanos - margin, tmaxNanos / 2);
-    return ranking.rank(candidates, q.slots(), deadline)
+    return ranking.rank(candidates, q.slots(), deadline, serving.topK())
         .thenApply(r -> {
           List<Candidate> entrants = new ArrayList<>(r.top().size());
           for (RankedCandidate c : r.top()) {
             entrants.add(new Candidate(c.campaign(), c.ad(), c.pctr(), c.quality(), c.score(), reserve));
           }
-          Auction.Result result = Auction.run(entrants, q.slots(), settings.auctionType(), settings.alpha());
-          return new Plan(q, arm, reserve, candidates.offered(), r, result, noBids);
+          Auction.Result result = Auction.run(entrants, q.slots(), serving.auctionType(), settings.alpha());
+          return new Plan(q, assignment, reserve, candidates.offered(), r, result, noBids, arrivedNanos);
         });
+  }
+
+  /** The arm parameters of {@code a} over the engine defaults. */
+  private Serving serving(Assignment a) {
+    ArmParams p = a.params(ArmParams.DEFAULTS);
+    Auction.Type type = p.auctionType() == null ? settings.auctionType() : Auction.Type.valueOf(p.auctionType().name());
+    long armReserve = p.reserveMicros() == null ? 0 : p.reserveMicros();
+    double quality = p.qualityFactor() == null ? settings.qualityWeight() : p.qualityFactor();
+    int topK = p.topK() == null ? ranking.topK() : p.topK();
+    CtrModel model = ranking.models().forVersion(p.modelVersion());
+    if (model == null) {
+      experiments.countModelFallback(); // that version is not loaded on this node: serve the active model
+      model = ranking.models().current();
+    }
+    return new Serving(type, armReserve, quality, topK, model);
+  }
+
+  /** The experiment and arm a response names (see the class comment for the rule). */
+  private void label(Assignment a, BidResponse.Builder response) {
+    if (a.holdout()) {
+      response.setExperimentId("").setArm(dev.adengine.experiments.ArmDef.HOLDOUT);
+      return;
+    }
+    for (int i = 0; i < a.layerCount(); i++) {
+      LayerAssignment l = a.layer(i);
+      if (l.inExperiment()) {
+        response.setExperimentId(l.experimentId()).setArm(l.arm());
+        return;
+      }
+    }
+    response.setExperimentId(settings.defaultExperimentId()).setArm(settings.defaultArm());
+  }
+
+  /** The served record's "experiment/arm" pairs (comma-separated) of the user's arms, or null. */
+  private static String experimentArms(Assignment a) {
+    if (a.holdout()) {
+      return null;
+    }
+    StringBuilder sb = null;
+    for (int i = 0; i < a.layerCount(); i++) {
+      LayerAssignment l = a.layer(i);
+      if (l.inExperiment()) {
+        sb = sb == null ? new StringBuilder() : sb.append(',');
+        sb.append(l.experimentId()).append('/').append(l.arm());
+      }
+    }
+    return sb == null ? null : sb.toString();
+  }
+
+  /** Adds the request to the stats of every experiment arm its user is in. */
+  private void record(Plan plan, boolean filled, long cpmRevenueMicros) {
+    Assignment a = plan.assignment();
+    if (a.holdout()) {
+      return;
+    }
+    long latencyMicros = (System.nanoTime() - plan.arrivedNanos()) / 1_000;
+    for (int i = 0; i < a.layerCount(); i++) {
+      LayerAssignment l = a.layer(i);
+      if (l.inExperiment()) {
+        ArmStats.Recorder r = experiments.recorder(l.experimentId(), l.arm());
+        r.recordRequest(plan.query().userId(), filled, latencyMicros);
+        if (cpmRevenueMicros > 0) {
+          r.recordRequestRevenue(cpmRevenueMicros);
+          r.recordSpend(cpmRevenueMicros);
+        }
+      }
+    }
   }
 
   /** Reserves budget for the plan's winners from this node's allowance, records them, and answers. */
@@ -133,12 +224,13 @@ public final class BidHandler {
     long reservationDeadline = now + settings.clickWindow().toMillis() + settings.clickGrace().toMillis();
     BidResponse.Builder response = BidResponse.newBuilder()
         .setRequestId(q.requestId())
-        .setExperimentId(experiment.id())
-        .setArm(plan.arm() == null ? "holdout" : plan.arm())
         .setModelVersion(ranked.modelVersion())
         .setCandidates(plan.candidates())
         .setPartial(ranked.partial());
+    label(plan.assignment(), response);
+    String experimentArms = experimentArms(plan.assignment());
     int position = 0;
+    long cpmRevenue = 0;
     for (Auction.Win win : result.winners()) {
       Candidate c = win.candidate();
       CampaignDef def = c.campaign();
@@ -150,6 +242,7 @@ public final class BidHandler {
         if (day != null) {
           charge = new Charge(def.campaignId(), day, settings.nodeId(), Charge.winId(q.requestId(), c.ad().adId()),
               amount, "WIN", now);
+          cpmRevenue += amount;
         }
       } else {
         day = ledger.reserveClickOnDay(def.campaignId(), q.requestId(), c.ad().adId(), win.priceMicros(),
@@ -172,7 +265,7 @@ public final class BidHandler {
           .setPricing(def.pricing())
           .setTitle(c.ad().title()));
       served.record(new ServedAd(q.requestId(), c.ad().adId(), def.campaignId(), def.advertiserId(),
-          def.pricing().name(), win.priceMicros(), settings.nodeId(), now, day), charge);
+          def.pricing().name(), win.priceMicros(), settings.nodeId(), now, day, experimentArms), charge);
     }
     if (noBids != null) {
       for (Candidate c : result.outbid()) {
@@ -186,20 +279,22 @@ public final class BidHandler {
       }
       response.addAllNoBids(noBids);
     }
+    record(plan, position > 0, cpmRevenue);
     return response.build();
   }
 
   /** The destination's posting list: each campaign comes with its ads that serve there. */
-  private void collect(CatalogSnapshot.Posting[] postings, BidQuery q, long reserve, RankingPool.Stage1 out) {
+  private void collect(CatalogSnapshot.Posting[] postings, BidQuery q, long reserve, Serving serving,
+      RankingPool.Stage1 out) {
     for (CatalogSnapshot.Posting p : postings) {
       if (eligibility(p.entry(), p.advertiser(), q, reserve) == null) {
-        offer(p.entry().def(), p.ads(), null, out);
+        offer(p.entry().def(), p.ads(), null, serving, out);
       }
     }
   }
 
   /** Campaigns whose ads are filtered here (debug walks, campaigns targeting every destination). */
-  private void collect(CampaignEntry[] entries, CatalogSnapshot snapshot, BidQuery q, long reserve,
+  private void collect(CampaignEntry[] entries, CatalogSnapshot snapshot, BidQuery q, long reserve, Serving serving,
       RankingPool.Stage1 out, List<NoBid> noBids) {
     for (CampaignEntry e : entries) {
       CampaignDef def = e.def();
@@ -208,7 +303,7 @@ public final class BidHandler {
         addNoBid(noBids, def.campaignId(), reason, null);
         continue;
       }
-      if (offer(def, def.ads(), q.destination(), out) == 0) {
+      if (offer(def, def.ads(), q.destination(), serving, out) == 0) {
         addNoBid(noBids, def.campaignId(), NoBidReason.NO_ADS, "no ad for a hotel in the searched destination");
       }
     }
@@ -219,7 +314,7 @@ public final class BidHandler {
    * decayed counts (its entity's snapshot) and each ad's counts seen by this node. With a
    * {@code destination}, only the ads serving there; returns how many were offered.
    */
-  private int offer(CampaignDef def, List<AdDef> ads, String destination, RankingPool.Stage1 out) {
+  private int offer(CampaignDef def, List<AdDef> ads, String destination, Serving serving, RankingPool.Stage1 out) {
     CampaignSnapshot snap = features.get(def.campaignId());
     double campaignImpressions = snap == null ? 0 : snap.decayedImpressions();
     double campaignClicks = snap == null ? 0 : snap.decayedClicks();
@@ -231,8 +326,8 @@ public final class BidHandler {
       }
       offered++;
       OnlineStats.Counts counts = stats.of(ad.adId());
-      double quality = settings.qualityWeight() == 0 ? 1.0
-          : Math.pow(Math.max(0.1, ad.reviewScore()) / 10.0, settings.qualityWeight());
+      double quality = serving.qualityWeight() == 0 ? 1.0
+          : Math.pow(Math.max(0.1, ad.reviewScore()) / 10.0, serving.qualityWeight());
       out.offer(def, ad, counts.impressions(), counts.clicks(), campaignImpressions, campaignClicks, quality);
     }
     return offered;

@@ -16,6 +16,8 @@ import dev.adengine.persistence.ChargeRepository;
 import dev.adengine.persistence.ChargeRepository.Charge;
 import dev.adengine.persistence.EventRepository;
 import dev.adengine.persistence.EventRepository.StoredEvent;
+import dev.adengine.engine.experiment.ServingExperiments;
+import dev.adengine.experiments.stats.ArmStats;
 import dev.adengine.persistence.ServedRepository.ServedAd;
 import java.time.Clock;
 import java.time.Duration;
@@ -55,10 +57,16 @@ public final class EventIngest {
   private final Duration servedRetryDelay;
   private final String nodeId;
   private final Clock clock;
+  private final ServingExperiments experiments;
 
+  /**
+   * @param experiments the per-arm recorders: a new impression or click of an ad served to a user
+   *     in experiment arms counts toward each of them (and a CPC click's charge as their revenue)
+   */
   public EventIngest(Catalog catalog, ServedAds served, EventRepository events, ChargeRepository charges,
       LedgerService.Router router, BudgetLedger ledger, OnlineStats stats, Duration clickWindow,
-      Duration servedRetryDelay, String nodeId, Clock clock, Members members) {
+      Duration servedRetryDelay, String nodeId, Clock clock, Members members, ServingExperiments experiments) {
+    this.experiments = experiments;
     this.servedRetryDelay = servedRetryDelay;
     this.members = members;
     this.charges = charges;
@@ -234,6 +242,7 @@ public final class EventIngest {
     return events.insertIfAbsent(stored).thenCompose(isNew -> {
       if (isNew) {
         count(e, click);
+        countForExperiments(s, click, charge);
       }
       if (charge == 0) {
         return done(index, e, isNew ? Outcome.ACCEPTED : Outcome.DUPLICATE, null);
@@ -257,6 +266,29 @@ public final class EventIngest {
     } else {
       stats.impression(e.getAdId());
       l.countImpression();
+    }
+  }
+
+  /** Adds a new event to the stats of each experiment arm the served ad's user was in. */
+  private void countForExperiments(ServedAd s, boolean click, long charge) {
+    if (s.experimentArms() == null) {
+      return;
+    }
+    for (String pair : s.experimentArms().split(",")) {
+      int slash = pair.indexOf('/');
+      if (slash <= 0) {
+        continue;
+      }
+      ArmStats.Recorder r = experiments.recorder(pair.substring(0, slash), pair.substring(slash + 1));
+      if (click) {
+        r.recordClicks(1);
+        if (charge > 0) {
+          r.recordRequestRevenue(charge);
+          r.recordSpend(charge);
+        }
+      } else {
+        r.recordImpressions(1);
+      }
     }
   }
 

@@ -1,5 +1,23 @@
 package dev.adengine.engine.grpc;
 
+import dev.adengine.api.v1.CreateExperimentRequest;
+import dev.adengine.api.v1.ExperimentConfigView;
+import dev.adengine.api.v1.ExperimentReportRequest;
+import dev.adengine.api.v1.ExperimentReportView;
+import dev.adengine.api.v1.GetExperimentConfigRequest;
+import dev.adengine.api.v1.RampExperimentRequest;
+import dev.adengine.api.v1.StartExperimentRequest;
+import dev.adengine.api.v1.StopExperimentRequest;
+import dev.adengine.engine.experiment.ExperimentAdmin;
+import dev.adengine.engine.experiment.ServingExperiments;
+import dev.adengine.experiments.ArmDef;
+import dev.adengine.experiments.ExperimentConfig;
+import dev.adengine.experiments.Layer;
+import dev.adengine.experiments.stats.ExperimentReport;
+import dev.adengine.persistence.ExperimentRepository.Change;
+import java.util.ArrayList;
+import java.util.List;
+
 import dev.adengine.engine.ranking.RankingMetrics;
 import dev.adengine.engine.ranking.RankingPool;
 import dev.adengine.api.v1.AdminService;
@@ -52,10 +70,15 @@ public final class AdminServiceImpl implements AdminService {
   private final RankingPool ranking;
   private final Duration staleAfter;
   private final IntSupplier openReservations;
+  private final ExperimentAdmin experiments;
+  private final ServingExperiments serving;
 
   public AdminServiceImpl(ActorSystem<?> system, Catalog catalog, FeatureStore features, RankingPool ranking,
-      Duration staleAfter, Duration timeout, Supplier<Boolean> ready, IntSupplier openReservations) {
+      Duration staleAfter, Duration timeout, Supplier<Boolean> ready, IntSupplier openReservations,
+      ExperimentAdmin experiments, ServingExperiments serving) {
     this.system = system;
+    this.experiments = experiments;
+    this.serving = serving;
     this.openReservations = openReservations;
     this.ranking = ranking;
     this.features = features;
@@ -183,6 +206,109 @@ public final class AdminServiceImpl implements AdminService {
       }
       return CompletableFuture.completedFuture(b.build());
     });
+  }
+
+  // ---- experiments ----
+
+  @Override
+  public CompletionStage<ExperimentConfigView> createExperiment(CreateExperimentRequest in) {
+    return guard(() -> {
+      String actor = actor(in.getActor());
+      Validation.key("experiment_id", in.getExperimentId());
+      Validation.key("layer_id", in.getLayerId());
+      String id = in.getExperimentId();
+      List<ArmDef> arms = ExperimentViews.arms(id, in.getArmsList());
+      return change(new ExperimentAdmin.Edit(
+          current -> {
+            ExperimentConfig base = current;
+            if (current.layer(in.getLayerId()).isEmpty()) {
+              // the new layer is part of the same version as the experiment that needs it
+              List<Layer> layers = new ArrayList<>(current.layers());
+              layers.add(Layer.of(in.getLayerId()));
+              base = new ExperimentConfig(current.version(), current.holdout(), layers, current.experiments());
+            }
+            return base.create(id, in.getLayerId(), in.getAllocationBasisPoints(), arms);
+          },
+          current -> Change.created(actor, id, in.getAllocationBasisPoints())
+              .withDetail(current.layer(in.getLayerId()).isEmpty() ? "layer " + in.getLayerId() + " added" : null)));
+    });
+  }
+
+  @Override
+  public CompletionStage<ExperimentConfigView> startExperiment(StartExperimentRequest in) {
+    return guard(() -> {
+      String actor = actor(in.getActor());
+      String id = in.getExperimentId();
+      Validation.key("experiment_id", id);
+      return change(new ExperimentAdmin.Edit(
+          current -> {
+            ExperimentAdmin.require(current, id);
+            return current.start(id);
+          },
+          current -> Change.started(actor, id)));
+    });
+  }
+
+  @Override
+  public CompletionStage<ExperimentConfigView> rampExperiment(RampExperimentRequest in) {
+    return guard(() -> {
+      String actor = actor(in.getActor());
+      String id = in.getExperimentId();
+      Validation.key("experiment_id", id);
+      return change(new ExperimentAdmin.Edit(
+          current -> {
+            ExperimentAdmin.require(current, id);
+            return current.ramp(id, in.getAllocationBasisPoints());
+          },
+          current -> Change.ramped(actor, id, ExperimentAdmin.require(current, id).allocationBasisPoints(),
+              in.getAllocationBasisPoints())));
+    });
+  }
+
+  @Override
+  public CompletionStage<ExperimentConfigView> stopExperiment(StopExperimentRequest in) {
+    return guard(() -> {
+      String actor = actor(in.getActor());
+      String id = in.getExperimentId();
+      Validation.key("experiment_id", id);
+      return change(new ExperimentAdmin.Edit(
+          current -> {
+            ExperimentAdmin.require(current, id);
+            return current.stop(id);
+          },
+          current -> Change.stopped(actor, id, in.getReason().isEmpty() ? null : in.getReason())));
+    });
+  }
+
+  @Override
+  public CompletionStage<ExperimentConfigView> getExperimentConfig(GetExperimentConfigRequest in) {
+    return guard(() -> experiments.latest().thenApply(c -> ExperimentViews.config(c, serving.version())));
+  }
+
+  @Override
+  public CompletionStage<ExperimentReportView> getExperimentReport(ExperimentReportRequest in) {
+    return guard(() -> {
+      Validation.key("experiment_id", in.getExperimentId());
+      double confidence = in.getConfidence() == 0 ? ExperimentReport.DEFAULT_CONFIDENCE : in.getConfidence();
+      if (!(confidence > 0 && confidence < 1)) {
+        throw new InvalidArgument("confidence", "must be in (0, 1), got " + confidence);
+      }
+      return experiments.report(in.getExperimentId(), confidence).thenApply(ExperimentViews::report);
+    });
+  }
+
+  private CompletionStage<ExperimentConfigView> change(ExperimentAdmin.Edit edit) {
+    return experiments.change(edit).thenApply(c -> ExperimentViews.config(c, serving.version()));
+  }
+
+  private static String actor(String actor) {
+    if (actor.isBlank()) {
+      throw new InvalidArgument("actor", "is required: who makes the change (audit log)");
+    }
+    if (actor.length() > 128) {
+      throw new InvalidArgument("actor", "at most 128 characters");
+    }
+    return actor;
   }
 
   private EntityRef<CampaignEntity.Command> campaign(String id) {

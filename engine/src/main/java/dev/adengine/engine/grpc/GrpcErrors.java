@@ -1,5 +1,7 @@
 package dev.adengine.engine.grpc;
 
+import dev.adengine.engine.experiment.ExperimentAdmin;
+import dev.adengine.experiments.InvalidConfigException;
 import io.grpc.Status;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
@@ -18,6 +20,16 @@ public final class GrpcErrors {
     }
     if (e instanceof InvalidArgument ia) {
       return new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(ia.getMessage()));
+    }
+    if (e instanceof ExperimentAdmin.UnknownExperimentException u) {
+      return new GrpcServiceException(Status.NOT_FOUND.withDescription(u.getMessage()));
+    }
+    if (e instanceof InvalidConfigException ic) {
+      // the message starts with the field's path, e.g. experiments[x].arms[t].basisPoints
+      return new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(ic.getMessage()));
+    }
+    if (e instanceof ExperimentAdmin.ConflictException ce) {
+      return new GrpcServiceException(Status.ABORTED.withDescription(ce.getMessage()));
     }
     if (e instanceof StatusReply.ErrorMessage em) {
       String msg = em.getMessage();

@@ -23,6 +23,9 @@ public final class ModelHolder {
   private static final Logger LOG = LoggerFactory.getLogger(ModelHolder.class);
 
   private final AtomicReference<CtrModel> current;
+  /** Further versions loaded for experiment arms ({@code adengine.ranking.arm-models}), by version. */
+  private final java.util.concurrent.ConcurrentHashMap<String, CtrModel> armModels =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public ModelHolder(CtrModel initial) {
     initial.requireSchema(FeatureExtractor.SCHEMA_HASH);
@@ -31,6 +34,24 @@ public final class ModelHolder {
 
   public CtrModel current() {
     return current.get();
+  }
+
+  /** Keeps {@code model} loaded beside the active one, for experiment arms that name its version. */
+  public void addArmModel(CtrModel model) {
+    model.requireSchema(FeatureExtractor.SCHEMA_HASH);
+    armModels.put(model.version(), model);
+  }
+
+  /**
+   * The model of {@code version}: the active one when {@code version} is null or its version, else
+   * an arm model of that version, else null (not loaded on this node).
+   */
+  public CtrModel forVersion(String version) {
+    CtrModel active = current.get();
+    if (version == null || version.equals(active.version())) {
+      return active;
+    }
+    return armModels.get(version);
   }
 
   /** Makes {@code model} the active one; returns the one it replaced. */

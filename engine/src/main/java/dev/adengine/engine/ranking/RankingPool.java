@@ -108,6 +108,11 @@ public final class RankingPool {
     return models;
   }
 
+  /** The configured stage-2 top K (the default of experiment arms that do not set theirs). */
+  public int topK() {
+    return settings.topK();
+  }
+
   /** Rank score of a candidate at its current pCTR (expected micros per impression). */
   static double score(RankedCandidate c, double alpha) {
     return Auction.score(c.campaign.pricing(), c.campaign.bidMicros(), c.pctr, c.quality, alpha);
@@ -197,8 +202,13 @@ public final class RankingPool {
 
   /** Starts ranking a request: stage 1 takes its ads through {@link Stage1#offer}. */
   public Stage1 stage1(RequestFeatures request, String destination, long medianPriceMicros) {
+    return stage1(request, destination, medianPriceMicros, models.current());
+  }
+
+  /** As {@link #stage1(RequestFeatures, String, long)}, ranking with {@code model} (an experiment arm's). */
+  public Stage1 stage1(RequestFeatures request, String destination, long medianPriceMicros, CtrModel model) {
     metrics.requests.increment();
-    return new Stage1(request, destination, medianPriceMicros, models.current());
+    return new Stage1(request, destination, medianPriceMicros, model);
   }
 
   /**
@@ -221,6 +231,11 @@ public final class RankingPool {
    * {@code deadlineNanos} (on {@link System#nanoTime()}'s scale), whichever is first.
    */
   public CompletableFuture<Ranking> rank(Stage1 s1, int slots, long deadlineNanos) {
+    return rank(s1, slots, deadlineNanos, settings.topK());
+  }
+
+  /** As {@link #rank(Stage1, int, long)} with stage 2 rescoring the best {@code max(topK, slots)} (an arm's top K). */
+  public CompletableFuture<Ranking> rank(Stage1 s1, int slots, long deadlineNanos, int topK) {
     s1.flush();
     CtrModel model = s1.model;
     RequestFeatures request = s1.request;
@@ -229,7 +244,7 @@ public final class RankingPool {
     double alpha = settings.alpha();
     List<RankedCandidate> best = s1.best;
     best.sort(RANK);
-    int k = Math.min(best.size(), Math.max(settings.topK(), slots));
+    int k = Math.min(best.size(), Math.max(topK, slots));
     List<RankedCandidate> top = best.subList(0, k);
     List<RankedCandidate> below = best.subList(k, best.size());
     String version = model.version();

@@ -239,6 +239,42 @@ class TrafficSimulatorTest {
       return unimplemented();
     }
 
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ExperimentConfigView> createExperiment(
+        dev.adengine.api.v1.CreateExperimentRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ExperimentConfigView> startExperiment(
+        dev.adengine.api.v1.StartExperimentRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ExperimentConfigView> rampExperiment(
+        dev.adengine.api.v1.RampExperimentRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ExperimentConfigView> stopExperiment(
+        dev.adengine.api.v1.StopExperimentRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ExperimentConfigView> getExperimentConfig(
+        dev.adengine.api.v1.GetExperimentConfigRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ExperimentReportView> getExperimentReport(
+        dev.adengine.api.v1.ExperimentReportRequest in) {
+      return unimplemented();
+    }
+
     private static <T> CompletionStage<T> unimplemented() {
       return CompletableFuture.failedFuture(new org.apache.pekko.grpc.GrpcServiceException(io.grpc.Status.UNIMPLEMENTED));
     }
