@@ -42,9 +42,9 @@ class MigrationScriptTest {
     List<Migration> migrations = Migrations.load(classLoader);
 
     // then
-    assertEquals(List.of(1, 2, 3, 4, 5), migrations.stream().map(Migration::version).toList());
+    assertEquals(List.of(1, 2, 3, 4, 5, 6), migrations.stream().map(Migration::version).toList());
     assertEquals(
-        List.of("catalog", "events", "pekko_persistence", "charges", "experiments"),
+        List.of("catalog", "events", "pekko_persistence", "charges", "experiments", "served_experiments"),
         migrations.stream().map(Migration::name).toList());
     assertTrue(migrations.stream().allMatch(m -> m.checksum().length() == 64));
     assertTrue(migrations.stream().allMatch(m -> m.text().contains("${keyspace}.")));
