@@ -123,6 +123,7 @@ public final class AdsCtl implements Runnable {
           .connectToServiceAt(target.substring(0, colon), port, system).withTls(false)
           .withDeadline(Duration.ofSeconds(timeoutSeconds)), system);
       try {
+        // ok to block: the CLI's main thread waits for the node's one answer, then exits
         return request.apply(client).toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
       } finally {
         client.close();

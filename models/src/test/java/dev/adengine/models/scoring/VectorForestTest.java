@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import smile.classification.GradientTreeBoost;
 import smile.data.Tuple;
 import smile.data.type.StructType;
-import smile.math.MathEx;
 
 /**
  * VectorForest against Smile's own {@code predict}, row by row, on two models: FlatForestTest's
@@ -35,13 +34,8 @@ class VectorForestTest {
 
   @BeforeAll
   static void train() {
-    double[][] x = FlatForestTest.rows(20_000, new SplittableRandom(11));
-    int[] y = FlatForestTest.labels(x, new SplittableRandom(12));
-    MathEx.setSeed(13);
-    // trees, maxDepth, maxNodes (leaves), nodeSize, shrinkage, subsample
-    wide = GradientTreeBoost.fit(SmileFrames.formula(), SmileFrames.of(x, y, NAMES), 250, 7, 24, 5, 0.08, 0.7);
-    MathEx.setSeed(14);
-    small = GradientTreeBoost.fit(SmileFrames.formula(), SmileFrames.of(x, y, NAMES), 200, 5, 8, 5, 0.1, 0.7);
+    wide = TestForests.wide();
+    small = TestForests.small();
     schema = SmileFrames.schema(NAMES);
   }
 
@@ -63,7 +57,7 @@ class VectorForestTest {
       assertTrue(vector.vectorized(), vector.path());
       List<double[]> rows = new ArrayList<>(List.of(FlatForestTest.rows(100_000, new SplittableRandom(21))));
       int onThresholds = FlatForestTest.addThresholdRows(model, rows, new SplittableRandom(22));
-      int withNan = addNanRows(rows, new SplittableRandom(23));
+      int withNan = TestForests.addNanRows(rows, new SplittableRandom(23));
       double[][] all = rows.toArray(new double[0][]);
 
       double[] p = new double[all.length];
@@ -157,18 +151,5 @@ class VectorForestTest {
       System.arraycopy(out, 0, margins, i, n);
       i += n;
     }
-  }
-
-  private static int addNanRows(List<double[]> rows, SplittableRandom random) {
-    double[][] nan = FlatForestTest.rows(5_000, random);
-    for (double[] row : nan) {
-      for (int c = 0; c < row.length; c++) {
-        if (random.nextInt(4) == 0) {
-          row[c] = Double.NaN;
-        }
-      }
-      rows.add(row);
-    }
-    return nan.length;
   }
 }
