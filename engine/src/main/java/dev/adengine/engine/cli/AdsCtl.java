@@ -70,7 +70,15 @@ public final class AdsCtl implements Runnable {
         instanceof ch.qos.logback.classic.Logger root) {
       root.setLevel(ch.qos.logback.classic.Level.ERROR);
     }
-    System.exit(commandLine().execute(args));
+    // One writer for every subcommand, flushed before exiting: a bare print() (the report's text)
+    // is not auto-flushed and System.exit would drop it.
+    CommandLine cl = commandLine();
+    PrintWriter out = new PrintWriter(System.out, true);
+    cl.setOut(out);
+    int code = cl.execute(args);
+    out.flush();
+    cl.getErr().flush();
+    System.exit(code);
   }
 
   /** The configured command line: one-line errors for usage mistakes and for failed calls. */
