@@ -131,8 +131,8 @@ public final class AdsCtl implements Runnable {
           .connectToServiceAt(target.substring(0, colon), port, system).withTls(false)
           .withDeadline(Duration.ofSeconds(timeoutSeconds)), system);
       try {
-        // ok to block: the CLI's main thread waits for the node's one answer, then exits
-        return request.apply(client).toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS);
+        return request.apply(client).toCompletableFuture().get(timeoutSeconds, TimeUnit.SECONDS); // ok to block: CLI main thread
+
       } finally {
         client.close();
       }

@@ -236,47 +236,41 @@ public final class AdminServiceImpl implements AdminService {
 
   @Override
   public CompletionStage<ExperimentConfigView> startExperiment(StartExperimentRequest in) {
-    return guard(() -> {
-      String actor = actor(in.getActor());
-      String id = in.getExperimentId();
-      Validation.key("experiment_id", id);
-      return change(new ExperimentAdmin.Edit(
-          current -> {
-            ExperimentAdmin.require(current, id);
-            return current.start(id);
-          },
-          current -> Change.started(actor, id)));
-    });
+    return editExisting(in.getActor(), in.getExperimentId(), current -> current.start(in.getExperimentId()),
+        (actor, current) -> Change.started(actor, in.getExperimentId()));
   }
 
   @Override
   public CompletionStage<ExperimentConfigView> rampExperiment(RampExperimentRequest in) {
-    return guard(() -> {
-      String actor = actor(in.getActor());
-      String id = in.getExperimentId();
-      Validation.key("experiment_id", id);
-      return change(new ExperimentAdmin.Edit(
-          current -> {
-            ExperimentAdmin.require(current, id);
-            return current.ramp(id, in.getAllocationBasisPoints());
-          },
-          current -> Change.ramped(actor, id, ExperimentAdmin.require(current, id).allocationBasisPoints(),
-              in.getAllocationBasisPoints())));
-    });
+    String id = in.getExperimentId();
+    return editExisting(in.getActor(), id, current -> current.ramp(id, in.getAllocationBasisPoints()),
+        (actor, current) -> Change.ramped(actor, id, ExperimentAdmin.require(current, id).allocationBasisPoints(),
+            in.getAllocationBasisPoints()));
   }
 
   @Override
   public CompletionStage<ExperimentConfigView> stopExperiment(StopExperimentRequest in) {
+    return editExisting(in.getActor(), in.getExperimentId(), current -> current.stop(in.getExperimentId()),
+        (actor, current) -> Change.stopped(actor, in.getExperimentId(), in.getReason().isEmpty() ? null
+            : in.getReason()));
+  }
+
+  /**
+   * A change to an experiment that must already exist: the actor and id validated, the change
+   * applied to the latest config and audited as {@code audit} (given the actor and that config).
+   */
+  private CompletionStage<ExperimentConfigView> editExisting(String rawActor, String id,
+      java.util.function.UnaryOperator<ExperimentConfig> apply,
+      java.util.function.BiFunction<String, ExperimentConfig, Change> audit) {
     return guard(() -> {
-      String actor = actor(in.getActor());
-      String id = in.getExperimentId();
+      String actor = actor(rawActor);
       Validation.key("experiment_id", id);
       return change(new ExperimentAdmin.Edit(
           current -> {
             ExperimentAdmin.require(current, id);
-            return current.stop(id);
+            return apply.apply(current);
           },
-          current -> Change.stopped(actor, id, in.getReason().isEmpty() ? null : in.getReason())));
+          current -> audit.apply(actor, current)));
     });
   }
 
