@@ -132,6 +132,24 @@ public final class FeatureExtractor {
     }
   }
 
+  /**
+   * Rewrites the position columns ({@code log_position} and its crosses with mobile, tablet,
+   * hotel details and map view) of a row {@link #fill} has filled, exactly as {@code fill} would
+   * have computed them for {@code position}. Serving fills and logs rows at position 1; training on
+   * the feature log moves each row to the slot its ad was actually shown in, without the inputs
+   * {@code fill} took.
+   *
+   * @param position 1-based slot
+   */
+  public static void setPosition(double[] row, int position) {
+    double logPos = position <= 1 ? 0 : Math.log(position);
+    row[4] = logPos;
+    row[5] = row[0] * logPos;
+    row[6] = row[1] * logPos;
+    row[7] = row[2] * logPos;
+    row[8] = row[3] * logPos;
+  }
+
   static double logit(double p) {
     return Math.log(p / (1 - p));
   }

@@ -3,6 +3,7 @@ package dev.adengine.models.features;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class FeatureExtractorTest {
@@ -78,5 +79,59 @@ class FeatureExtractorTest {
     assertNotEquals(FeatureExtractor.SCHEMA_HASH, FeatureExtractor.hashOf(FeatureExtractor.NAMES.subList(1,
         FeatureExtractor.SIZE)));
     assertEquals(FeatureExtractor.SCHEMA_HASH, FeatureExtractor.hashOf(FeatureExtractor.NAMES));
+  }
+
+  @Test
+  void shouldMatchAFillAtThatPositionWhenARowFilledAtPositionOneIsMoved() {
+    // given: random requests, ads and histories
+    SplittableRandom r = new SplittableRandom(7);
+    double[] expected = new double[FeatureExtractor.SIZE];
+    double[] moved = new double[FeatureExtractor.SIZE];
+    for (int trial = 0; trial < 500; trial++) {
+      RequestFeatures req = new RequestFeatures(1 + r.nextInt(3), 1 + r.nextInt(3), r.nextInt(-1, 90),
+          r.nextInt(0, 15), r.nextInt(64));
+      double stars = r.nextInt(6);
+      double review = 10 * r.nextDouble();
+      long price = r.nextInt(4) == 0 ? 0 : r.nextLong(10_000_000, 900_000_000);
+      long median = r.nextLong(50_000_000, 300_000_000);
+      int inDestination = r.nextInt(-1, 2);
+      double adImps = r.nextInt(3) == 0 ? 0 : 5_000 * r.nextDouble();
+      double adClicks = adImps * 0.03 * r.nextDouble();
+      double campaignImps = adImps + 20_000 * r.nextDouble();
+      double campaignClicks = campaignImps * 0.03 * r.nextDouble();
+      for (int position = 1; position <= 6; position++) {
+        // when
+        FeatureExtractor.fill(expected, req, position, stars, review, price, median, inDestination, adImps,
+            adClicks, campaignImps, campaignClicks);
+        FeatureExtractor.fill(moved, req, 1, stars, review, price, median, inDestination, adImps, adClicks,
+            campaignImps, campaignClicks);
+        FeatureExtractor.setPosition(moved, position);
+
+        // then: bit for bit, every column
+        for (int j = 0; j < FeatureExtractor.SIZE; j++) {
+          assertEquals(expected[j], moved[j], "trial " + trial + " position " + position + " column "
+              + FeatureExtractor.NAMES.get(j));
+        }
+      }
+    }
+  }
+
+  @Test
+  void shouldRestoreTheServingRowWhenMovedBackToPositionOne() {
+    // given: a mobile map-view row filled at position 1, moved to 4
+    double[] served = new double[FeatureExtractor.SIZE];
+    FeatureExtractor.fill(served, REQUEST, 1, 4, 8.5, 200_000_000, 100_000_000, FeatureExtractor.ELSEWHERE, 1_000,
+        30, 0, 0);
+    double[] x = served.clone();
+    FeatureExtractor.setPosition(x, 4);
+    assertEquals(Math.log(4), value(x, "mobile_x_log_position"), 1e-12);
+
+    // when
+    FeatureExtractor.setPosition(x, 1);
+
+    // then
+    for (int j = 0; j < FeatureExtractor.SIZE; j++) {
+      assertEquals(served[j], x[j], FeatureExtractor.NAMES.get(j));
+    }
   }
 }
