@@ -42,9 +42,10 @@ class MigrationScriptTest {
     List<Migration> migrations = Migrations.load(classLoader);
 
     // then
-    assertEquals(List.of(1, 2, 3, 4, 5, 6), migrations.stream().map(Migration::version).toList());
+    assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9), migrations.stream().map(Migration::version).toList());
     assertEquals(
-        List.of("catalog", "events", "pekko_persistence", "charges", "experiments", "served_experiments"),
+        List.of("catalog", "events", "pekko_persistence", "charges", "experiments", "served_experiments",
+            "feature_log", "model_registry", "pipeline_runs"),
         migrations.stream().map(Migration::name).toList());
     assertTrue(migrations.stream().allMatch(m -> m.checksum().length() == 64));
     assertTrue(migrations.stream().allMatch(m -> m.text().contains("${keyspace}.")));

@@ -52,17 +52,18 @@ class MigrationsTest {
     List<Integer> second = Migrations.apply(session, keyspace, 1);
 
     // then
-    assertEquals(List.of(1, 2, 3, 4, 5, 6), first);
+    assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9), first);
     assertEquals(List.of(), second);
     assertEquals(
         Set.of(
             "schema_migrations", "advertisers", "campaigns", "events", "served",
             "messages", "metadata", "all_persistence_ids", "snapshots", "charges",
-            "experiment_configs"),
+            "experiment_configs", "feature_log", "feature_log_labels", "model_versions",
+            "model_activations", "pipeline_runs", "pipeline_steps"),
         tables(keyspace));
     List<Row> recorded =
         session.execute("SELECT version, name, checksum FROM " + keyspace + ".schema_migrations").all();
-    assertEquals(6, recorded.size());
+    assertEquals(9, recorded.size());
   }
 
   @Test
@@ -113,7 +114,7 @@ class MigrationsTest {
 
     // then
     applied.sort(Integer::compare);
-    assertEquals(List.of(1, 2, 3, 4, 5, 6), applied);
+    assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9), applied);
     assertEquals(List.of(), Migrations.apply(session, keyspace, 1));
   }
 
