@@ -100,11 +100,22 @@ public final class CassandraSessions {
             });
   }
 
+  /** Connections to the local node; each carries up to 1,024 requests at once (the driver's default). */
+  static final int POOL_CONNECTIONS = 2;
+
   private static CqlSessionBuilder builder(CassandraSettings settings, boolean bindKeyspace) {
     CqlSessionBuilder builder =
         CqlSession.builder()
             .addContactPoint(new InetSocketAddress(settings.host(), settings.port()))
-            .withLocalDatacenter(settings.localDatacenter());
+            .withLocalDatacenter(settings.localDatacenter())
+            // An engine node keeps many writes outstanding at once (served records, charges, events,
+            // the feature log and its labels, each bounded on its own): two connections of 1,024
+            // requests each, so their bounds add up below what the pool takes instead of the driver
+            // refusing requests ("no connection available") at the sum.
+            .withConfigLoader(com.datastax.oss.driver.api.core.config.DriverConfigLoader.programmaticBuilder()
+                .withInt(com.datastax.oss.driver.api.core.config.DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE,
+                    POOL_CONNECTIONS)
+                .build());
     return bindKeyspace ? builder.withKeyspace(settings.keyspace()) : builder;
   }
 

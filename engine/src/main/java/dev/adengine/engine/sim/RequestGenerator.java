@@ -22,6 +22,22 @@ import java.util.SplittableRandom;
 public final class RequestGenerator {
 
   public static final int DEFAULT_USERS = 100_000;
+
+  /**
+   * The device mix of the traffic: shares of mobile, desktop and tablet requests (summing to 1).
+   * {@link #DEFAULT} is the mix described above; drift tests shift it.
+   */
+  public record Mix(double mobile, double desktop, double tablet) {
+    public static final Mix DEFAULT = new Mix(0.55, 0.40, 0.05);
+
+    public Mix {
+      if (mobile < 0 || desktop < 0 || tablet < 0 || Math.abs(mobile + desktop + tablet - 1) > 1e-9) {
+        throw new IllegalArgumentException("device shares must be >= 0 and sum to 1: " + mobile + ", " + desktop
+            + ", " + tablet);
+      }
+    }
+  }
+
   public static final int DEFAULT_TMAX_MS = 100;
 
   static final List<String> QUERIES =
@@ -44,6 +60,7 @@ public final class RequestGenerator {
   private final String requestIdPrefix;
   private final int tmaxMs;
   private final double debugShare;
+  private final Mix mix;
   private long sequence;
 
   /**
@@ -63,6 +80,19 @@ public final class RequestGenerator {
       int userCount,
       int tmaxMs,
       double debugShare) {
+    this(destinations, seed, today, requestIdPrefix, userCount, tmaxMs, debugShare, Mix.DEFAULT);
+  }
+
+  /** As the other constructor, with the device mix {@code mix}. */
+  public RequestGenerator(
+      List<Destination> destinations,
+      long seed,
+      LocalDate today,
+      String requestIdPrefix,
+      int userCount,
+      int tmaxMs,
+      double debugShare,
+      Mix mix) {
     if (destinations.isEmpty()) {
       throw new IllegalArgumentException("no destinations");
     }
@@ -81,6 +111,7 @@ public final class RequestGenerator {
     this.requestIdPrefix = Objects.requireNonNull(requestIdPrefix, "requestIdPrefix");
     this.tmaxMs = tmaxMs;
     this.debugShare = debugShare;
+    this.mix = Objects.requireNonNull(mix, "mix");
   }
 
   public RequestGenerator(List<Destination> destinations, long seed, LocalDate today, String requestIdPrefix) {
@@ -130,7 +161,7 @@ public final class RequestGenerator {
 
   private Device device() {
     double u = random.nextDouble();
-    return u < 0.55 ? Device.MOBILE : u < 0.95 ? Device.DESKTOP : Device.TABLET;
+    return u < mix.mobile() ? Device.MOBILE : u < mix.mobile() + mix.desktop() ? Device.DESKTOP : Device.TABLET;
   }
 
   private Placement placement() {

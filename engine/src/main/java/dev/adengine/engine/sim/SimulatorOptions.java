@@ -29,7 +29,9 @@ public record SimulatorOptions(
     int maxInFlight,
     int setupConcurrency,
     Duration callTimeout,
-    LocalDate today) {
+    LocalDate today,
+    long trafficSeed,
+    RequestGenerator.Mix mix) {
 
   public SimulatorOptions {
     Objects.requireNonNull(host, "host");
@@ -37,6 +39,7 @@ public record SimulatorOptions(
     Objects.requireNonNull(reportEvery, "reportEvery");
     Objects.requireNonNull(callTimeout, "callTimeout");
     Objects.requireNonNull(today, "today");
+    Objects.requireNonNull(mix, "mix");
     require(port > 0 && port < 65_536, "port in 1..65535: " + port);
     require(rate > 0, "rate > 0: " + rate);
     require(!duration.isNegative(), "duration >= 0: " + duration);
@@ -77,6 +80,8 @@ public record SimulatorOptions(
     private int setupConcurrency = 16;
     private Duration callTimeout = Duration.ofSeconds(2);
     private LocalDate today = LocalDate.now();
+    private Long trafficSeed;
+    private RequestGenerator.Mix mix = RequestGenerator.Mix.DEFAULT;
 
     public Builder target(String host, int port) { this.host = host; this.port = port; return this; }
     public Builder rate(double rate) { this.rate = rate; return this; }
@@ -92,10 +97,15 @@ public record SimulatorOptions(
     public Builder setupConcurrency(int setupConcurrency) { this.setupConcurrency = setupConcurrency; return this; }
     public Builder callTimeout(Duration callTimeout) { this.callTimeout = callTimeout; return this; }
     public Builder today(LocalDate today) { this.today = today; return this; }
+    /** The seed of requests and clicks alone (default: the seed), for another stream on the same market. */
+    public Builder trafficSeed(long trafficSeed) { this.trafficSeed = trafficSeed; return this; }
+    /** The device mix of the requests (default {@link RequestGenerator.Mix#DEFAULT}). */
+    public Builder mix(RequestGenerator.Mix mix) { this.mix = mix; return this; }
 
     public SimulatorOptions build() {
       return new SimulatorOptions(host, port, rate, duration, seed, campaigns, setup, reportEvery,
-          debugShare, tmaxMs, users, maxInFlight, setupConcurrency, callTimeout, today);
+          debugShare, tmaxMs, users, maxInFlight, setupConcurrency, callTimeout, today,
+          trafficSeed == null ? seed : trafficSeed, mix);
     }
   }
 }

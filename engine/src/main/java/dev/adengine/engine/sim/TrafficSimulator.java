@@ -131,8 +131,8 @@ public final class TrafficSimulator {
       EventReporter reporter = new EventReporter(events, stats, EVENT_BATCH, MAX_QUEUED_EVENTS, MAX_IN_FLIGHT_EVENT_BATCHES);
       Load load = new Load(market, clickModel, pricingByCampaign, reporter, scheduler);
       String runId = Long.toString(System.currentTimeMillis(), 36);
-      RequestGenerator requests = new RequestGenerator(market.destinations(), options.seed(), options.today(),
-          "sim-" + runId, options.users(), options.tmaxMs(), options.debugShare());
+      RequestGenerator requests = new RequestGenerator(market.destinations(), options.trafficSeed(), options.today(),
+          "sim-" + runId, options.users(), options.tmaxMs(), options.debugShare(), options.mix());
 
       long start = System.nanoTime();
       scheduler.scheduleAtFixedRate(reporter::flush, FLUSH_EVERY.toMillis(), FLUSH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
@@ -237,7 +237,7 @@ public final class TrafficSimulator {
       stats.filledRequests.increment();
       // one generator per request, seeded from the run seed and the request's sequence number,
       // so the clicks drawn do not depend on the order in which answers arrive
-      SplittableRandom random = new SplittableRandom(options.seed() * 0x9E3779B97F4A7C15L + request.sequence());
+      SplittableRandom random = new SplittableRandom(options.trafficSeed() * 0x9E3779B97F4A7C15L + request.sequence());
       String requestId = request.request().getRequestId();
       for (int i = 0; i < response.getWinnersCount(); i++) {
         Winner w = response.getWinners(i);
@@ -269,7 +269,7 @@ public final class TrafficSimulator {
     }
 
     private SplittableRandom random(String requestId) {
-      return new SplittableRandom(options.seed() ^ requestId.hashCode());
+      return new SplittableRandom(options.trafficSeed() ^ requestId.hashCode());
     }
 
     private void emit(Event event, SplittableRandom random) {
@@ -395,6 +395,14 @@ public final class TrafficSimulator {
     @Option(names = "--seed", defaultValue = "1", description = "market and traffic seed (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--traffic-seed", description = "seed of requests and clicks alone (default: --seed), for"
+        + " another traffic stream on the same market")
+    Long trafficSeed;
+
+    @Option(names = "--device-mix", split = ",", paramLabel = "MOBILE,DESKTOP,TABLET",
+        description = "shares of devices in the requests, summing to 1 (default 0.55,0.40,0.05)")
+    double[] deviceMix;
+
     @Option(names = "--campaigns", defaultValue = "1000", description = "campaigns in the market (default ${DEFAULT-VALUE})")
     int campaigns;
 
@@ -416,13 +424,28 @@ public final class TrafficSimulator {
     @Option(names = "--users", defaultValue = "100000", description = "simulated user population (default ${DEFAULT-VALUE})")
     int users;
 
+    private RequestGenerator.Mix mix(double[] shares) {
+      if (shares == null) {
+        return RequestGenerator.Mix.DEFAULT;
+      }
+      if (shares.length != 3) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "--device-mix takes three shares, got "
+            + shares.length);
+      }
+      try {
+        return new RequestGenerator.Mix(shares[0], shares[1], shares[2]);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "--device-mix: " + e.getMessage());
+      }
+    }
+
     @Override
     public Integer call() throws Exception {
       int colon = target.lastIndexOf(':');
       if (colon <= 0 || colon == target.length() - 1) {
         throw new CommandLine.ParameterException(new CommandLine(this), "--target must be host:port, got " + target);
       }
-      SimulatorOptions options = SimulatorOptions.builder()
+      SimulatorOptions.Builder builder = SimulatorOptions.builder()
           .target(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)))
           .rate(rate)
           .duration(Duration.ofSeconds(durationSeconds))
@@ -434,7 +457,11 @@ public final class TrafficSimulator {
           .tmaxMs(tmaxMs)
           .maxInFlight(maxInFlight)
           .users(users)
-          .build();
+          .mix(mix(deviceMix));
+      if (trafficSeed != null) {
+        builder.trafficSeed(trafficSeed);
+      }
+      SimulatorOptions options = builder.build();
       TrafficSimulator simulator = new TrafficSimulator(options, System.out);
       CountDownLatch finished = new CountDownLatch(1);
       Thread hook = new Thread(() -> {

@@ -1,6 +1,6 @@
 package dev.adengine.engine.catalog;
 
-/** Benchmark-only access to the replica's publish step, so benchmarks serve a real snapshot. */
+/** Benchmark and test access to the replica's publish step, so benchmarks serve a real snapshot. */
 public final class CatalogFixture {
   private CatalogFixture() {}
 

@@ -1,7 +1,7 @@
 package dev.adengine.engine.budget;
 
 /**
- * Benchmark-only access to the package-private grant path: the same call {@link AllowanceKeeper}
+ * Benchmark and test access to the package-private grant path: the same call {@link AllowanceKeeper}
  * makes when a campaign entity answers a sync. Lives in the ledger's package (as its tests do) so
  * the benchmarks fund real ledgers without widening production visibility.
  */
