@@ -36,7 +36,21 @@ import dev.adengine.engine.grpc.AuctionServiceImpl;
 import dev.adengine.engine.grpc.BidRoute;
 import dev.adengine.engine.grpc.EventServiceImpl;
 import dev.adengine.engine.health.NodeState;
+import dev.adengine.engine.lifecycle.DriftMonitor;
+import dev.adengine.engine.lifecycle.FeatureLogWriter;
+import dev.adengine.engine.lifecycle.LifecycleSettings;
+import dev.adengine.engine.lifecycle.ModelAdmin;
+import dev.adengine.engine.lifecycle.ModelDeployer;
+import dev.adengine.engine.lifecycle.ModelGuardrail;
+import dev.adengine.engine.lifecycle.ModelHealth;
+import dev.adengine.engine.lifecycle.ModelRegistry;
+import dev.adengine.engine.lifecycle.RetrainPipeline;
 import dev.adengine.engine.ranking.ModelHolder;
+import dev.adengine.persistence.FeatureLogRepository;
+import dev.adengine.persistence.ModelRegistryRepository;
+import dev.adengine.persistence.PipelineRepository;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import dev.adengine.engine.ranking.RankingPool;
 import dev.adengine.persistence.CatalogRepository;
 import dev.adengine.persistence.ChargeRepository;
@@ -109,8 +123,16 @@ public final class EngineNode {
 
   static EngineNode start(Config config, EngineSettings s, CqlSession session) throws Exception {
     Clock clock = Clock.systemUTC();
-    // Load the model before anything starts: a node without a usable model must not join.
-    ModelHolder models = new ModelHolder(ModelHolder.load(s.modelPath()));
+    LifecycleSettings ls = LifecycleSettings.from(config);
+    ExecutorService lifecycleExecutor = Executors.newFixedThreadPool(2, daemon("model-lifecycle"));
+    ModelRegistry registry = new ModelRegistry(new ModelRegistryRepository(session, s.keyspace()), lifecycleExecutor,
+        clock);
+    DriftMonitor drift = new DriftMonitor(ls.drift());
+    // Load the model before anything starts: a node without a usable model must not join. The
+    // registry's active version when there is one (a node that joins later serves what the
+    // cluster serves), else the configured model file.
+    ActiveAtStart atStart = activeAtStart(registry, ls, drift, ModelHolder.load(s.modelPath()));
+    ModelHolder models = new ModelHolder(atStart.model());
     for (String path : s.armModelPaths()) {
       models.addArmModel(ModelHolder.load(path));
     }
@@ -122,6 +144,8 @@ public final class EngineNode {
     FeatureStore features = new FeatureStore();
     CatalogRepository catalogRepo = new CatalogRepository(session, s.keyspace());
     ChargeRepository chargeRepo = new ChargeRepository(session, s.keyspace());
+    FeatureLogRepository featureLogRepo = new FeatureLogRepository(session, s.keyspace());
+    PipelineRepository pipelineRepo = new PipelineRepository(session, s.keyspace());
     ServedAds served = new ServedAds(new ServedRepository(session, s.keyspace()), chargeRepo,
         s.servedLocalCapacity(), s.servedWriteMaxInFlight());
     EventRepository eventRepo = new EventRepository(session, s.keyspace());
@@ -194,6 +218,27 @@ public final class EngineNode {
     ExperimentAdmin experimentAdmin = new ExperimentAdmin(system, experimentRepo, s.experiments().configName(),
         splitter, s.askTimeout(), clock);
 
+    FeatureLogWriter featureLog = new FeatureLogWriter(ls.featureLog(), FeatureLogWriter.Store.of(featureLogRepo),
+        nodeId, drift);
+    ActorRef<ModelDeployer.Command> deployer = system.systemActorOf(ModelDeployer.create(ls.deploy(), registry,
+        models, drift, experiments, atStart.seq()), "model-deployer", Props.empty());
+    ActorRef<RetrainPipeline.Command> pipeline = RetrainPipeline.init(system, new RetrainPipeline.Settings(
+        ls.schedule(), ls.trainWindow(), ls.holdoutWindow(), ls.labelDelay(), ls.shadowFor(), ls.training(),
+        ls.gates(), ls.parityCandidates(), ls.gitCommit(), nodeId), new RetrainPipeline.Deps(featureLogRepo,
+        pipelineRepo, registry, models, catalog, deployer, lifecycleExecutor, clock));
+    ModelHealth health = new ModelHealth(models.current().version(), clock.millis());
+    if (ls.guardrail().enabled()) {
+      system.systemActorOf(ModelGuardrail.publisher(nodeId, health, models, ls.guardrail().interval(), clock),
+          "model-health-publisher", Props.empty());
+      ModelGuardrail.init(system, ls.guardrail(), registry, models, deployer, clock);
+    }
+    ModelAdmin modelAdmin = new ModelAdmin(system, registry, pipelineRepo, deployer, pipeline, models, drift,
+        featureLog, features, s.snapshotStaleAfter(), nodeId, s.askTimeout(), clock);
+    system.getWhenTerminated().thenRun(() -> {
+      featureLog.close();
+      lifecycleExecutor.shutdownNow();
+    });
+
     ClusterLiveness liveness = new ClusterLiveness(system);
     joinCluster(system, config);
 
@@ -202,16 +247,16 @@ public final class EngineNode {
         new BidHandler.Settings(s.placementFloors(), s.pctrAlpha(), s.qualityWeight(), s.auctionType(),
             s.clickWindow(), s.clickGrace(), s.replyMargin(), nodeId, s.experiments().defaultExperimentId(),
             s.experiments().defaultArm()),
-        catalog, ledger, stats, features, ranking, experiments, served, clock);
+        catalog, ledger, stats, features, ranking, experiments, served, featureLog, health, clock);
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, router, ledger, stats,
-        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, liveness, experiments);
+        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, liveness, experiments, featureLog, health);
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
         BidRoute.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), BidRoute.mode(config), system),
         EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), EventService.name, system),
         AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, features, ranking, s.snapshotStaleAfter(),
-            s.askTimeout(), catalog::loaded, ledger::openReservations, experimentAdmin, experiments),
+            s.askTimeout(), catalog::loaded, ledger::openReservations, experimentAdmin, experiments, modelAdmin),
             AdminService.name, system),
         ServerReflection.create(List.of(AuctionService.description, EventService.description,
             AdminService.description), system));
@@ -222,6 +267,50 @@ public final class EngineNode {
         .get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     system.log().info("adengine node {} serving gRPC on {}", nodeId, binding.localAddress());
     return new EngineNode(system, session, binding, s, catalog, ledger, nodeId, experiments);
+  }
+
+  /** The registry's active model as a node loads it at start: the model and its activation (or none). */
+  private record ActiveAtStart(dev.adengine.models.scoring.CtrModel model, long seq) {}
+
+  /**
+   * Reads and loads the registry's active version; start-up only (blocks the caller, bounded by
+   * {@code load-at-start-timeout}). A registry without one (a new cluster) is bootstrapped with the
+   * {@code configured} model: registered and activated, so that every version a node ever serves
+   * is in the registry and the first deploy can be rolled back. When the registry cannot be read
+   * in time, the node starts on {@code configured} and its deployer keeps trying.
+   */
+  private static ActiveAtStart activeAtStart(ModelRegistry registry, LifecycleSettings ls, DriftMonitor drift,
+      dev.adengine.models.scoring.CtrModel configured) {
+    try {
+      var active = registry.active(ModelDeployer.ACTIVE_SCOPE).toCompletableFuture()
+          .get(ls.loadAtStartTimeout().toMillis(), TimeUnit.MILLISECONDS); // ok to block: start-up, on the caller's thread
+      if (active.isEmpty()) {
+        var boot = registry.bootstrap(configured, ls.gitCommit()).toCompletableFuture()
+            .get(ls.loadAtStartTimeout().toMillis(), TimeUnit.MILLISECONDS); // ok to block: start-up, on the caller's thread
+        return new ActiveAtStart(configured, boot.seq());
+      }
+      ModelRegistry.LoadedModel m = registry.load(active.get().version()).toCompletableFuture()
+          .get(ls.loadAtStartTimeout().toMillis(), TimeUnit.MILLISECONDS); // ok to block: start-up, on the caller's thread
+      if (m.reference() != null) {
+        drift.reference(m.model().version(), m.reference());
+      }
+      return new ActiveAtStart(m.model(), active.get().seq());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new ActiveAtStart(configured, 0);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      org.slf4j.LoggerFactory.getLogger(EngineNode.class).warn("the registry's active model was not loaded at"
+          + " start (serving the configured model until the deployer loads it): {}", e.toString());
+      return new ActiveAtStart(configured, 0);
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   private static void joinCluster(ActorSystem<?> system, Config config) {

@@ -13,6 +13,8 @@ import dev.adengine.engine.catalog.CatalogSnapshot;
 import dev.adengine.engine.catalog.CampaignEntry;
 import dev.adengine.engine.experiment.ServingExperiments;
 import dev.adengine.engine.features.FeatureStore;
+import dev.adengine.engine.lifecycle.FeatureLogWriter;
+import dev.adengine.engine.lifecycle.ModelHealth;
 import dev.adengine.engine.grpc.Validation;
 import dev.adengine.engine.ranking.ModelHolder;
 import dev.adengine.engine.ranking.RankingPool;
@@ -78,7 +80,8 @@ public class BidPathBench {
         Auction.Type.GSP, Duration.ofMinutes(30), Duration.ofMinutes(1), Duration.ofMillis(15), "bench",
         "default", "control"),
         catalog, ledger, new OnlineStats(), new FeatureStore(), ranking,
-        new ServingExperiments(1_024), null, Clock.systemUTC());
+        new ServingExperiments(1_024), null, new FeatureLogWriter(new FeatureLogWriter.Settings(false, 1, 1, 1, 1.0,
+            FeatureLogWriter.Candidates.AUCTION), null, "bench", null), new ModelHealth("bench", 0), Clock.systemUTC());
     RequestGenerator gen = new RequestGenerator(market.destinations(), 99, today, "bench");
     List<BidQuery> list = new ArrayList<>();
     long total = 0;

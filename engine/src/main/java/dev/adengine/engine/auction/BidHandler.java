@@ -21,6 +21,10 @@ import dev.adengine.engine.ranking.RankedCandidate;
 import dev.adengine.engine.ranking.RankingFeatures;
 import dev.adengine.engine.ranking.RankingPool;
 import dev.adengine.engine.experiment.ServingExperiments;
+import dev.adengine.engine.lifecycle.FeatureLogCodec;
+import dev.adengine.engine.lifecycle.FeatureLogWriter;
+import dev.adengine.engine.lifecycle.ModelHealth;
+import dev.adengine.models.features.RequestFeatures;
 import dev.adengine.experiments.ArmParams;
 import dev.adengine.experiments.Assignment;
 import dev.adengine.experiments.LayerAssignment;
@@ -79,10 +83,15 @@ public final class BidHandler {
   private final RankingPool ranking;
   private final ServingExperiments experiments;
   private final ServedAds served;
+  private final FeatureLogWriter featureLog;
+  private final ModelHealth health;
   private final Clock clock;
 
   public BidHandler(Settings settings, Catalog catalog, BudgetLedger ledger, OnlineStats stats, FeatureStore features,
-      RankingPool ranking, ServingExperiments experiments, ServedAds served, Clock clock) {
+      RankingPool ranking, ServingExperiments experiments, ServedAds served, FeatureLogWriter featureLog,
+      ModelHealth health, Clock clock) {
+    this.featureLog = featureLog;
+    this.health = health;
     this.features = features;
     this.settings = settings;
     this.catalog = catalog;
@@ -99,11 +108,17 @@ public final class BidHandler {
    * the pure part of the bid path (benchmarked on its own).
    */
   public record Plan(BidQuery query, Assignment assignment, long reserveMicros, int candidates,
-      RankingPool.Ranking ranking, Auction.Result auction, List<NoBid> noBids, long arrivedNanos) {}
+      RankingPool.Ranking ranking, Auction.Result auction, List<NoBid> noBids, long arrivedNanos,
+      RequestFeatures requestFeatures, LocalDate servingDay, long medianPriceMicros, CtrModel model,
+      CtrModel shadow) {}
 
-  /** What one request is served with: the arm parameters over the engine defaults. */
+  /**
+   * What one request is served with: the arm parameters over the engine defaults, and the shadow
+   * model (the arm's when it is loaded here, else the cluster's; null for none) that the feature log
+   * scores beside {@code model}.
+   */
   private record Serving(Auction.Type auctionType, long armReserveMicros, double qualityWeight, int topK,
-      CtrModel model) {}
+      CtrModel model, CtrModel shadow) {}
 
   public CompletionStage<BidResponse> handle(BidQuery q) {
     return plan(q).thenApply(this::commit);
@@ -119,8 +134,9 @@ public final class BidHandler {
     long reserve = Math.max(Math.max(placementFloor, q.floorMicros()), serving.armReserveMicros());
     List<NoBid> noBids = q.debug() ? new ArrayList<>() : null;
     LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
-    RankingPool.Stage1 candidates = ranking.stage1(RankingFeatures.request(q, today), q.destination(),
-        snapshot.medianPriceMicros(q.destination()), serving.model());
+    RequestFeatures requestFeatures = RankingFeatures.request(q, today);
+    long medianPrice = snapshot.medianPriceMicros(q.destination());
+    RankingPool.Stage1 candidates = ranking.stage1(requestFeatures, q.destination(), medianPrice, serving.model());
     if (noBids != null) {
       // debug: walk every campaign of the destination, so each excluded one gets its reason
       collect(snapshot.forDestination(q.destination()), snapshot, q, reserve, serving, candidates, noBids);
@@ -141,7 +157,8 @@ public final class BidHandler {
             entrants.add(new Candidate(c.campaign(), c.ad(), c.pctr(), c.quality(), c.score(), reserve));
           }
           Auction.Result result = Auction.run(entrants, q.slots(), serving.auctionType(), settings.alpha());
-          return new Plan(q, assignment, reserve, candidates.offered(), r, result, noBids, arrivedNanos);
+          return new Plan(q, assignment, reserve, candidates.offered(), r, result, noBids, arrivedNanos,
+              requestFeatures, today, medianPrice, serving.model(), serving.shadow());
         });
   }
 
@@ -157,7 +174,11 @@ public final class BidHandler {
       experiments.countModelFallback(); // that version is not loaded on this node: serve the active model
       model = ranking.models().current();
     }
-    return new Serving(type, armReserve, quality, topK, model);
+    CtrModel shadow = p.shadowModelVersion() == null ? null : ranking.models().forVersion(p.shadowModelVersion());
+    if (shadow == null) {
+      shadow = ranking.models().shadow();
+    }
+    return new Serving(type, armReserve, quality, topK, model, shadow);
   }
 
   /** The experiment and arm a response names (see the class comment for the rule). */
@@ -231,6 +252,7 @@ public final class BidHandler {
     String experimentArms = experimentArms(plan.assignment());
     int position = 0;
     long cpmRevenue = 0;
+    double summedPctr = 0;
     for (Auction.Win win : result.winners()) {
       Candidate c = win.candidate();
       CampaignDef def = c.campaign();
@@ -254,6 +276,7 @@ public final class BidHandler {
         continue;
       }
       position++;
+      summedPctr += c.pctr();
       response.addWinners(Winner.newBuilder()
           .setPosition(position)
           .setAdId(c.ad().adId())
@@ -280,7 +303,30 @@ public final class BidHandler {
       response.addAllNoBids(noBids);
     }
     record(plan, position > 0, cpmRevenue);
-    return response.build();
+    health.served(position, summedPctr);
+    BidResponse built = response.build();
+    log(plan, built, now);
+    return built;
+  }
+
+  /** Counts a request that failed on the server's side (for the model guardrail's error rate). */
+  public void countFailure() {
+    health.failed();
+  }
+
+  /** Hands the request to the feature log (one non-blocking queue offer; the log does the rest). */
+  private void log(Plan plan, BidResponse response, long now) {
+    if (!featureLog.enabled()) {
+      return;
+    }
+    BidQuery q = plan.query();
+    FeatureLogCodec.Context context = new FeatureLogCodec.Context(q.destination(), q.device().getNumber(),
+        q.placement().getNumber(), q.checkin() == null ? -1 : q.checkin().toEpochDay(),
+        plan.servingDay().toEpochDay(), q.nights(), q.query(), q.slots(), plan.reserveMicros(),
+        plan.medianPriceMicros());
+    featureLog.offer(new FeatureLogWriter.Capture(q.requestId(), now, response.getExperimentId(), response.getArm(),
+        plan.model(), plan.shadow(), context, plan.requestFeatures(), plan.ranking().top(),
+        plan.ranking().belowTopK(), response.getWinnersList()));
   }
 
   /** The destination's posting list: each campaign comes with its ads that serve there. */

@@ -44,7 +44,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "adsctl", mixinStandardHelpOptions = true, version = "adsctl 0.1.0",
     description = "Operates a running adengine node through its admin API.",
-    subcommands = {AdsCtl.ExperimentCommand.class})
+    subcommands = {AdsCtl.ExperimentCommand.class, ModelCli.class})
 public final class AdsCtl implements Runnable {
 
   @Option(names = "--target", paramLabel = "HOST:PORT",
@@ -61,7 +61,7 @@ public final class AdsCtl implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (experiment)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (experiment, model)");
   }
 
   public static void main(String[] args) {

@@ -17,6 +17,8 @@ import dev.adengine.persistence.ChargeRepository.Charge;
 import dev.adengine.persistence.EventRepository;
 import dev.adengine.persistence.EventRepository.StoredEvent;
 import dev.adengine.engine.experiment.ServingExperiments;
+import dev.adengine.engine.lifecycle.FeatureLogWriter;
+import dev.adengine.engine.lifecycle.ModelHealth;
 import dev.adengine.experiments.stats.ArmStats;
 import dev.adengine.persistence.ServedRepository.ServedAd;
 import java.time.Clock;
@@ -58,6 +60,10 @@ public final class EventIngest {
   private final String nodeId;
   private final Clock clock;
   private final ServingExperiments experiments;
+  /** Joins each new impression and click to the feature log by (request, ad). */
+  private final FeatureLogWriter featureLog;
+  /** The model guardrail's counts of accepted impressions and clicks. */
+  private final ModelHealth health;
 
   /**
    * @param experiments the per-arm recorders: a new impression or click of an ad served to a user
@@ -65,7 +71,10 @@ public final class EventIngest {
    */
   public EventIngest(Catalog catalog, ServedAds served, EventRepository events, ChargeRepository charges,
       LedgerService.Router router, BudgetLedger ledger, OnlineStats stats, Duration clickWindow,
-      Duration servedRetryDelay, String nodeId, Clock clock, Members members, ServingExperiments experiments) {
+      Duration servedRetryDelay, String nodeId, Clock clock, Members members, ServingExperiments experiments,
+      FeatureLogWriter featureLog, ModelHealth health) {
+    this.featureLog = featureLog;
+    this.health = health;
     this.experiments = experiments;
     this.servedRetryDelay = servedRetryDelay;
     this.members = members;
@@ -243,6 +252,12 @@ public final class EventIngest {
       if (isNew) {
         count(e, click);
         countForExperiments(s, click, charge);
+        featureLog.label(click, e.getRequestId(), e.getAdId(), s.servedAtMs(), e.getTimeMs());
+        if (click) {
+          health.click();
+        } else {
+          health.impression();
+        }
       }
       if (charge == 0) {
         return done(index, e, isNew ? Outcome.ACCEPTED : Outcome.DUPLICATE, null);

@@ -8,6 +8,23 @@ import dev.adengine.api.v1.GetExperimentConfigRequest;
 import dev.adengine.api.v1.RampExperimentRequest;
 import dev.adengine.api.v1.StartExperimentRequest;
 import dev.adengine.api.v1.StopExperimentRequest;
+import dev.adengine.api.v1.ActivationView;
+import dev.adengine.api.v1.DeployModelRequest;
+import dev.adengine.api.v1.GetModelRequest;
+import dev.adengine.api.v1.GetModelStatusRequest;
+import dev.adengine.api.v1.GetPipelineRunsRequest;
+import dev.adengine.api.v1.ListModelsRequest;
+import dev.adengine.api.v1.ListModelsResponse;
+import dev.adengine.api.v1.ModelStatusView;
+import dev.adengine.api.v1.ModelView;
+import dev.adengine.api.v1.PipelineRunsResponse;
+import dev.adengine.api.v1.RollbackModelRequest;
+import dev.adengine.api.v1.ShadowModelRequest;
+import dev.adengine.api.v1.TrainModelRequest;
+import dev.adengine.api.v1.TrainModelResponse;
+import dev.adengine.engine.lifecycle.ModelAdmin;
+import dev.adengine.engine.lifecycle.ModelDeployer;
+import dev.adengine.engine.lifecycle.RetrainPipeline;
 import dev.adengine.engine.experiment.ExperimentAdmin;
 import dev.adengine.engine.experiment.ServingExperiments;
 import dev.adengine.experiments.ArmDef;
@@ -72,10 +89,12 @@ public final class AdminServiceImpl implements AdminService {
   private final IntSupplier openReservations;
   private final ExperimentAdmin experiments;
   private final ServingExperiments serving;
+  private final ModelAdmin models;
 
   public AdminServiceImpl(ActorSystem<?> system, Catalog catalog, FeatureStore features, RankingPool ranking,
       Duration staleAfter, Duration timeout, Supplier<Boolean> ready, IntSupplier openReservations,
-      ExperimentAdmin experiments, ServingExperiments serving) {
+      ExperimentAdmin experiments, ServingExperiments serving, ModelAdmin models) {
+    this.models = models;
     this.system = system;
     this.experiments = experiments;
     this.serving = serving;
@@ -314,6 +333,137 @@ public final class AdminServiceImpl implements AdminService {
   }
 
   /** Runs the call, mapping synchronous and asynchronous failures through one convertError. */
+  // ---- ML lifecycle ----
+
+  @Override
+  public CompletionStage<ListModelsResponse> listModels(ListModelsRequest in) {
+    return guard(() -> {
+      var registry = models.registry();
+      var active = registry.active(ModelDeployer.ACTIVE_SCOPE);
+      var shadow = registry.active(ModelDeployer.SHADOW_SCOPE);
+      var history = registry.history(ModelDeployer.ACTIVE_SCOPE, 20);
+      return registry.list().thenCompose(list -> active.thenCompose(a -> shadow.thenCompose(sh ->
+          history.thenApply(h -> {
+            String activeVersion = a.map(x -> x.version()).orElse(ranking.models().current().version());
+            String shadowVersion = sh.map(x -> x.version()).filter(v -> !"-".equals(v)).orElse("");
+            ListModelsResponse.Builder b = ListModelsResponse.newBuilder()
+                .setActiveVersion(activeVersion)
+                .setShadowVersion(shadowVersion);
+            for (var v : list) {
+              b.addModels(ModelViews.model(v, activeVersion, shadowVersion));
+            }
+            for (var x : h) {
+              b.addHistory(ModelViews.activation(x));
+            }
+            return b.build();
+          }))));
+    });
+  }
+
+  @Override
+  public CompletionStage<ModelView> getModel(GetModelRequest in) {
+    return guard(() -> {
+      Validation.key("version", in.getVersion());
+      var registry = models.registry();
+      var active = registry.active(ModelDeployer.ACTIVE_SCOPE);
+      var shadow = registry.active(ModelDeployer.SHADOW_SCOPE);
+      return registry.find(in.getVersion()).thenCompose(found -> active.thenCompose(a -> shadow.thenApply(sh ->
+          ModelViews.model(found.orElseThrow(() -> new java.util.NoSuchElementException("no model version "
+              + in.getVersion() + " in the registry")), a.map(x -> x.version()).orElse(""),
+              sh.map(x -> x.version()).orElse("")))));
+    });
+  }
+
+  @Override
+  public CompletionStage<TrainModelResponse> trainModel(TrainModelRequest in) {
+    return guard(() -> {
+      String actor = actor(in.getActor());
+      for (int i = 0; i < in.getExcludeFeaturesCount(); i++) {
+        if (!dev.adengine.models.features.FeatureExtractor.NAMES.contains(in.getExcludeFeatures(i))) {
+          throw new InvalidArgument("exclude_features[" + i + "]", "unknown feature " + in.getExcludeFeatures(i));
+        }
+      }
+      if (in.getTrees() < 0 || in.getTrees() > 2_000) {
+        throw new InvalidArgument("trees", "must be in [0, 2000] (0 = configured)");
+      }
+      long[] w = {in.getTrainFromMs(), in.getTrainToMs(), in.getHoldoutFromMs(), in.getHoldoutToMs()};
+      boolean any = false;
+      boolean all = true;
+      for (long x : w) {
+        if (x < 0) {
+          throw new InvalidArgument("train_from_ms", "windows are epoch milliseconds >= 0");
+        }
+        any |= x != 0;
+        all &= x != 0;
+      }
+      if (any && !all) {
+        throw new InvalidArgument("train_from_ms", "give all four window bounds or none");
+      }
+      if (all && !(w[0] < w[1] && w[1] <= w[2] && w[2] < w[3])) {
+        throw new InvalidArgument("holdout_from_ms", "need train_from < train_to <= holdout_from < holdout_to");
+      }
+      RetrainPipeline.Request request = new RetrainPipeline.Request(actor, "on demand", all ? w[0] : null,
+          all ? w[1] : null, all ? w[2] : null, all ? w[3] : null, java.util.Set.copyOf(in.getExcludeFeaturesList()),
+          in.getTrees() == 0 ? null : in.getTrees(), !in.getNoPromote());
+      return models.train(request).thenApply(id -> TrainModelResponse.newBuilder().setRunId(id).build());
+    });
+  }
+
+  @Override
+  public CompletionStage<ActivationView> deployModel(DeployModelRequest in) {
+    return guard(() -> {
+      String actor = actor(in.getActor());
+      Validation.key("version", in.getVersion());
+      return models.deploy(actor, in.getVersion(), in.getReason()).thenApply(ModelViews::activation);
+    });
+  }
+
+  @Override
+  public CompletionStage<ActivationView> shadowModel(ShadowModelRequest in) {
+    return guard(() -> {
+      String actor = actor(in.getActor());
+      if (!in.getVersion().isEmpty()) {
+        Validation.key("version", in.getVersion());
+      }
+      return models.shadow(actor, in.getVersion(), in.getReason()).thenApply(ModelViews::activation);
+    });
+  }
+
+  @Override
+  public CompletionStage<ActivationView> rollbackModel(RollbackModelRequest in) {
+    return guard(() -> {
+      String actor = actor(in.getActor());
+      return models.rollback(actor, in.getReason()).thenApply(ModelViews::activation);
+    });
+  }
+
+  @Override
+  public CompletionStage<PipelineRunsResponse> getPipelineRuns(GetPipelineRunsRequest in) {
+    return guard(() -> {
+      if (in.getLimit() < 0 || in.getLimit() > 1_000) {
+        throw new InvalidArgument("limit", "must be in [0, 1000] (0 = 20)");
+      }
+      var runs = models.runs();
+      if (!in.getRunId().isEmpty()) {
+        return runs.run(RetrainPipeline.NAME, in.getRunId()).thenCompose(r -> {
+          var run = r.orElseThrow(() -> new java.util.NoSuchElementException("no pipeline run " + in.getRunId()));
+          return runs.steps(run.runId()).thenApply(steps -> PipelineRunsResponse.newBuilder()
+              .addRuns(ModelViews.run(run, steps)).build());
+        });
+      }
+      return runs.runs(RetrainPipeline.NAME, in.getLimit() == 0 ? 20 : in.getLimit()).thenApply(list -> {
+        PipelineRunsResponse.Builder b = PipelineRunsResponse.newBuilder();
+        list.forEach(r -> b.addRuns(ModelViews.run(r, java.util.List.of())));
+        return b.build();
+      });
+    });
+  }
+
+  @Override
+  public CompletionStage<ModelStatusView> getModelStatus(GetModelStatusRequest in) {
+    return guard(() -> CompletableFuture.completedFuture(ModelViews.status(models.status())));
+  }
+
   private static <T> CompletionStage<T> guard(Supplier<CompletionStage<T>> call) {
     try {
       return call.get().exceptionallyCompose(t -> CompletableFuture.failedFuture(GrpcErrors.convertError(t)));

@@ -24,12 +24,14 @@ public final class AuctionServiceImpl implements AuctionService {
   public CompletionStage<BidResponse> bid(BidRequest in) {
     try {
       return handler.handle(Validation.bid(in, maxTmaxMs)).exceptionally(e -> {
+        handler.countFailure();
         log.error("Bid failed", e);
         throw GrpcErrors.convertError(e);
       });
     } catch (InvalidArgument e) {
       return CompletableFuture.failedFuture(GrpcErrors.convertError(e));
     } catch (RuntimeException e) {
+      handler.countFailure();
       log.error("Bid failed", e);
       return CompletableFuture.failedFuture(GrpcErrors.convertError(e));
     }

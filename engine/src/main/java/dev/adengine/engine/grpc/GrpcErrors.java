@@ -24,6 +24,12 @@ public final class GrpcErrors {
     if (e instanceof ExperimentAdmin.UnknownExperimentException u) {
       return new GrpcServiceException(Status.NOT_FOUND.withDescription(u.getMessage()));
     }
+    if (e instanceof java.util.NoSuchElementException nf) {
+      return new GrpcServiceException(Status.NOT_FOUND.withDescription(nf.getMessage()));
+    }
+    if (e instanceof dev.adengine.engine.lifecycle.ModelAdmin.PipelineBusyException busy) {
+      return new GrpcServiceException(Status.FAILED_PRECONDITION.withDescription(busy.getMessage()));
+    }
     if (e instanceof InvalidConfigException ic) {
       // the message starts with the field's path, e.g. experiments[x].arms[t].basisPoints
       return new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(ic.getMessage()));

@@ -23,6 +23,7 @@ public final class ModelHolder {
   private static final Logger LOG = LoggerFactory.getLogger(ModelHolder.class);
 
   private final AtomicReference<CtrModel> current;
+  private final AtomicReference<CtrModel> shadow = new AtomicReference<>();
   /** Further versions loaded for experiment arms ({@code adengine.ranking.arm-models}), by version. */
   private final java.util.concurrent.ConcurrentHashMap<String, CtrModel> armModels =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -34,6 +35,24 @@ public final class ModelHolder {
 
   public CtrModel current() {
     return current.get();
+  }
+
+  /** The cluster's shadow model: scored beside the live one by the feature log only; null for none. */
+  public CtrModel shadow() {
+    return shadow.get();
+  }
+
+  /** Sets (or with null, clears) the shadow model; returns the one it replaced. */
+  public CtrModel setShadow(CtrModel model) {
+    if (model != null) {
+      model.requireSchema(FeatureExtractor.SCHEMA_HASH);
+    }
+    return shadow.getAndSet(model);
+  }
+
+  /** The versions loaded on this node besides the active one (experiment arms, shadow). */
+  public java.util.Set<String> armVersions() {
+    return java.util.Set.copyOf(armModels.keySet());
   }
 
   /** Keeps {@code model} loaded beside the active one, for experiment arms that name its version. */
@@ -51,7 +70,14 @@ public final class ModelHolder {
     if (version == null || version.equals(active.version())) {
       return active;
     }
-    return armModels.get(version);
+    CtrModel arm = armModels.get(version);
+    if (arm == null) {
+      CtrModel s = shadow.get();
+      if (s != null && version.equals(s.version())) {
+        return s;
+      }
+    }
+    return arm;
   }
 
   /** Makes {@code model} the active one; returns the one it replaced. */

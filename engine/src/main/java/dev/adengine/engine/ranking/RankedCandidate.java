@@ -62,4 +62,22 @@ public final class RankedCandidate {
   public boolean rescored() {
     return rescored;
   }
+
+  /** The ad's decayed impressions seen by this node when it was offered (an online feature input). */
+  public double adImpressions() {
+    return adImpressions;
+  }
+
+  public double adClicks() {
+    return adClicks;
+  }
+
+  /** The campaign's cluster-wide decayed impressions when it was offered (an online feature input). */
+  public double campaignImpressions() {
+    return campaignImpressions;
+  }
+
+  public double campaignClicks() {
+    return campaignClicks;
+  }
 }

@@ -275,6 +275,46 @@ class TrafficSimulatorTest {
       return unimplemented();
     }
 
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ListModelsResponse> listModels(dev.adengine.api.v1.ListModelsRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ModelView> getModel(dev.adengine.api.v1.GetModelRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.TrainModelResponse> trainModel(dev.adengine.api.v1.TrainModelRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ActivationView> deployModel(dev.adengine.api.v1.DeployModelRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ActivationView> shadowModel(dev.adengine.api.v1.ShadowModelRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ActivationView> rollbackModel(dev.adengine.api.v1.RollbackModelRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.PipelineRunsResponse> getPipelineRuns(dev.adengine.api.v1.GetPipelineRunsRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ModelStatusView> getModelStatus(dev.adengine.api.v1.GetModelStatusRequest in) {
+      return unimplemented();
+    }
+
     private static <T> CompletionStage<T> unimplemented() {
       return CompletableFuture.failedFuture(new org.apache.pekko.grpc.GrpcServiceException(io.grpc.Status.UNIMPLEMENTED));
     }

@@ -1,0 +1,388 @@
+package dev.adengine.engine.lifecycle;
+
+import dev.adengine.api.v1.Winner;
+import dev.adengine.engine.ranking.RankedCandidate;
+import dev.adengine.engine.ranking.RankingFeatures;
+import dev.adengine.models.features.FeatureExtractor;
+import dev.adengine.models.features.RequestFeatures;
+import dev.adengine.models.scoring.CtrModel;
+import dev.adengine.persistence.FeatureLogRepository;
+import dev.adengine.persistence.FeatureLogRepository.LoggedRequest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletionStage;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The feature log of one node: every auction's request context, each scored candidate's feature
+ * vector and scores (and a shadow model's, when one is set), the winners with positions and
+ * prices, the experiment arm and the model version, written to Cassandra ({@link
+ * FeatureLogRepository}) for training, parity checks and audits.
+ *
+ * <p><b>The bid path never waits for it.</b> It hands over a {@link Capture} (references to what
+ * the request already computed: no copy, no feature vector) with one {@link
+ * ArrayBlockingQueue#offer}, which never blocks. One writer thread of its own takes captures off the
+ * queue and does the rest off the bid path: it computes each candidate's row with the serving code
+ * ({@link RankingFeatures#fill}, from the inputs the request captured, so the row is the one the
+ * model scored), scores it with the shadow model, feeds the drift monitor, encodes the record and
+ * starts its write. Bounded: at most {@code maxInFlight} writes are outstanding (the writer thread
+ * waits for one to finish, which is what lets a burst queue up rather than be lost), and when the
+ * queue is full because Cassandra cannot keep up, the capture is dropped and counted ({@link
+ * Stats#droppedQueueFull()}): the auction is never slowed, and every lost record is counted.
+ *
+ * <p><b>Labels.</b> Accepted impressions and clicks are joined to the log by (request, ad): {@link
+ * #label} queues them (never blocking the event path) and the writer thread writes them keyed by
+ * the serving hour, bounded the same way. Failed writes of records and labels are retried, {@value
+ * #ATTEMPTS} attempts in all, before they count as failed.
+ */
+public final class FeatureLogWriter implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(FeatureLogWriter.class);
+
+  /** Which candidates a record holds. */
+  public enum Candidates {
+    /** Those that entered the auction (stage 2 re-scored them): every ad that could be shown. */
+    AUCTION,
+    /** Also each campaign's best ad that stage 1 left below the top K (larger records). */
+    ALL
+  }
+
+  /**
+   * @param queueCapacity captures waiting for the writer thread at most
+   * @param maxInFlight record writes outstanding at most (the writer thread waits beyond)
+   * @param labelsMaxInFlight label writes outstanding at most (labels wait in their own queue of
+   *     {@code 4 x queueCapacity}, dropped and counted only when it is full)
+   * @param sampleRate share of requests logged, in (0, 1]
+   */
+  public record Settings(boolean enabled, int queueCapacity, int maxInFlight, int labelsMaxInFlight,
+      double sampleRate, Candidates candidates) {
+    public Settings {
+      if (queueCapacity < 1 || maxInFlight < 1 || labelsMaxInFlight < 1 || !(sampleRate > 0 && sampleRate <= 1)) {
+        throw new IllegalArgumentException("feature-log: queue-capacity and max-in-flight must be >= 1 and"
+            + " sample-rate in (0, 1], got " + queueCapacity + ", " + maxInFlight + ", " + sampleRate);
+      }
+    }
+  }
+
+  /** Where records and labels go: the Cassandra repository, in production and in tests. */
+  public interface Store {
+    CompletionStage<Void> write(LoggedRequest r);
+
+    CompletionStage<Void> markImpression(String requestId, String adId, long servedAtMs, long atMs);
+
+    CompletionStage<Void> markClick(String requestId, String adId, long servedAtMs, long atMs);
+
+    static Store of(FeatureLogRepository repository) {
+      return new Store() {
+        @Override
+        public CompletionStage<Void> write(LoggedRequest r) {
+          return repository.write(r);
+        }
+
+        @Override
+        public CompletionStage<Void> markImpression(String requestId, String adId, long servedAtMs, long atMs) {
+          return repository.markImpression(requestId, adId, servedAtMs, atMs);
+        }
+
+        @Override
+        public CompletionStage<Void> markClick(String requestId, String adId, long servedAtMs, long atMs) {
+          return repository.markClick(requestId, adId, servedAtMs, atMs);
+        }
+      };
+    }
+  }
+
+  /**
+   * What one served request hands to the log: its own objects, nothing copied. The candidates are
+   * the request's ranking ({@code top} entered the auction, {@code belowTopK} did not); the bid path
+   * no longer touches them once it has answered.
+   *
+   * @param shadow the shadow model to score beside {@code model}, or null
+   */
+  public record Capture(String requestId, long servedAtMs, String experimentId, String arm, CtrModel model,
+      CtrModel shadow, FeatureLogCodec.Context context, RequestFeatures request, List<RankedCandidate> top,
+      List<RankedCandidate> belowTopK, List<Winner> winners) {}
+
+  private final Settings settings;
+  private final Store store;
+  private final String nodeId;
+  private final DriftMonitor drift;
+  private final ArrayBlockingQueue<Capture> queue;
+  private final java.util.concurrent.Semaphore inFlight;
+  private final java.util.concurrent.Semaphore labelsInFlight;
+  private final ArrayBlockingQueue<PendingLabel> labels;
+  private final LongAdder captured = new LongAdder();
+  private final LongAdder sampledOut = new LongAdder();
+  private final LongAdder droppedQueueFull = new LongAdder();
+  private final LongAdder written = new LongAdder();
+  private final LongAdder failed = new LongAdder();
+  private final LongAdder encodeFailures = new LongAdder();
+  private final LongAdder labelsWritten = new LongAdder();
+  private final LongAdder labelsDropped = new LongAdder();
+  private final LongAdder labelsFailed = new LongAdder();
+  private final LongAdder shadowScored = new LongAdder();
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  public FeatureLogWriter(Settings settings, Store store, String nodeId, DriftMonitor drift) {
+    this.settings = settings;
+    this.store = store;
+    this.nodeId = nodeId;
+    this.drift = drift;
+    this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+    this.inFlight = new java.util.concurrent.Semaphore(settings.maxInFlight());
+    this.labelsInFlight = new java.util.concurrent.Semaphore(settings.labelsMaxInFlight());
+    this.labels = new ArrayBlockingQueue<>(4 * settings.queueCapacity());
+    this.thread = new Thread(this::run, "feature-log-writer");
+    thread.setDaemon(true);
+    if (settings.enabled()) {
+      thread.start();
+    }
+  }
+
+  public boolean enabled() {
+    return settings.enabled();
+  }
+
+  /** Hands a served request to the log; never blocks (a full queue drops it and counts it). */
+  public void offer(Capture c) {
+    if (!settings.enabled()) {
+      return;
+    }
+    if (settings.sampleRate() < 1 && !sampled(c.requestId())) {
+      sampledOut.increment();
+      return;
+    }
+    captured.increment();
+    if (!queue.offer(c)) {
+      droppedQueueFull.increment();
+    }
+  }
+
+  /** Whether a request is in the logged sample: a hash of its id, so every node agrees. */
+  private boolean sampled(String requestId) {
+    long h = new SplittableRandom(requestId.hashCode()).nextLong();
+    return (h >>> 11) * 0x1.0p-53 < settings.sampleRate();
+  }
+
+  /** Joins an accepted impression or click to the log by (request, ad); never blocks. */
+  public void label(boolean click, String requestId, String adId, long servedAtMs, long atMs) {
+    if (!settings.enabled()) {
+      return;
+    }
+    if (!labels.offer(new PendingLabel(click, requestId, adId, servedAtMs, atMs, 1))) {
+      labelsDropped.increment();
+    }
+  }
+
+  /** Starts the queued labels' writes (the writer thread only; waits for free slots). */
+  private void drainLabels() {
+    PendingLabel l;
+    while ((l = labels.poll()) != null) {
+      try {
+        labelsInFlight.acquire(); // ok to block: the writer's own thread waits for Cassandra
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        labelsFailed.increment();
+        return;
+      }
+      writeLabel(l);
+    }
+  }
+
+  /** A label write; retried by the writer thread when it fails, {@value #ATTEMPTS} attempts in all. */
+  private record PendingLabel(boolean click, String requestId, String adId, long servedAtMs, long atMs,
+      int attempt) {}
+
+  private void writeLabel(PendingLabel l) {
+    CompletionStage<Void> w;
+    try {
+      w = l.click()
+          ? store.markClick(l.requestId(), l.adId(), l.servedAtMs(), l.atMs())
+          : store.markImpression(l.requestId(), l.adId(), l.servedAtMs(), l.atMs());
+    } catch (RuntimeException e) {
+      w = java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    w.whenComplete((ok, err) -> {
+      if (err == null) {
+        labelsInFlight.release();
+        labelsWritten.increment();
+      } else if (l.attempt() < ATTEMPTS) {
+        labelsInFlight.release();
+        retries.add(new Retry(System.nanoTime() + RETRY_DELAY_NANOS * l.attempt(), null,
+            new PendingLabel(l.click(), l.requestId(), l.adId(), l.servedAtMs(), l.atMs(), l.attempt() + 1), 0));
+      } else {
+        labelsInFlight.release();
+        labelsFailed.increment();
+        logFailure("label", err);
+      }
+    });
+  }
+
+  /** Writes attempted at most this often (a Cassandra timeout under load is usually passing). */
+  static final int ATTEMPTS = 3;
+  private static final long RETRY_DELAY_NANOS = 200_000_000L;
+
+  /** A failed record or label write waiting to be tried again, due at {@code dueNanos}. */
+  private record Retry(long dueNanos, LoggedRequest record, PendingLabel label, int recordAttempt) {}
+
+  private final java.util.concurrent.ConcurrentLinkedQueue<Retry> retries =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicLong failuresLogged = new java.util.concurrent.atomic.AtomicLong();
+
+  private void logFailure(String what, Throwable err) {
+    long n = failuresLogged.incrementAndGet();
+    if (n == 1 || n % 1_000 == 0) {
+      LOG.warn("feature-log {} write failed after {} attempts ({} failures so far): {}", what, ATTEMPTS, n,
+          err.toString());
+    }
+  }
+
+  /** Retries that are due (the writer thread only); those not yet due go back. */
+  private void retryDue() {
+    int n = retries.size();
+    long now = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      Retry r = retries.poll();
+      if (r == null) {
+        return;
+      }
+      if (r.dueNanos() - now > 0) {
+        retries.add(r);
+      } else if (r.record() != null) {
+        store(r.record(), r.recordAttempt());
+      } else if (!labels.offer(r.label())) {
+        labelsDropped.increment();
+      }
+    }
+  }
+
+  private void run() {
+    while (running || !queue.isEmpty() || !retries.isEmpty() || !labels.isEmpty()) {
+      retryDue();
+      drainLabels();
+      Capture c;
+      try {
+        c = queue.poll(50, TimeUnit.MILLISECONDS); // ok to block: the writer's own thread, not an actor or handler
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (c == null) {
+        continue;
+      }
+      try {
+        write(c);
+      } catch (RuntimeException e) {
+        encodeFailures.increment();
+        LOG.warn("feature-log record not written: {}", e.toString());
+      }
+    }
+  }
+
+  private void write(Capture c) {
+    Map<String, Winner> winners = new HashMap<>();
+    for (Winner w : c.winners()) {
+      winners.put(w.getAdId(), w);
+    }
+    List<RankedCandidate> all = new ArrayList<>(c.top());
+    if (settings.candidates() == Candidates.ALL) {
+      all.addAll(c.belowTopK());
+    }
+    List<FeatureLogCodec.Candidate> out = new ArrayList<>(all.size());
+    FeatureLogCodec.Context ctx = c.context();
+    boolean shadow = c.shadow() != null;
+    for (RankedCandidate rc : all) {
+      double[] x = new double[FeatureExtractor.SIZE];
+      RankingFeatures.fill(x, c.request(), ctx.destination(), ctx.medianPriceMicros(), rc.ad(), 1,
+          rc.adImpressions(), rc.adClicks(), rc.campaignImpressions(), rc.campaignClicks());
+      double shadowPctr = Double.NaN;
+      if (shadow) {
+        shadowPctr = rc.rescored() ? c.shadow().stage2(x) : c.shadow().stage1(x);
+        shadowScored.increment();
+      }
+      if (rc.rescored()) {
+        drift.observe(c.model().version(), x, rc.pctr(), c.servedAtMs());
+      }
+      Winner w = winners.get(rc.ad().adId());
+      out.add(new FeatureLogCodec.Candidate(rc.ad().adId(), rc.campaign().campaignId(), rc.campaign().advertiserId(),
+          rc.rescored(), w == null ? 0 : w.getPosition(), w == null ? 0 : w.getPriceMicros(), rc.stage1(), rc.pctr(),
+          shadowPctr, rc.score(), rc.adImpressions(), rc.adClicks(), rc.campaignImpressions(),
+          rc.campaignClicks(), x));
+    }
+    LoggedRequest record = new LoggedRequest(c.requestId(), c.servedAtMs(), nodeId, emptyToNull(c.experimentId()),
+        emptyToNull(c.arm()), c.model().version(), shadow ? c.shadow().version() : null, c.model().schemaHash(),
+        FeatureLogCodec.encodeContext(ctx), FeatureLogCodec.encodeCandidates(out, FeatureExtractor.SIZE));
+    store(record, 1);
+  }
+
+  /** Starts a record's write once a slot is free; a failed one is retried ({@value #ATTEMPTS} attempts). */
+  private void store(LoggedRequest record, int attempt) {
+    try {
+      inFlight.acquire(); // ok to block: the writer's own thread waits for Cassandra, never the bid path
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      failed.increment();
+      return;
+    }
+    CompletionStage<Void> write;
+    try {
+      write = store.write(record);
+    } catch (RuntimeException e) {
+      inFlight.release();
+      throw e;
+    }
+    write.whenComplete((ok, err) -> {
+      inFlight.release();
+      if (err == null) {
+        written.increment();
+      } else if (attempt < ATTEMPTS) {
+        retries.add(new Retry(System.nanoTime() + RETRY_DELAY_NANOS * attempt, record, null, attempt + 1));
+      } else {
+        failed.increment();
+        logFailure("record", err);
+      }
+    });
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  /** The writer's counters, for the admin API and metrics. */
+  public record Stats(long captured, long sampledOut, long queued, long written, long droppedQueueFull,
+      long failed, long encodeFailures, long labelsWritten, long labelsDropped, long labelsFailed,
+      long shadowScored) {
+    /** Records lost for any reason: queue full, write failed, or not encodable. */
+    public long dropped() {
+      return droppedQueueFull + failed + encodeFailures;
+    }
+  }
+
+  public Stats stats() {
+    return new Stats(captured.sum(), sampledOut.sum(), queue.size(), written.sum(), droppedQueueFull.sum(),
+        failed.sum(), encodeFailures.sum(), labelsWritten.sum(), labelsDropped.sum(),
+        labelsFailed.sum(), shadowScored.sum());
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /** Lets the writer drain what is queued and retried (for up to five seconds), then stops it. */
+  @Override
+  public void close() {
+    running = false;
+    try {
+      thread.join(5_000); // ok to block: shutdown, on the stopping thread
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

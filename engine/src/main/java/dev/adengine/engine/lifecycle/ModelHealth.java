@@ -1,0 +1,99 @@
+package dev.adengine.engine.lifecycle;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.adengine.engine.CborSerializable;
+import java.util.concurrent.atomic.DoubleAdder;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What the guardrail watches on this node: cumulative counts of the traffic served since the
+ * active model last changed here: requests, failed requests, winners and their summed pCTR (the
+ * clicks the model expects), and the impressions and clicks this node accepted. Lock-free; updated
+ * by the bid and event paths, read by {@link ModelGuardrail}'s publisher.
+ *
+ * <p>Events are counted where they are accepted, whichever node served the ad, so only the
+ * cluster-wide sums are meaningful (the guardrail sums every node). They are not attributed to the
+ * model that served the ad: with experiment arms on other models, the figures are the served mix's.
+ */
+public final class ModelHealth {
+
+  /** One node's cumulative counts for {@code version} (since {@code sinceMs}). */
+  public record Counts(String version, long sinceMs, long requests, long errors, long winners,
+      double predictedClicks, long impressions, long clicks) implements CborSerializable {
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+    public Counts(@JsonProperty("version") String version, @JsonProperty("sinceMs") long sinceMs,
+        @JsonProperty("requests") long requests, @JsonProperty("errors") long errors,
+        @JsonProperty("winners") long winners, @JsonProperty("predictedClicks") double predictedClicks,
+        @JsonProperty("impressions") long impressions, @JsonProperty("clicks") long clicks) {
+      this.version = version;
+      this.sinceMs = sinceMs;
+      this.requests = requests;
+      this.errors = errors;
+      this.winners = winners;
+      this.predictedClicks = predictedClicks;
+      this.impressions = impressions;
+      this.clicks = clicks;
+    }
+  }
+
+  private static final class Window {
+    final String version;
+    final long sinceMs;
+    final LongAdder requests = new LongAdder();
+    final LongAdder errors = new LongAdder();
+    final LongAdder winners = new LongAdder();
+    final DoubleAdder predicted = new DoubleAdder();
+    final LongAdder impressions = new LongAdder();
+    final LongAdder clicks = new LongAdder();
+
+    Window(String version, long sinceMs) {
+      this.version = version;
+      this.sinceMs = sinceMs;
+    }
+  }
+
+  private volatile Window window;
+
+  public ModelHealth(String activeVersion, long nowMs) {
+    window = new Window(activeVersion, nowMs);
+  }
+
+  /** Starts counting afresh for a newly active version. */
+  public void activeChanged(String version, long nowMs) {
+    if (!window.version.equals(version)) {
+      window = new Window(version, nowMs);
+    }
+  }
+
+  /** A request answered with {@code winners} ads whose pCTRs sum to {@code summedPctr}. */
+  public void served(int winners, double summedPctr) {
+    Window w = window;
+    w.requests.increment();
+    if (winners > 0) {
+      w.winners.add(winners);
+      w.predicted.add(summedPctr);
+    }
+  }
+
+  /** A request that failed on the server's side (not a client's bad input). */
+  public void failed() {
+    Window w = window;
+    w.requests.increment();
+    w.errors.increment();
+  }
+
+  public void impression() {
+    window.impressions.increment();
+  }
+
+  public void click() {
+    window.clicks.increment();
+  }
+
+  public Counts snapshot() {
+    Window w = window;
+    return new Counts(w.version, w.sinceMs, w.requests.sum(), w.errors.sum(), w.winners.sum(), w.predicted.sum(),
+        w.impressions.sum(), w.clicks.sum());
+  }
+}

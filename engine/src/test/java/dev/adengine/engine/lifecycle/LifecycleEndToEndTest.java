@@ -1,0 +1,330 @@
+package dev.adengine.engine.lifecycle;
+
+import static dev.adengine.engine.testing.EngineTestSupport.await;
+import static dev.adengine.engine.testing.EngineTestSupport.awaitAssert;
+import static dev.adengine.engine.testing.EngineTestSupport.awaitValue;
+import static dev.adengine.engine.testing.EngineTestSupport.clientSystem;
+import static dev.adengine.engine.testing.EngineTestSupport.startNode;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.adengine.api.v1.ActivationView;
+import dev.adengine.api.v1.BidRequest;
+import dev.adengine.api.v1.BidResponse;
+import dev.adengine.api.v1.Device;
+import dev.adengine.api.v1.GetModelStatusRequest;
+import dev.adengine.api.v1.GetPipelineRunsRequest;
+import dev.adengine.api.v1.ListModelsRequest;
+import dev.adengine.api.v1.ListModelsResponse;
+import dev.adengine.api.v1.ModelStatusView;
+import dev.adengine.api.v1.ModelView;
+import dev.adengine.api.v1.PipelineRunView;
+import dev.adengine.api.v1.PipelineStepView;
+import dev.adengine.api.v1.RollbackModelRequest;
+import dev.adengine.api.v1.TrainModelRequest;
+import dev.adengine.engine.EngineNode;
+import dev.adengine.engine.sim.SimulationSummary;
+import dev.adengine.engine.sim.SimulatorOptions;
+import dev.adengine.engine.sim.TrafficSimulator;
+import dev.adengine.engine.testing.EngineTestSupport;
+import dev.adengine.engine.testing.EngineTestSupport.Clients;
+import dev.adengine.models.features.FeatureExtractor;
+import dev.adengine.persistence.testing.CassandraTestNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ML lifecycle end to end, on real Cassandra and a real multi-node cluster (ActorSystems in
+ * this JVM, each with its own gRPC server): simulator traffic is served and logged (feature log,
+ * labels joined from the accepted impressions and clicks), the retraining pipeline trains on a
+ * window of it and validates on a later one, a good candidate passes the gates and is promoted
+ * (every node serves it, a node that joins later too), a deliberately bad one (an ablation left
+ * with a single uninformative feature) is rejected naming the metric, and a rollback brings the
+ * previous version back on every node.
+ *
+ * <p>With {@code -Dlifecycle.report=FILE} it writes the figures it measured (training time, time
+ * from activation until every node serves) to FILE ({@code bin/lifecycle-bench} does this).
+ */
+class LifecycleEndToEndTest {
+
+  private static final String ACTOR = "lifecycle-e2e";
+
+  @Test
+  void shouldTrainGatePromoteAndRollBackAcrossTheClusterWhenTrafficIsLogged() throws Exception {
+    String keyspace = CassandraTestNode.uniqueKeyspaceName("lifecycle");
+    // The test's windows hold tens of thousands of shown ads, not a production day: the candidate
+    // is compared with the bundled model (trained on 200,000 simulated requests) with a margin
+    // that such a small sample needs, and fewer trees. The bad candidate misses the absolute floor
+    // by far (AUC near 0.5), whatever the margin.
+    Map<String, Object> config = new HashMap<>();
+    config.put("adengine.lifecycle.pipeline.trees", 40);
+    config.put("adengine.lifecycle.pipeline.min-train-rows", 2_000);
+    config.put("adengine.lifecycle.pipeline.min-slice-rows", 300);
+    config.put("adengine.lifecycle.pipeline.gates.max-auc-drop", 0.05);
+    config.put("adengine.lifecycle.pipeline.gates.max-log-loss-increase", 0.01);
+    config.put("adengine.lifecycle.pipeline.gates.max-calibration-error-increase", 0.01);
+    config.put("adengine.lifecycle.pipeline.gates.max-calibration-error", 0.02);
+    // the simulator's 200-campaign market has a CTR near 4%, where log loss is near 0.16
+    config.put("adengine.lifecycle.pipeline.gates.max-log-loss", 0.25);
+    config.put("adengine.lifecycle.deploy.resync-interval", "2s");
+    List<EngineNode> nodes = new ArrayList<>();
+    List<Clients> apis = new ArrayList<>();
+    ActorSystem<Void> client = clientSystem("lifecycle-client");
+    Map<String, String> figures = new java.util.LinkedHashMap<>();
+    try {
+      EngineNode first = startNode(keyspace, config);
+      nodes.add(first);
+      Map<String, Object> joiner = new HashMap<>(config);
+      joiner.put("adengine.seed-nodes", first.system().address().toString());
+      nodes.add(startNode(keyspace, joiner));
+      awaitUp(nodes);
+      for (EngineNode n : nodes) {
+        apis.add(Clients.of(client, n.grpcPort()));
+      }
+
+      // given a new cluster: the registry was bootstrapped with the configured (bundled) model
+      ListModelsResponse initial = await(apis.get(0).admin().listModels(ListModelsRequest.getDefaultInstance()));
+      assertEquals(1, initial.getModelsCount(), "versions in a new registry");
+      String bundled = initial.getActiveVersion();
+      assertEquals(bundled, initial.getModels(0).getVersion());
+
+      // when simulator traffic is served: a training window on one node, a later hold-out window on the other
+      long trainFrom = System.currentTimeMillis();
+      SimulationSummary train = simulate(nodes.get(0), true, 21L, 250, Duration.ofSeconds(40));
+      long trainTo = System.currentTimeMillis();
+      SimulationSummary holdout = simulate(nodes.get(1), false, 22L, 250, Duration.ofSeconds(20));
+      long holdoutTo = System.currentTimeMillis() + 1;
+      for (Clients api : apis) {
+        awaitFlushed(api);
+      }
+
+      // and a retraining run is asked for on those windows
+      long asked = System.nanoTime();
+      String runId = await(apis.get(1).admin().trainModel(TrainModelRequest.newBuilder().setActor(ACTOR)
+          .setTrainFromMs(trainFrom).setTrainToMs(trainTo).setHoldoutFromMs(trainTo).setHoldoutToMs(holdoutTo)
+          .build())).getRunId();
+      PipelineRunView good = finished(apis.get(0), runId);
+      long runMillis = (System.nanoTime() - asked) / 1_000_000;
+      print(good);
+
+      // then the candidate passed every step and is the active version, with its lineage
+      assertEquals(RetrainPipeline.SUCCEEDED, good.getStatus(), "run " + good.getDetail());
+      assertEquals(List.of("EXTRACT", "TRAIN", "VALIDATE", "REGISTER", "PROMOTE"),
+          good.getStepsList().stream().map(PipelineStepView::getStep).toList());
+      good.getStepsList().forEach(s -> assertEquals(RetrainPipeline.SUCCEEDED, s.getStatus(), s.getStep()));
+      assertTrue(step(good, "EXTRACT").getDetail().contains("every feature equal"),
+          "offline/online parity: " + step(good, "EXTRACT").getDetail());
+      String candidate = good.getCandidateVersion();
+      ListModelsResponse afterGood = await(apis.get(0).admin().listModels(ListModelsRequest.getDefaultInstance()));
+      assertEquals(candidate, afterGood.getActiveVersion());
+      ModelView m = afterGood.getModelsList().stream().filter(v -> v.getVersion().equals(candidate)).findFirst()
+          .orElseThrow();
+      assertEquals(bundled, m.getParentVersion(), "parent version");
+      assertEquals(runId, m.getPipelineRun());
+      assertEquals(FeatureExtractor.SCHEMA_HASH, m.getSchemaHash());
+      assertEquals(trainFrom, m.getTrainFromMs());
+      assertEquals(holdoutTo, m.getHoldoutToMs());
+      assertFalse(m.getGitCommit().isEmpty(), "code version recorded");
+      assertTrue(m.getTrainRows() > 2_000 && m.getHoldoutRows() > 500, "rows " + m.getTrainRows() + "/"
+          + m.getHoldoutRows());
+      assertTrue(m.getMetricsOrThrow("auc") > 0.6, "candidate AUC " + m.getMetricsOrThrow("auc"));
+      assertTrue(m.getMetricsMap().containsKey("active_auc"), "the active model was evaluated on the same rows");
+      assertTrue(m.getMetricsMap().keySet().stream().anyMatch(k -> k.startsWith("slice.device=mobile")),
+          "per-slice metrics: " + m.getMetricsMap().keySet());
+      assertEquals("40", m.getHyperParamsOrThrow("trees"));
+
+      // and every node serves it: measured from the end of the promote step to the last node's answer
+      long promoted = step(good, "PROMOTE").getFinishedAtMs();
+      long servedEverywhere = awaitServing(apis, candidate);
+      figures.put("training rows (shown ads), clicks", m.getTrainRows() + ", " + m.getTrainClicks());
+      figures.put("train step (Smile, " + m.getHyperParamsOrThrow("trees") + " trees)",
+          (step(good, "TRAIN").getFinishedAtMs() - step(good, "TRAIN").getStartedAtMs()) + " ms");
+      figures.put("whole run (extract to promote)", runMillis + " ms");
+      figures.put("promote step done to every node serving", Math.max(0, servedEverywhere - promoted) + " ms");
+      System.out.println("lifecycle figures: " + figures);
+
+      // and a node that joins later serves the active version from its first request
+      nodes.add(startNode(keyspace, joiner));
+      awaitUp(nodes);
+      apis.add(Clients.of(client, nodes.get(2).grpcPort()));
+      assertEquals(candidate, bid(apis.get(2), "late-0").getModelVersion(), "a node joining later");
+
+      // when a deliberately bad candidate is trained: an ablation left with one uninformative feature
+      List<String> excluded = new ArrayList<>(FeatureExtractor.NAMES);
+      excluded.remove("nights");
+      String badRun = await(apis.get(0).admin().trainModel(TrainModelRequest.newBuilder().setActor(ACTOR)
+          .setTrainFromMs(trainFrom).setTrainToMs(trainTo).setHoldoutFromMs(trainTo).setHoldoutToMs(holdoutTo)
+          .addAllExcludeFeatures(excluded).build())).getRunId();
+      PipelineRunView bad = finished(apis.get(0), badRun);
+      print(bad);
+
+      // then the gates reject it, saying which metric failed, and nothing changes
+      assertEquals(RetrainPipeline.REJECTED, bad.getStatus());
+      PipelineStepView validate = step(bad, "VALIDATE");
+      assertEquals(RetrainPipeline.REJECTED, validate.getStatus());
+      assertTrue(bad.getDetail().startsWith("rejected: ") && bad.getDetail().contains("auc "),
+          "the failed gate names the metric: " + bad.getDetail());
+      assertTrue(bad.getStepsList().stream().noneMatch(s -> s.getStep().equals("REGISTER")), "not registered");
+      ListModelsResponse afterBad = await(apis.get(0).admin().listModels(ListModelsRequest.getDefaultInstance()));
+      assertEquals(2, afterBad.getModelsCount(), "versions after the rejected run");
+      assertEquals(candidate, afterBad.getActiveVersion());
+      for (Clients api : apis) {
+        assertEquals(candidate, bid(api, "after-bad").getModelVersion());
+      }
+
+      // when the operator rolls back
+      ActivationView rollback = await(apis.get(2).admin().rollbackModel(RollbackModelRequest.newBuilder()
+          .setActor(ACTOR).setReason("e2e test").build()));
+
+      // then the previous version serves on every node again
+      assertEquals("ROLLBACK", rollback.getAction());
+      assertEquals(bundled, rollback.getVersion());
+      assertEquals(candidate, rollback.getPreviousVersion());
+      long rolledBack = awaitServing(apis, bundled);
+      figures.put("rollback answered to every node serving", Math.max(0, rolledBack - rollback.getAtMs()) + " ms");
+      System.out.println("lifecycle figures: " + figures);
+      assertTrue(train.ok() > 5_000 && holdout.ok() > 2_000, "traffic served " + train.ok() + "/" + holdout.ok());
+      writeFigures(figures, train, holdout);
+    } finally {
+      apis.forEach(Clients::close);
+      client.terminate();
+      for (int i = nodes.size() - 1; i >= 0; i--) {
+        EngineTestSupport.stop(nodes.get(i));
+      }
+    }
+  }
+
+  private static void awaitUp(List<EngineNode> nodes) {
+    awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
+      for (EngineNode n : nodes) {
+        long up = 0;
+        for (org.apache.pekko.cluster.Member member : Cluster.get(n.system()).state().getMembers()) {
+          up += member.status() == MemberStatus.up() ? 1 : 0;
+        }
+        assertEquals(nodes.size(), up, "members up seen by " + n.nodeId());
+      }
+    });
+  }
+
+  /** Simulator traffic on the market of seed 21 (set up by the first run), requests and clicks of {@code trafficSeed}. */
+  private static SimulationSummary simulate(EngineNode node, boolean setup, long trafficSeed, double rate,
+      Duration d) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    SimulationSummary summary = TrafficSimulator.run(SimulatorOptions.builder()
+        .target("127.0.0.1", node.grpcPort())
+        .rate(rate)
+        .duration(d)
+        .seed(21L)
+        .trafficSeed(trafficSeed)
+        .campaigns(200)
+        .setup(setup)
+        .reportEvery(Duration.ofSeconds(10))
+        .today(LocalDate.now(ZoneOffset.UTC))
+        .build(), new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.out.println(summary.render());
+    return summary;
+  }
+
+  /** Waits until a node's feature log has written everything it captured; no record may be dropped. */
+  private static void awaitFlushed(Clients api) {
+    awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
+      ModelStatusView s = await(api.admin().getModelStatus(GetModelStatusRequest.getDefaultInstance()));
+      var f = s.getFeatureLog();
+      assertEquals(0, f.getDropped(), "feature-log records dropped on " + s.getNodeId() + ": " + f);
+      assertEquals(0, f.getLabelsDropped() + f.getLabelsFailed(), "labels lost on " + s.getNodeId() + ": " + f);
+      assertEquals(f.getCaptured(), f.getWritten(), "feature log of " + s.getNodeId() + " flushed");
+    });
+  }
+
+  private static PipelineRunView finished(Clients api, String runId) {
+    return awaitValue(Duration.ofSeconds(240), () -> {
+      PipelineRunView r = await(api.admin().getPipelineRuns(GetPipelineRunsRequest.newBuilder().setRunId(runId)
+          .build())).getRuns(0);
+      assertNotEquals(RetrainPipeline.RUNNING, r.getStatus(), "run " + runId + " at " + r.getStep());
+      return r;
+    });
+  }
+
+  private static PipelineStepView step(PipelineRunView run, String name) {
+    return run.getStepsList().stream().filter(s -> s.getStep().equals(name)).reduce((a, b) -> b).orElseThrow(
+        () -> new AssertionError("no step " + name + " in " + run));
+  }
+
+  private static BidResponse bid(Clients api, String requestId) {
+    return await(api.auction().bid(BidRequest.newBuilder().setRequestId(requestId + "-" + System.nanoTime())
+        .setUserId("u-lifecycle").setDestination("paris").setDevice(Device.MOBILE)
+        .setPlacement(dev.adengine.api.v1.Placement.SEARCH_RESULTS).setSlots(3).setTmaxMs(100).build()));
+  }
+
+  /**
+   * Bids on every node until each answers with {@code version}; every bid must succeed meanwhile (a
+   * deploy fails no request). Returns the wall-clock time when the last node served it.
+   */
+  private static long awaitServing(List<Clients> apis, String version) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    boolean[] serving = new boolean[apis.size()];
+    int i = 0;
+    while (true) {
+      for (int n = 0; n < apis.size(); n++) {
+        if (!serving[n]) {
+          serving[n] = version.equals(bid(apis.get(n), "deploy-" + i++).getModelVersion());
+        }
+      }
+      boolean all = true;
+      for (boolean b : serving) {
+        all &= b;
+      }
+      if (all) {
+        return System.currentTimeMillis();
+      }
+      assertTrue(System.nanoTime() < deadline, version + " not served by every node within 20 s");
+    }
+  }
+
+  private static void print(PipelineRunView r) {
+    System.out.printf(Locale.ROOT, "run %s: %s at %s: %s%n", r.getRunId(), r.getStatus(), r.getStep(),
+        r.getDetail());
+    for (PipelineStepView s : r.getStepsList()) {
+      System.out.printf(Locale.ROOT, "  %-9s %-9s %6d ms  %s%n", s.getStep(), s.getStatus(),
+          s.getFinishedAtMs() - s.getStartedAtMs(), s.getDetail());
+    }
+  }
+
+  private static void writeFigures(Map<String, String> figures, SimulationSummary train, SimulationSummary holdout)
+      throws Exception {
+    String target = System.getProperty("lifecycle.report", "");
+    if (target.isBlank()) {
+      return;
+    }
+    StringBuilder sb = new StringBuilder();
+    sb.append("# ML lifecycle figures\n\n");
+    sb.append("Measured by `LifecycleEndToEndTest` (`bin/lifecycle-bench`) on ").append(Instant.now().truncatedTo(
+        java.time.temporal.ChronoUnit.SECONDS)).append(", ").append(Runtime.getRuntime().availableProcessors())
+        .append(" cores: three engine nodes in one JVM on one Cassandra node, the simulator's traffic (")
+        .append(train.ok()).append(" requests in the training window, ").append(holdout.ok())
+        .append(" in the hold-out window). One run, on a shared machine: read them as orders of magnitude.\n\n");
+    sb.append("| what | measured |\n|---|---:|\n");
+    figures.forEach((k, v) -> sb.append("| ").append(k).append(" | ").append(v).append(" |\n"));
+    Path p = Path.of(target);
+    Files.createDirectories(p.toAbsolutePath().getParent());
+    Files.writeString(p, sb.toString());
+  }
+}
