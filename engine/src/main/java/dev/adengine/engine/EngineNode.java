@@ -218,15 +218,15 @@ public final class EngineNode {
     ExperimentAdmin experimentAdmin = new ExperimentAdmin(system, experimentRepo, s.experiments().configName(),
         splitter, s.askTimeout(), clock);
 
+    ModelHealth health = new ModelHealth(models.current().version(), clock.millis());
     FeatureLogWriter featureLog = new FeatureLogWriter(ls.featureLog(), FeatureLogWriter.Store.of(featureLogRepo),
-        nodeId, drift);
+        nodeId, drift, health);
     ActorRef<ModelDeployer.Command> deployer = system.systemActorOf(ModelDeployer.create(ls.deploy(), registry,
         models, drift, experiments, atStart.seq()), "model-deployer", Props.empty());
     ActorRef<RetrainPipeline.Command> pipeline = RetrainPipeline.init(system, new RetrainPipeline.Settings(
         ls.schedule(), ls.trainWindow(), ls.holdoutWindow(), ls.labelDelay(), ls.shadowFor(), ls.training(),
         ls.gates(), ls.parityCandidates(), ls.gitCommit(), nodeId), new RetrainPipeline.Deps(featureLogRepo,
         pipelineRepo, registry, models, catalog, deployer, lifecycleExecutor, clock));
-    ModelHealth health = new ModelHealth(models.current().version(), clock.millis());
     if (ls.guardrail().enabled()) {
       system.systemActorOf(ModelGuardrail.publisher(nodeId, health, models, ls.guardrail().interval(), clock),
           "model-health-publisher", Props.empty());

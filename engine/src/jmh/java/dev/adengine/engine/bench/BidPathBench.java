@@ -81,7 +81,8 @@ public class BidPathBench {
         "default", "control"),
         catalog, ledger, new OnlineStats(), new FeatureStore(), ranking,
         new ServingExperiments(1_024), null, new FeatureLogWriter(new FeatureLogWriter.Settings(false, 1, 1, 1, 1.0,
-            FeatureLogWriter.Candidates.AUCTION), null, "bench", null), new ModelHealth("bench", 0), Clock.systemUTC());
+            FeatureLogWriter.Candidates.AUCTION), null, "bench", null, null), new ModelHealth("bench", 0),
+        Clock.systemUTC());
     RequestGenerator gen = new RequestGenerator(market.destinations(), 99, today, "bench");
     List<BidQuery> list = new ArrayList<>();
     long total = 0;

@@ -252,7 +252,7 @@ public final class BidHandler {
     String experimentArms = experimentArms(plan.assignment());
     int position = 0;
     long cpmRevenue = 0;
-    double summedPctr = 0;
+
     for (Auction.Win win : result.winners()) {
       Candidate c = win.candidate();
       CampaignDef def = c.campaign();
@@ -276,7 +276,6 @@ public final class BidHandler {
         continue;
       }
       position++;
-      summedPctr += c.pctr();
       response.addWinners(Winner.newBuilder()
           .setPosition(position)
           .setAdId(c.ad().adId())
@@ -303,7 +302,7 @@ public final class BidHandler {
       response.addAllNoBids(noBids);
     }
     record(plan, position > 0, cpmRevenue);
-    health.served(position, summedPctr);
+    health.served();
     BidResponse built = response.build();
     log(plan, built, now);
     return built;

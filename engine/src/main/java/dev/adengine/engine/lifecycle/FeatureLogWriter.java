@@ -113,6 +113,7 @@ public final class FeatureLogWriter implements AutoCloseable {
   private final Store store;
   private final String nodeId;
   private final DriftMonitor drift;
+  private final ModelHealth health;
   private final ArrayBlockingQueue<Capture> queue;
   private final java.util.concurrent.Semaphore inFlight;
   private final java.util.concurrent.Semaphore labelsInFlight;
@@ -130,7 +131,8 @@ public final class FeatureLogWriter implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
 
-  public FeatureLogWriter(Settings settings, Store store, String nodeId, DriftMonitor drift) {
+  public FeatureLogWriter(Settings settings, Store store, String nodeId, DriftMonitor drift, ModelHealth health) {
+    this.health = health;
     this.settings = settings;
     this.store = store;
     this.nodeId = nodeId;
@@ -298,6 +300,8 @@ public final class FeatureLogWriter implements AutoCloseable {
     List<FeatureLogCodec.Candidate> out = new ArrayList<>(all.size());
     FeatureLogCodec.Context ctx = c.context();
     boolean shadow = c.shadow() != null;
+    int placed = 0;
+    double expectedClicks = 0;
     for (RankedCandidate rc : all) {
       double[] x = new double[FeatureExtractor.SIZE];
       RankingFeatures.fill(x, c.request(), ctx.destination(), ctx.medianPriceMicros(), rc.ad(), 1,
@@ -311,10 +315,20 @@ public final class FeatureLogWriter implements AutoCloseable {
         drift.observe(c.model().version(), x, rc.pctr(), c.servedAtMs());
       }
       Winner w = winners.get(rc.ad().adId());
+      if (w != null && health != null) {
+        // the click probability where it was shown: served pCTR is the top slot's
+        double[] shown = x.clone();
+        FeatureExtractor.setPosition(shown, w.getPosition());
+        expectedClicks += c.model().stage2(shown);
+        placed++;
+      }
       out.add(new FeatureLogCodec.Candidate(rc.ad().adId(), rc.campaign().campaignId(), rc.campaign().advertiserId(),
           rc.rescored(), w == null ? 0 : w.getPosition(), w == null ? 0 : w.getPriceMicros(), rc.stage1(), rc.pctr(),
           shadowPctr, rc.score(), rc.adImpressions(), rc.adClicks(), rc.campaignImpressions(),
           rc.campaignClicks(), x));
+    }
+    if (placed > 0) {
+      health.placed(placed, expectedClicks / settings.sampleRate());
     }
     LoggedRequest record = new LoggedRequest(c.requestId(), c.servedAtMs(), nodeId, emptyToNull(c.experimentId()),
         emptyToNull(c.arm()), c.model().version(), shadow ? c.shadow().version() : null, c.model().schemaHash(),

@@ -44,7 +44,7 @@ public record LifecycleSettings(FeatureLogWriter.Settings featureLog, ModelDeplo
 
   private static ModelGuardrail.Settings guardrail(Config g) {
     return new ModelGuardrail.Settings(g.getBoolean("enabled"), g.getDuration("interval"), g.getDuration("window"),
-        g.getDuration("sustain"), g.getLong("min-impressions"), g.getLong("min-requests"),
+        g.getDuration("settle"), g.getDuration("sustain"), g.getLong("min-impressions"), g.getLong("min-requests"),
         g.getDouble("min-calibration"), g.getDouble("max-calibration"), g.getDouble("min-ctr"),
         g.getDouble("max-error-rate"));
   }

@@ -47,8 +47,11 @@ public final class ModelGuardrail {
    * @param minCalibration, maxCalibration bounds of observed / predicted clicks
    * @param minCtr CTR (clicks / impressions) below which the model breaks (0: not judged)
    * @param maxErrorRate share of failed requests above which the model breaks
+   * @param settle the judged window ends this long ago: clicks come some time after the impression,
+   *     so the newest stretch would always look as if clicks were missing
    */
-  public record Settings(boolean enabled, Duration interval, Duration window, Duration sustain, long minImpressions,
+  public record Settings(boolean enabled, Duration interval, Duration window, Duration settle, Duration sustain,
+      long minImpressions,
       long minRequests, double minCalibration, double maxCalibration, double minCtr, double maxErrorRate) {}
 
   private ModelGuardrail() {}
@@ -195,10 +198,23 @@ public final class ModelGuardrail {
         }
       }
       samples.addLast(new Sample(now, sum));
-      while (samples.size() > 1 && samples.peekFirst().atMs() < now - settings.window().toMillis()) {
+      long endAt = now - settings.settle().toMillis();
+      long startAt = endAt - settings.window().toMillis();
+      while (samples.size() > 1 && samples.peekFirst().atMs() < startAt) {
         samples.removeFirst();
       }
-      Totals w = sum.minus(samples.peekFirst().totals());
+      Sample end = null;
+      for (Sample s : samples) {
+        if (s.atMs() <= endAt) {
+          end = s; // the newest sample at least `settle` old
+        }
+      }
+      if (end == null) {
+        return; // not yet a settled stretch of traffic under this version
+      }
+      Sample start = samples.peekFirst();
+      Totals w = end.totals().minus(start.totals());
+      long spanMs = end.atMs() - start.atMs();
       String breach = breach(w);
       if (breach == null) {
         breachingSince = -1;
@@ -212,8 +228,8 @@ public final class ModelGuardrail {
       if (now - breachingSince >= settings.sustain().toMillis() && !rollingBack) {
         rollingBack = true;
         String reason = "guardrail: " + breach + String.format(Locale.ROOT,
-            " over the last %d s, sustained %d s (requests %d, errors %d, impressions %d, clicks %d, predicted"
-                + " clicks %.1f)", Math.min(settings.window().toSeconds(), (now - samples.peekFirst().atMs()) / 1000),
+            " over %d s of traffic ending %d s ago, sustained %d s (requests %d, errors %d, impressions %d, clicks"
+                + " %d, predicted clicks %.1f)", spanMs / 1000, settings.settle().toSeconds(),
             (now - breachingSince) / 1000, w.requests(), w.errors(), w.impressions(), w.clicks(), w.predicted());
         ctx.pipeToSelf(registry.rollback(ModelDeployer.ACTIVE_SCOPE, ModelRegistry.AUTO_ROLLBACK, "guardrail",
                 reason, version)

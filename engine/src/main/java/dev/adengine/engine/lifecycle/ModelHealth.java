@@ -8,9 +8,11 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What the guardrail watches on this node: cumulative counts of the traffic served since the
- * active model last changed here: requests, failed requests, winners and their summed pCTR (the
- * clicks the model expects), and the impressions and clicks this node accepted. Lock-free; updated
- * by the bid and event paths, read by {@link ModelGuardrail}'s publisher.
+ * active model last changed here: requests and failed requests (the bid path), the clicks the
+ * model expects of the ads it placed (each winner's pCTR at the position it was shown in, summed by
+ * the feature-log writer off the bid path, scaled up when the log samples), and the impressions
+ * and clicks this node accepted (the event path). Lock-free; read by {@link ModelGuardrail}'s
+ * publisher. Without the feature log nothing predicts clicks, and calibration is not judged.
  *
  * <p>Events are counted where they are accepted, whichever node served the ad, so only the
  * cluster-wide sums are meaningful (the guardrail sums every node). They are not attributed to the
@@ -66,14 +68,16 @@ public final class ModelHealth {
     }
   }
 
-  /** A request answered with {@code winners} ads whose pCTRs sum to {@code summedPctr}. */
-  public void served(int winners, double summedPctr) {
+  /** A request answered. */
+  public void served() {
+    window.requests.increment();
+  }
+
+  /** A request's winners, expected to get {@code expectedClicks} clicks in the positions they were shown in. */
+  public void placed(int winners, double expectedClicks) {
     Window w = window;
-    w.requests.increment();
-    if (winners > 0) {
-      w.winners.add(winners);
-      w.predicted.add(summedPctr);
-    }
+    w.winners.add(winners);
+    w.predicted.add(expectedClicks);
   }
 
   /** A request that failed on the server's side (not a client's bad input). */

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** {@code adsctl experiment ...} against a live node: tables, JSON, one-line errors, exit codes, help. */
+/** {@code adsctl experiment|model ...} against a live node: tables, JSON, one-line errors, exit codes, help. */
 class AdsCtlTest {
   private static EngineNode node;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -125,10 +125,60 @@ class AdsCtlTest {
   }
 
   @Test
+  void shouldShowTheRegistryAndTheNodesModelsAndRefuseBadModelCommandsInOneLine() throws Exception {
+    // a new cluster's registry holds its bootstrapped (configured) model, active
+    Run list = adsctl("model", "list");
+    assertEquals(0, list.exit(), list.err());
+    String active = JSON.readTree(adsctl("model", "list", "--json").out()).get("active_version").asText();
+    assertTrue(list.out().startsWith("active " + active + ", shadow none"), list.out());
+    assertTrue(list.out().lines().anyMatch(l -> l.matches("\\*\\s+" + active + "\\s.*")), list.out());
+    Run show = adsctl("model", "show", active);
+    assertEquals(0, show.exit(), show.err());
+    assertTrue(show.out().startsWith("version        " + active + " (active)"), show.out());
+    assertTrue(show.out().contains("created        ") && show.out().contains("by bootstrap"), show.out());
+
+    // this node's status: active model, feature log, freshness
+    Run status = adsctl("model", "status");
+    assertEquals(0, status.exit(), status.err());
+    assertTrue(status.out().contains("active " + active), status.out());
+    assertTrue(status.out().contains("feature log: ") && status.out().contains("freshness: "), status.out());
+    JsonNode st = JSON.readTree(adsctl("model", "status", "--json").out());
+    assertEquals(active, st.get("active_version").asText());
+    assertEquals(node.nodeId(), st.get("node_id").asText());
+
+    // refusals: one line, exit 1, the gRPC code and the field or the reason
+    Run unknown = adsctl("model", "show", "no-such-version");
+    assertEquals(1, unknown.exit());
+    assertEquals("adsctl: NOT_FOUND: no model version no-such-version in the registry", unknown.err().strip());
+    Run deploy = adsctl("model", "deploy", "no-such-version", "--actor", "ops");
+    assertEquals(1, deploy.exit());
+    assertTrue(deploy.err().startsWith("adsctl: NOT_FOUND: no model version no-such-version"), deploy.err());
+    Run rollback = adsctl("model", "rollback", "--actor", "ops");
+    assertEquals(1, rollback.exit());
+    assertEquals(1, rollback.err().lines().count(), rollback.err());
+    assertTrue(rollback.err().startsWith("adsctl: NOT_FOUND: no previous version to roll back to"), rollback.err());
+    Run train = adsctl("model", "train", "--exclude", "no_such_feature", "--actor", "ops");
+    assertEquals(1, train.exit());
+    assertTrue(train.err().startsWith("adsctl: INVALID_ARGUMENT: exclude_features[0]"), train.err());
+    Run windows = adsctl("model", "train", "--train-from-ms", "10", "--actor", "ops");
+    assertEquals(1, windows.exit());
+    assertTrue(windows.err().startsWith("adsctl: INVALID_ARGUMENT: train_from_ms: give all four"), windows.err());
+    Run shadow = adsctl("model", "shadow");
+    assertEquals(2, shadow.exit());
+    assertTrue(shadow.err().startsWith("adsctl: give a VERSION or --off"), shadow.err());
+    Run runs = adsctl("model", "runs");
+    assertEquals(0, runs.exit(), runs.err());
+    assertEquals("no pipeline runs", runs.out().strip());
+  }
+
+  @Test
   void shouldPrintUsageWhenAskedForHelpAtAnyLevel() {
     for (String[] args : new String[][] {{"--help"}, {"experiment", "--help"}, {"experiment", "list", "--help"},
         {"experiment", "create", "--help"}, {"experiment", "start", "--help"}, {"experiment", "ramp", "--help"},
-        {"experiment", "stop", "--help"}, {"experiment", "report", "--help"}}) {
+        {"experiment", "stop", "--help"}, {"experiment", "report", "--help"}, {"model", "--help"},
+        {"model", "list", "--help"}, {"model", "show", "--help"}, {"model", "train", "--help"},
+        {"model", "deploy", "--help"}, {"model", "shadow", "--help"}, {"model", "rollback", "--help"},
+        {"model", "runs", "--help"}, {"model", "status", "--help"}}) {
       Run help = adsctl(args);
       assertEquals(0, help.exit(), String.join(" ", args));
       assertTrue(help.out().startsWith("Usage: adsctl"), help.out());

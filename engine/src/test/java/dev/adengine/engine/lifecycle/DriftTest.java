@@ -121,7 +121,7 @@ class DriftTest {
 
   private static FeatureLogWriter writer(DriftMonitor drift) {
     return new FeatureLogWriter(new FeatureLogWriter.Settings(true, 8_192, 256, 1_024, 1.0,
-        FeatureLogWriter.Candidates.AUCTION), FeatureLogWriter.Store.of(logRepo), "drift-node", drift);
+        FeatureLogWriter.Candidates.AUCTION), FeatureLogWriter.Store.of(logRepo), "drift-node", drift, null);
   }
 
   private static DriftMonitor monitor() {

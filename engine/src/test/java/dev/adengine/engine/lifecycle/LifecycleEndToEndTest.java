@@ -23,6 +23,7 @@ import dev.adengine.api.v1.ModelView;
 import dev.adengine.api.v1.PipelineRunView;
 import dev.adengine.api.v1.PipelineStepView;
 import dev.adengine.api.v1.RollbackModelRequest;
+import dev.adengine.api.v1.ShadowModelRequest;
 import dev.adengine.api.v1.TrainModelRequest;
 import dev.adengine.engine.EngineNode;
 import dev.adengine.engine.sim.SimulationSummary;
@@ -188,6 +189,46 @@ class LifecycleEndToEndTest {
       assertEquals(candidate, afterBad.getActiveVersion());
       for (Clients api : apis) {
         assertEquals(candidate, bid(api, "after-bad").getModelVersion());
+      }
+
+      // when the previous version is set to score in shadow
+      long shadowFrom = System.currentTimeMillis();
+      ActivationView shadow = await(apis.get(1).admin().shadowModel(ShadowModelRequest.newBuilder().setActor(ACTOR)
+          .setVersion(bundled).setReason("compare with the new model").build()));
+      assertEquals("shadow", shadow.getScope());
+      for (Clients api : apis) {
+        awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
+          ModelStatusView st = await(api.admin().getModelStatus(GetModelStatusRequest.getDefaultInstance()));
+          assertEquals(bundled, st.getShadowVersion(), "shadow on " + st.getNodeId());
+        });
+        for (int k = 0; k < 20; k++) {
+          assertEquals(candidate, bid(api, "shadowed").getModelVersion(), "the shadow does not serve");
+        }
+        awaitFlushed(api);
+      }
+
+      // then every node logs both models' scores, and the live one still decides
+      var logged = await(new dev.adengine.persistence.FeatureLogRepository(nodes.get(0).session(), keyspace)
+          .read(shadowFrom, System.currentTimeMillis() + 1));
+      var shadowed = logged.stream().filter(r -> bundled.equals(r.shadowVersion())).toList();
+      assertEquals(logged.size(), shadowed.size(), "records logged with the shadow's version");
+      assertTrue(shadowed.size() >= 60, "shadowed requests logged: " + shadowed.size());
+      int scored = 0;
+      int differ = 0;
+      for (var r : shadowed) {
+        assertEquals(candidate, r.modelVersion());
+        for (FeatureLogCodec.Candidate c : FeatureLogCodec.decodeCandidates(r.candidates())) {
+          assertFalse(Double.isNaN(c.shadowPctr()), "every candidate has a shadow score");
+          scored++;
+          differ += Math.abs(c.shadowPctr() - c.pctr()) > 1e-9 ? 1 : 0;
+        }
+      }
+      assertTrue(scored > 0 && differ > scored / 2, "shadow scores differ from live ones: " + differ + "/" + scored);
+      await(apis.get(0).admin().shadowModel(ShadowModelRequest.newBuilder().setActor(ACTOR).setVersion("")
+          .setReason("done").build()));
+      for (Clients api : apis) {
+        awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> assertEquals("",
+            await(api.admin().getModelStatus(GetModelStatusRequest.getDefaultInstance())).getShadowVersion()));
       }
 
       // when the operator rolls back
