@@ -101,7 +101,9 @@ public final class BenchMain {
         new Pass("bidpath", "ranking", "Retrieval + two-stage ranking + auction for one request", "\\.BidPathBench\\.",
             1, Map.of()),
         new Pass("fanout", "ranking", "Stage 2 inline vs fanned out to 2 ranking workers", "\\.FanOutBench\\.",
-            1, Map.of()));
+            1, Map.of()),
+        new Pass("featurelog", "lifecycle", "Feature log: the bid path's hand-over and the writer's work per request",
+            "\\.FeatureLogBench\\.", 1, Map.of()));
     Set<String> wanted = args.length == 0 ? null : Set.of(args);
     ObjectMapper json = new ObjectMapper();
     Map<String, Group> groups = new LinkedHashMap<>();
@@ -269,7 +271,8 @@ public final class BenchMain {
   private static String markdown(String group, String table, List<String> notes, int warmup, int iterations,
       int seconds, int forks, Instant started, String loadBefore, String loadAfter) throws IOException {
     StringBuilder b = new StringBuilder();
-    b.append(group.equals("ranking") ? "# Ranking micro-benchmarks\n\n" : "# Engine micro-benchmarks\n\n");
+    b.append(group.equals("ranking") ? "# Ranking micro-benchmarks\n\n" : group.equals("lifecycle")
+        ? "# ML lifecycle micro-benchmarks\n\n" : "# Engine micro-benchmarks\n\n");
     b.append("Written by `dev.adengine.engine.bench.BenchMain` (engine/src/jmh/java); run with `bin/bench-micro`."
         + " Figures from one run on a shared machine: compare rows of the same run, not runs with each other.\n\n");
     b.append("## Run\n\n");
@@ -300,9 +303,22 @@ public final class BenchMain {
         + " median by the 1-thread median of the same benchmark and params (same run).\n\n");
     b.append(table);
     b.append("\n## What each benchmark measures\n\n");
-    b.append(group.equals("ranking") ? RANKING_BENCHMARKS : LEDGER_BENCHMARKS);
+    b.append(group.equals("ranking") ? RANKING_BENCHMARKS : group.equals("lifecycle") ? LIFECYCLE_BENCHMARKS
+        : LEDGER_BENCHMARKS);
     return b.toString();
   }
+
+  private static final String LIFECYCLE_BENCHMARKS = """
+      - `FeatureLogBench.handOver`: what the bid path adds per answered request for the feature log:
+        the logged context, the capture (references to what the request computed, nothing copied)
+        and one `ArrayBlockingQueue.offer`; a drain thread empties the queue meanwhile, as the
+        writer thread does.
+      - `FeatureLogBench.encode`: the writer thread's work per request, off the bid path: each
+        candidate's feature row (the serving extractor), the drift monitor's window update, each
+        winner's click probability at its slot (for the guardrail), the shadow model's scores
+        (`shadow=on`) and the binary record. Not included: the Cassandra write itself. Requests of
+        the simulator's market as in `BidPathBench` (about 200 candidate ads, top K 50).
+      """;
 
   private static final String RANKING_BENCHMARKS = """
       - `ScorerBench.smile`: `GradientTreeBoost.predict(Tuple, double[])`, Smile's own click

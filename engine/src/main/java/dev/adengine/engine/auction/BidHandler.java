@@ -315,17 +315,21 @@ public final class BidHandler {
 
   /** Hands the request to the feature log (one non-blocking queue offer; the log does the rest). */
   private void log(Plan plan, BidResponse response, long now) {
-    if (!featureLog.enabled()) {
-      return;
+    if (featureLog.enabled()) {
+      featureLog.offer(capture(plan, response, now));
     }
+  }
+
+  /** What the feature log gets of an answered request: its own objects and the logged context. */
+  public static FeatureLogWriter.Capture capture(Plan plan, BidResponse response, long now) {
     BidQuery q = plan.query();
     FeatureLogCodec.Context context = new FeatureLogCodec.Context(q.destination(), q.device().getNumber(),
         q.placement().getNumber(), q.checkin() == null ? -1 : q.checkin().toEpochDay(),
         plan.servingDay().toEpochDay(), q.nights(), q.query(), q.slots(), plan.reserveMicros(),
         plan.medianPriceMicros());
-    featureLog.offer(new FeatureLogWriter.Capture(q.requestId(), now, response.getExperimentId(), response.getArm(),
+    return new FeatureLogWriter.Capture(q.requestId(), now, response.getExperimentId(), response.getArm(),
         plan.model(), plan.shadow(), context, plan.requestFeatures(), plan.ranking().top(),
-        plan.ranking().belowTopK(), response.getWinnersList()));
+        plan.ranking().belowTopK(), response.getWinnersList());
   }
 
   /** The destination's posting list: each campaign comes with its ads that serve there. */

@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Live drift of this node's active model: the feature and score distributions of the rows it
+ * Live drift of the models this node scores with (each version apart; the admin API shows the active one's): the feature and score distributions of the rows it
  * scored over a sliding window ({@link DriftWindow}), compared with the reference distributions the
  * model was registered with (PSI per feature and for the score).
  *
@@ -41,9 +41,8 @@ public final class DriftMonitor {
   private final Settings settings;
   private final Map<String, ReferenceDistribution> references = new ConcurrentHashMap<>();
   private final LongAdder unmonitored = new LongAdder();
-  private volatile Monitored current;
-
-  private record Monitored(String version, DriftWindow window) {}
+  /** One window per version scored here (the active one, experiment arms' models); few. */
+  private final Map<String, DriftWindow> windows = new ConcurrentHashMap<>();
 
   public DriftMonitor(Settings settings) {
     this.settings = settings;
@@ -56,27 +55,28 @@ public final class DriftMonitor {
 
   /** One row scored by {@code version} with (stage-2) pCTR {@code score}; the writer thread only. */
   void observe(String version, double[] row, double score, long nowMs) {
-    Monitored m = current;
-    if (m == null || !m.version().equals(version)) {
+    DriftWindow w = windows.get(version);
+    if (w == null) {
       ReferenceDistribution ref = references.get(version);
       if (ref == null) {
         unmonitored.increment();
         return;
       }
       long slot = Math.max(1, settings.window().toMillis() / settings.slots());
-      m = new Monitored(version, new DriftWindow(ref, slot, settings.slots()));
-      current = m; // a new active model starts a new window
+      w = new DriftWindow(ref, slot, settings.slots());
+      windows.put(version, w); // the writer thread is the only one adding
     }
-    m.window().add(row, score, nowMs);
+    w.add(row, score, nowMs);
   }
 
-  public Status status(long nowMs) {
-    Monitored m = current;
-    if (m == null) {
+  /** The drift of {@code version}'s rows (the active model's, for the admin API). */
+  public Status status(String version, long nowMs) {
+    DriftWindow w = windows.get(version);
+    if (w == null) {
       return new Status(null, null, settings.threshold(), List.of());
     }
-    DriftReport r = m.window().report(nowMs, settings.minRows());
-    return new Status(m.version(), r, settings.threshold(), r.drifted(settings.threshold()));
+    DriftReport r = w.report(nowMs, settings.minRows());
+    return new Status(version, r, settings.threshold(), r.drifted(settings.threshold()));
   }
 
   /** Rows scored by a model that has no reference distribution. */

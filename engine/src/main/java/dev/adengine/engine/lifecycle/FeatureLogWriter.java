@@ -289,6 +289,14 @@ public final class FeatureLogWriter implements AutoCloseable {
   }
 
   private void write(Capture c) {
+    store(encode(c), 1);
+  }
+
+  /**
+   * The writer thread's work on one capture, up to the Cassandra write: each candidate's row,
+   * shadow scores, drift and guardrail counts, the encoded record. Public for the benchmark.
+   */
+  public LoggedRequest encode(Capture c) {
     Map<String, Winner> winners = new HashMap<>();
     for (Winner w : c.winners()) {
       winners.put(w.getAdId(), w);
@@ -311,7 +319,7 @@ public final class FeatureLogWriter implements AutoCloseable {
         shadowPctr = rc.rescored() ? c.shadow().stage2(x) : c.shadow().stage1(x);
         shadowScored.increment();
       }
-      if (rc.rescored()) {
+      if (rc.rescored() && drift != null) {
         drift.observe(c.model().version(), x, rc.pctr(), c.servedAtMs());
       }
       Winner w = winners.get(rc.ad().adId());
@@ -330,10 +338,9 @@ public final class FeatureLogWriter implements AutoCloseable {
     if (placed > 0) {
       health.placed(placed, expectedClicks / settings.sampleRate());
     }
-    LoggedRequest record = new LoggedRequest(c.requestId(), c.servedAtMs(), nodeId, emptyToNull(c.experimentId()),
+    return new LoggedRequest(c.requestId(), c.servedAtMs(), nodeId, emptyToNull(c.experimentId()),
         emptyToNull(c.arm()), c.model().version(), shadow ? c.shadow().version() : null, c.model().schemaHash(),
         FeatureLogCodec.encodeContext(ctx), FeatureLogCodec.encodeCandidates(out, FeatureExtractor.SIZE));
-    store(record, 1);
   }
 
   /** Starts a record's write once a slot is free; a failed one is retried ({@value #ATTEMPTS} attempts). */

@@ -50,7 +50,7 @@ public record LifecycleSettings(FeatureLogWriter.Settings featureLog, ModelDeplo
   }
 
   /** The configured commit, or for "auto" $ADENGINE_GIT_COMMIT, else {@code git rev-parse}; start-up only. */
-  static String gitCommit(String configured) {
+  public static String gitCommit(String configured) {
     if (!"auto".equals(configured)) {
       return configured;
     }

@@ -102,7 +102,7 @@ public final class ModelAdmin {
     CtrModel shadow = models.shadow();
     long now = clock.millis();
     return new NodeStatus(nodeId, models.current().version(), shadow == null ? "" : shadow.version(),
-        models.armVersions(), drift.status(now), drift.unmonitored(), featureLog.stats(),
+        models.armVersions(), drift.status(models.current().version(), now), drift.unmonitored(), featureLog.stats(),
         features.freshness(now, freshnessSlo.toMillis()), freshnessSlo.toMillis());
   }
 

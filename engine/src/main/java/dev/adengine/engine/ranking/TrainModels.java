@@ -240,7 +240,46 @@ public final class TrainModels implements Callable<Integer> {
         .append(String.format(Locale.ROOT, "%.4f", Math.sqrt(0.01 * 0.99 / Math.max(1, data.test().size() / 10))))
         .append(".\n");
     Files.createDirectories(path.toAbsolutePath().getParent());
+    // the lifecycle's figures are measured by another run (bin/lifecycle-bench): keep them
+    String lifecycle = Files.exists(path) ? section(Files.readString(path), LIFECYCLE_HEADING) : "";
+    if (!lifecycle.isEmpty()) {
+      sb.append('\n').append(lifecycle);
+    }
     Files.writeString(path, sb.toString());
+  }
+
+  /** The heading of models.md's section that {@code bin/lifecycle-bench} writes. */
+  public static final String LIFECYCLE_HEADING = "## The ML lifecycle";
+
+  /** The section of {@code text} from {@code heading} to the next level-2 heading or the end; "" if absent. */
+  static String section(String text, String heading) {
+    int from = text.indexOf("\n" + heading + "\n");
+    if (from < 0) {
+      return text.startsWith(heading + "\n") ? until(text, 0) : "";
+    }
+    return until(text, from + 1);
+  }
+
+  private static String until(String text, int from) {
+    int next = text.indexOf("\n## ", from + 3);
+    return next < 0 ? text.substring(from) : text.substring(from, next + 1);
+  }
+
+  /** Replaces (or appends) the section under {@code heading} of {@code file} with {@code body}. */
+  public static void writeSection(Path file, String heading, String body) throws IOException {
+    String text = Files.exists(file) ? Files.readString(file) : "";
+    String old = section(text, heading);
+    String fresh = heading + "\n\n" + body.strip() + "\n";
+    String out;
+    if (old.isEmpty()) {
+      out = text + (text.isEmpty() || text.endsWith("\n\n") ? "" : text.endsWith("\n") ? "\n" : "\n\n") + fresh;
+    } else {
+      int at = text.indexOf(old);
+      String after = text.substring(at + old.length());
+      out = text.substring(0, at) + fresh + (after.isEmpty() ? "" : "\n" + after);
+    }
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    Files.writeString(file, out);
   }
 
   static String commit() {

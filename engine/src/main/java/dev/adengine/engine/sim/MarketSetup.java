@@ -74,7 +74,7 @@ public final class MarketSetup {
       }
       CompletionStage<?> answer;
       try {
-        answer = upsert.apply(item);
+        answer = withRetries(() -> upsert.apply(item), UNAVAILABLE_ATTEMPTS);
       } catch (RuntimeException e) {
         permits.release();
         throw new SetupException(call + " " + id.apply(item) + " failed: " + describe(e), e);
@@ -92,6 +92,29 @@ public final class MarketSetup {
     if (failure.get() != null) {
       throw failure.get();
     }
+  }
+
+  /** Attempts at most per upsert answered UNAVAILABLE (the owner of the entity is moving, e.g. a node just joined). */
+  static final int UNAVAILABLE_ATTEMPTS = 4;
+
+  /**
+   * An upsert is idempotent, so one answered UNAVAILABLE (its entity's shard being handed over
+   * between nodes) is sent again after a pause, as any client of the admin API would.
+   */
+  private static CompletionStage<?> withRetries(java.util.function.Supplier<CompletionStage<?>> call, int attempts) {
+    return call.get().handle((ok, error) -> {
+      Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+          ? error.getCause() : error;
+      if (error == null) {
+        return java.util.concurrent.CompletableFuture.completedFuture((Object) ok);
+      }
+      if (attempts > 1 && io.grpc.Status.fromThrowable(cause).getCode() == io.grpc.Status.Code.UNAVAILABLE) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> null,
+                java.util.concurrent.CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS))
+            .thenCompose(x -> withRetries(call, attempts - 1));
+      }
+      return java.util.concurrent.CompletableFuture.failedFuture(cause);
+    }).thenCompose(x -> x);
   }
 
   /**

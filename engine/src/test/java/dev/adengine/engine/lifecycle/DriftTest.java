@@ -150,7 +150,7 @@ class DriftTest {
     try (FeatureLogWriter w = writer(same)) {
       serve(w, RequestGenerator.Mix.DEFAULT, 2, REQUESTS);
     }
-    DriftMonitor.Status stable = same.status(System.currentTimeMillis());
+    DriftMonitor.Status stable = same.status(model.version(), System.currentTimeMillis());
     print("same mix", stable);
 
     // and traffic whose device mix moved from 55% to 90% mobile
@@ -159,7 +159,7 @@ class DriftTest {
     try (FeatureLogWriter w = writer(shifted)) {
       serve(w, new RequestGenerator.Mix(0.90, 0.08, 0.02), 3, REQUESTS);
     }
-    DriftMonitor.Status moved = shifted.status(System.currentTimeMillis());
+    DriftMonitor.Status moved = shifted.status(model.version(), System.currentTimeMillis());
     print("shifted device mix", moved);
 
     // then the same mix drifts nowhere, and the shifted one exactly in "mobile"

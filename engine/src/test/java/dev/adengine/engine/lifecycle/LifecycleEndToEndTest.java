@@ -11,6 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.adengine.api.v1.ActivationView;
+import dev.adengine.api.v1.ArmParamsSpec;
+import dev.adengine.api.v1.ArmSpec;
+import dev.adengine.api.v1.CreateExperimentRequest;
+import dev.adengine.api.v1.StartExperimentRequest;
+import dev.adengine.api.v1.StopExperimentRequest;
 import dev.adengine.api.v1.BidRequest;
 import dev.adengine.api.v1.BidResponse;
 import dev.adengine.api.v1.Device;
@@ -36,7 +41,6 @@ import dev.adengine.persistence.testing.CassandraTestNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -167,6 +171,34 @@ class LifecycleEndToEndTest {
       awaitUp(nodes);
       apis.add(Clients.of(client, nodes.get(2).grpcPort()));
       assertEquals(candidate, bid(apis.get(2), "late-0").getModelVersion(), "a node joining later");
+
+      // when an experiment arm names the previous version (no longer active)
+      await(apis.get(0).admin().createExperiment(CreateExperimentRequest.newBuilder().setActor(ACTOR)
+          .setExperimentId("old-vs-new").setLayerId("ranking").setAllocationBasisPoints(10_000)
+          .addArms(ArmSpec.newBuilder().setName("new").setBasisPoints(5_000).setControl(true)
+              .setParams(ArmParamsSpec.getDefaultInstance()))
+          .addArms(ArmSpec.newBuilder().setName("old").setBasisPoints(5_000)
+              .setParams(ArmParamsSpec.newBuilder().setModelVersion(bundled)))
+          .build()));
+      await(apis.get(0).admin().startExperiment(StartExperimentRequest.newBuilder().setActor(ACTOR)
+          .setExperimentId("old-vs-new").build()));
+
+      // then every node loads it in the background and serves that arm's users with it
+      for (Clients api : apis) {
+        awaitAssert(Duration.ofSeconds(20), Duration.ofMillis(200), () -> {
+          int old = 0;
+          for (int u = 0; u < 40; u++) {
+            BidResponse r = await(api.auction().bid(BidRequest.newBuilder().setRequestId("arm-" + System.nanoTime())
+                .setUserId("u-arm-" + u).setDestination("paris").setDevice(Device.MOBILE)
+                .setPlacement(dev.adengine.api.v1.Placement.SEARCH_RESULTS).setSlots(3).setTmaxMs(100).build()));
+            assertEquals(r.getArm().equals("old") ? bundled : candidate, r.getModelVersion(), "arm " + r.getArm());
+            old += r.getArm().equals("old") ? 1 : 0;
+          }
+          assertTrue(old > 0, "users in the old arm");
+        });
+      }
+      await(apis.get(0).admin().stopExperiment(StopExperimentRequest.newBuilder().setActor(ACTOR)
+          .setExperimentId("old-vs-new").build()));
 
       // when a deliberately bad candidate is trained: an ablation left with one uninformative feature
       List<String> excluded = new ArrayList<>(FeatureExtractor.NAMES);
@@ -356,16 +388,18 @@ class LifecycleEndToEndTest {
       return;
     }
     StringBuilder sb = new StringBuilder();
-    sb.append("# ML lifecycle figures\n\n");
     sb.append("Measured by `LifecycleEndToEndTest` (`bin/lifecycle-bench`) on ").append(Instant.now().truncatedTo(
         java.time.temporal.ChronoUnit.SECONDS)).append(", ").append(Runtime.getRuntime().availableProcessors())
-        .append(" cores: three engine nodes in one JVM on one Cassandra node, the simulator's traffic (")
+        .append(" cores, commit `").append(dev.adengine.engine.lifecycle.LifecycleSettings.gitCommit("auto"))
+        .append("`: engine nodes in one JVM (two, then a third joining) on one Cassandra node, the simulator's"
+            + " traffic (")
         .append(train.ok()).append(" requests in the training window, ").append(holdout.ok())
-        .append(" in the hold-out window). One run, on a shared machine: read them as orders of magnitude.\n\n");
+        .append(" in the hold-out window). A retraining run on demand: extract both windows from the feature"
+            + " log with the parity check, train (Smile), validate against the gates next to the active model,"
+            + " register, promote. One run, on a shared machine: read them as orders of magnitude.\n\n");
     sb.append("| what | measured |\n|---|---:|\n");
     figures.forEach((k, v) -> sb.append("| ").append(k).append(" | ").append(v).append(" |\n"));
-    Path p = Path.of(target);
-    Files.createDirectories(p.toAbsolutePath().getParent());
-    Files.writeString(p, sb.toString());
+    dev.adengine.engine.ranking.TrainModels.writeSection(Path.of(target),
+        dev.adengine.engine.ranking.TrainModels.LIFECYCLE_HEADING, sb.toString());
   }
 }
