@@ -56,7 +56,8 @@ class GuardrailTest {
 
   @Test
   void shouldRollBackOnItsOwnWhenTheActiveModelsCalibrationBreaksForASustainedWindow() throws Exception {
-    EngineNode node = startNode(CassandraTestNode.uniqueKeyspaceName("guardrail"), Map.of(
+    String keyspace = CassandraTestNode.uniqueKeyspaceName("guardrail");
+    EngineNode node = startNode(keyspace, Map.of(
         "adengine.lifecycle.guardrail.interval", "500ms",
         "adengine.lifecycle.guardrail.window", "8s",
         "adengine.lifecycle.guardrail.settle", "4s",
@@ -106,6 +107,7 @@ class GuardrailTest {
     } finally {
       client.terminate();
       EngineTestSupport.stop(node);
+      EngineTestSupport.dropKeyspace(keyspace);
     }
   }
 

@@ -282,6 +282,7 @@ class LifecycleEndToEndTest {
       for (int i = nodes.size() - 1; i >= 0; i--) {
         EngineTestSupport.stop(nodes.get(i));
       }
+      EngineTestSupport.dropKeyspace(keyspace);
     }
   }
 

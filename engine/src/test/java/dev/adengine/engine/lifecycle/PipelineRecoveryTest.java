@@ -96,6 +96,7 @@ class PipelineRecoveryTest {
     } finally {
       client.terminate();
       EngineTestSupport.stop(node);
+      EngineTestSupport.dropKeyspace(keyspace);
     }
   }
 

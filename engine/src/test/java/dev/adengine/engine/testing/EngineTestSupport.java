@@ -58,6 +58,16 @@ public final class EngineTestSupport {
     }
   }
 
+  /**
+   * Drops a test's keyspace once its nodes are stopped: every keyspace costs the shared test
+   * Cassandra heap for its tables, and tests that write much (the feature log) should not leave theirs.
+   */
+  public static void dropKeyspace(String keyspace) {
+    try (com.datastax.oss.driver.api.core.CqlSession session = CassandraTestNode.connect()) {
+      CassandraTestNode.dropKeyspace(session, keyspace);
+    }
+  }
+
   public static void stop(EngineNode node) {
     if (node != null) {
       await(node.stop());
