@@ -252,6 +252,7 @@ public final class BidHandler {
     String experimentArms = experimentArms(plan.assignment());
     int position = 0;
     long cpmRevenue = 0;
+    double summedPctr = 0;
 
     for (Auction.Win win : result.winners()) {
       Candidate c = win.candidate();
@@ -276,6 +277,7 @@ public final class BidHandler {
         continue;
       }
       position++;
+      summedPctr += c.pctr();
       response.addWinners(Winner.newBuilder()
           .setPosition(position)
           .setAdId(c.ad().adId())
@@ -302,7 +304,7 @@ public final class BidHandler {
       response.addAllNoBids(noBids);
     }
     record(plan, position > 0, cpmRevenue);
-    health.served();
+    health.served(summedPctr);
     BidResponse built = response.build();
     log(plan, built, now);
     return built;

@@ -288,9 +288,10 @@ final class ModelCli implements Runnable {
         }
       }
       var f = s.getFeatureLog();
-      o.printf(Locale.ROOT, "feature log: %d captured, %d written, %d dropped (queue full %d, failed %d),"
-              + " labels %d written / %d dropped, %d shadow scores%n", f.getCaptured(), f.getWritten(),
-          f.getDropped(), f.getDroppedQueueFull(), f.getFailed(), f.getLabelsWritten(),
+      o.printf(Locale.ROOT, "feature log: %d captured, %d written, %d dropped (queue full %d, failed %d), %d over"
+              + " the rate cap, %d sampled out, labels %d written / %d dropped, %d shadow scores%n", f.getCaptured(),
+          f.getWritten(), f.getDropped(), f.getDroppedQueueFull(), f.getFailed(), f.getRateLimited(),
+          f.getSampledOut(), f.getLabelsWritten(),
           f.getLabelsDropped(), f.getShadowScored());
       var fr = s.getFreshness();
       o.printf(Locale.ROOT, "freshness: %d campaign snapshots, oldest %d ms, %d older than the %d ms SLO%n",

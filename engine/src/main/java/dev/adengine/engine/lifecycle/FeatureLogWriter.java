@@ -59,11 +59,16 @@ public final class FeatureLogWriter implements AutoCloseable {
    * @param labelsMaxInFlight label writes outstanding at most (labels wait in their own queue of
    *     {@code 4 x queueCapacity}, dropped and counted only when it is full)
    * @param sampleRate share of requests logged, in (0, 1]
+   * @param maxRate requests logged per second at most (0: no cap): beyond, the rest of each second's
+   *     requests are not logged ({@link Stats#rateLimited()}), which bounds the writer thread's CPU
+   *     (about 50 us per request with 50 candidates: docs/benchmarks/lifecycle.md) and the Cassandra
+   *     writes however fast the node serves
    */
   public record Settings(boolean enabled, int queueCapacity, int maxInFlight, int labelsMaxInFlight,
-      double sampleRate, Candidates candidates) {
+      double sampleRate, int maxRate, Candidates candidates) {
     public Settings {
-      if (queueCapacity < 1 || maxInFlight < 1 || labelsMaxInFlight < 1 || !(sampleRate > 0 && sampleRate <= 1)) {
+      if (queueCapacity < 1 || maxInFlight < 1 || labelsMaxInFlight < 1 || maxRate < 0
+          || !(sampleRate > 0 && sampleRate <= 1)) {
         throw new IllegalArgumentException("feature-log: queue-capacity and max-in-flight must be >= 1 and"
             + " sample-rate in (0, 1], got " + queueCapacity + ", " + maxInFlight + ", " + sampleRate);
       }
@@ -120,6 +125,7 @@ public final class FeatureLogWriter implements AutoCloseable {
   private final ArrayBlockingQueue<PendingLabel> labels;
   private final LongAdder captured = new LongAdder();
   private final LongAdder sampledOut = new LongAdder();
+  private final LongAdder rateLimited = new LongAdder();
   private final LongAdder droppedQueueFull = new LongAdder();
   private final LongAdder written = new LongAdder();
   private final LongAdder failed = new LongAdder();
@@ -161,11 +167,28 @@ public final class FeatureLogWriter implements AutoCloseable {
       sampledOut.increment();
       return;
     }
+    if (settings.maxRate() > 0 && !withinRate()) {
+      rateLimited.increment();
+      return;
+    }
     captured.increment();
     if (!queue.offer(c)) {
       droppedQueueFull.increment();
     }
   }
+
+  /** Whether this second still has room under {@code maxRate} (one CAS-free counter per second). */
+  private boolean withinRate() {
+    long second = System.nanoTime() / 1_000_000_000L;
+    if (second != rateSecond) {
+      rateSecond = second; // a race here lets a few more through at a second's edge: harmless
+      rateCount.set(0);
+    }
+    return rateCount.incrementAndGet() <= settings.maxRate();
+  }
+
+  private volatile long rateSecond;
+  private final java.util.concurrent.atomic.AtomicLong rateCount = new java.util.concurrent.atomic.AtomicLong();
 
   /** Whether a request is in the logged sample: a hash of its id, so every node agrees. */
   private boolean sampled(String requestId) {
@@ -308,7 +331,7 @@ public final class FeatureLogWriter implements AutoCloseable {
     List<FeatureLogCodec.Candidate> out = new ArrayList<>(all.size());
     FeatureLogCodec.Context ctx = c.context();
     boolean shadow = c.shadow() != null;
-    int placed = 0;
+    double placedPctr = 0;
     double expectedClicks = 0;
     for (RankedCandidate rc : all) {
       double[] x = new double[FeatureExtractor.SIZE];
@@ -328,15 +351,15 @@ public final class FeatureLogWriter implements AutoCloseable {
         double[] shown = x.clone();
         FeatureExtractor.setPosition(shown, w.getPosition());
         expectedClicks += c.model().stage2(shown);
-        placed++;
+        placedPctr += rc.pctr();
       }
       out.add(new FeatureLogCodec.Candidate(rc.ad().adId(), rc.campaign().campaignId(), rc.campaign().advertiserId(),
           rc.rescored(), w == null ? 0 : w.getPosition(), w == null ? 0 : w.getPriceMicros(), rc.stage1(), rc.pctr(),
           shadowPctr, rc.score(), rc.adImpressions(), rc.adClicks(), rc.campaignImpressions(),
           rc.campaignClicks(), x));
     }
-    if (placed > 0) {
-      health.placed(placed, expectedClicks / settings.sampleRate());
+    if (placedPctr > 0) {
+      health.placed(placedPctr, expectedClicks);
     }
     return new LoggedRequest(c.requestId(), c.servedAtMs(), nodeId, emptyToNull(c.experimentId()),
         emptyToNull(c.arm()), c.model().version(), shadow ? c.shadow().version() : null, c.model().schemaHash(),
@@ -377,7 +400,8 @@ public final class FeatureLogWriter implements AutoCloseable {
   }
 
   /** The writer's counters, for the admin API and metrics. */
-  public record Stats(long captured, long sampledOut, long queued, long written, long droppedQueueFull,
+  public record Stats(long captured, long sampledOut, long rateLimited, long queued, long written,
+      long droppedQueueFull,
       long failed, long encodeFailures, long labelsWritten, long labelsDropped, long labelsFailed,
       long shadowScored) {
     /** Records lost for any reason: queue full, write failed, or not encodable. */
@@ -387,7 +411,7 @@ public final class FeatureLogWriter implements AutoCloseable {
   }
 
   public Stats stats() {
-    return new Stats(captured.sum(), sampledOut.sum(), queue.size(), written.sum(), droppedQueueFull.sum(),
+    return new Stats(captured.sum(), sampledOut.sum(), rateLimited.sum(), queue.size(), written.sum(), droppedQueueFull.sum(),
         failed.sum(), encodeFailures.sum(), labelsWritten.sum(), labelsDropped.sum(),
         labelsFailed.sum(), shadowScored.sum());
   }
@@ -402,6 +426,9 @@ public final class FeatureLogWriter implements AutoCloseable {
     running = false;
     try {
       thread.join(5_000); // ok to block: shutdown, on the stopping thread
+      if (thread.isAlive()) {
+        thread.interrupt(); // Cassandra is not answering: stop waiting for it
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

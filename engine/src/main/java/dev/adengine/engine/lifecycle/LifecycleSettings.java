@@ -29,6 +29,7 @@ public record LifecycleSettings(FeatureLogWriter.Settings featureLog, ModelDeplo
     return new LifecycleSettings(
         new FeatureLogWriter.Settings(log.getBoolean("enabled"), log.getInt("queue-capacity"),
             log.getInt("max-in-flight"), log.getInt("labels-max-in-flight"), log.getDouble("sample-rate"),
+            log.getInt("max-rate"),
             FeatureLogWriter.Candidates.valueOf(log.getString("candidates").toUpperCase(Locale.ROOT))),
         new ModelDeployer.Settings(deploy.getDuration("write-timeout"), deploy.getDuration("resync-interval")),
         deploy.getDuration("load-at-start-timeout"),

@@ -109,12 +109,24 @@ public final class ModelGuardrail {
   }
 
   /** Cluster-wide sums of the counts of one version. */
-  record Totals(long requests, long errors, long winners, double predicted, long impressions, long clicks) {
-    static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0);
+  record Totals(long requests, long errors, double topSlot, double loggedTopSlot, double loggedExpected,
+      long impressions, long clicks) {
+    static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0);
+
+    Totals plus(ModelHealth.Counts c) {
+      return new Totals(requests + c.requests(), errors + c.errors(), topSlot + c.topSlotPctr(),
+          loggedTopSlot + c.loggedTopSlotPctr(), loggedExpected + c.loggedExpected(), impressions + c.impressions(),
+          clicks + c.clicks());
+    }
 
     Totals minus(Totals o) {
-      return new Totals(requests - o.requests, errors - o.errors, winners - o.winners, predicted - o.predicted,
-          impressions - o.impressions, clicks - o.clicks);
+      return new Totals(requests - o.requests, errors - o.errors, topSlot - o.topSlot, loggedTopSlot - o.loggedTopSlot,
+          loggedExpected - o.loggedExpected, impressions - o.impressions, clicks - o.clicks);
+    }
+
+    /** Clicks the served ads should get where they were shown: the logged requests' position factor applied to all. */
+    double predicted() {
+      return loggedTopSlot > 0 ? topSlot * (loggedExpected / loggedTopSlot) : 0;
     }
   }
 
@@ -193,8 +205,7 @@ public final class ModelGuardrail {
       Totals sum = Totals.ZERO;
       for (ModelHealth.Counts c : latest.values()) {
         if (version.equals(c.version())) {
-          sum = new Totals(sum.requests() + c.requests(), sum.errors() + c.errors(), sum.winners() + c.winners(),
-              sum.predicted() + c.predictedClicks(), sum.impressions() + c.impressions(), sum.clicks() + c.clicks());
+          sum = sum.plus(c);
         }
       }
       samples.addLast(new Sample(now, sum));

@@ -120,7 +120,7 @@ class DriftTest {
   }
 
   private static FeatureLogWriter writer(DriftMonitor drift) {
-    return new FeatureLogWriter(new FeatureLogWriter.Settings(true, 8_192, 256, 1_024, 1.0,
+    return new FeatureLogWriter(new FeatureLogWriter.Settings(true, 8_192, 256, 1_024, 1.0, 0,
         FeatureLogWriter.Candidates.AUCTION), FeatureLogWriter.Store.of(logRepo), "drift-node", drift, null);
   }
 
