@@ -6,19 +6,15 @@ import dev.adengine.engine.auction.BidHandler;
 import dev.adengine.engine.auction.BidQuery;
 import dev.adengine.engine.auction.OnlineStats;
 import dev.adengine.engine.budget.BudgetLedger;
-import dev.adengine.engine.budget.LedgerFixture;
 import dev.adengine.engine.catalog.Catalog;
-import dev.adengine.engine.catalog.CatalogFixture;
-import dev.adengine.engine.catalog.CatalogSnapshot;
-import dev.adengine.engine.catalog.CampaignEntry;
 import dev.adengine.engine.experiment.ServingExperiments;
 import dev.adengine.engine.features.FeatureStore;
 import dev.adengine.engine.lifecycle.FeatureLogWriter;
 import dev.adengine.engine.lifecycle.ModelHealth;
 import dev.adengine.engine.grpc.Validation;
+import dev.adengine.engine.testing.ServingFixture;
 import dev.adengine.engine.ranking.ModelHolder;
 import dev.adengine.engine.ranking.RankingPool;
-import dev.adengine.engine.sim.ClickLogGenerator;
 import dev.adengine.engine.sim.Market;
 import dev.adengine.engine.sim.MarketGenerator;
 import dev.adengine.engine.sim.RequestGenerator;
@@ -67,13 +63,10 @@ public class BidPathBench {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
-    Market market = new MarketGenerator(42, MarketGenerator.DEFAULT_CAMPAIGNS, today).generate();
-    CatalogSnapshot snapshot = ClickLogGenerator.snapshot(market);
-    Catalog catalog = CatalogFixture.of(snapshot);
-    BudgetLedger ledger = new BudgetLedger();
-    for (CampaignEntry e : snapshot.campaigns().values()) {
-      LedgerFixture.fund(ledger, e.def().campaignId(), today.toString(), 1_000_000_000_000L);
-    }
+    ServingFixture f = ServingFixture.of(MarketGenerator.DEFAULT_CAMPAIGNS, today);
+    Market market = f.market();
+    Catalog catalog = f.catalog();
+    BudgetLedger ledger = f.ledger();
     RankingPool ranking = RankingPool.inline(new RankingPool.Settings(0, topK, 16, 0, 1.0),
         new ModelHolder(ModelHolder.load("")));
     handler = new BidHandler(new BidHandler.Settings(Map.of(Placement.SEARCH_RESULTS, 10_000L), 1.0, 0.0,

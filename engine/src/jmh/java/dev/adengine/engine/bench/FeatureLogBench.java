@@ -8,14 +8,11 @@ import dev.adengine.engine.auction.BidHandler;
 import dev.adengine.engine.auction.BidQuery;
 import dev.adengine.engine.auction.OnlineStats;
 import dev.adengine.engine.budget.BudgetLedger;
-import dev.adengine.engine.budget.LedgerFixture;
-import dev.adengine.engine.catalog.CampaignEntry;
 import dev.adengine.engine.catalog.Catalog;
-import dev.adengine.engine.catalog.CatalogFixture;
-import dev.adengine.engine.catalog.CatalogSnapshot;
 import dev.adengine.engine.experiment.ServingExperiments;
 import dev.adengine.engine.features.FeatureStore;
 import dev.adengine.engine.grpc.Validation;
+import dev.adengine.engine.testing.ServingFixture;
 import dev.adengine.engine.lifecycle.DriftMonitor;
 import dev.adengine.engine.lifecycle.FeatureLogWriter;
 import dev.adengine.engine.lifecycle.ModelHealth;
@@ -23,7 +20,6 @@ import dev.adengine.engine.lifecycle.ModelTraining;
 import dev.adengine.engine.lifecycle.TrainingData;
 import dev.adengine.engine.ranking.ModelHolder;
 import dev.adengine.engine.ranking.RankingPool;
-import dev.adengine.engine.sim.ClickLogGenerator;
 import dev.adengine.engine.sim.Market;
 import dev.adengine.engine.sim.MarketGenerator;
 import dev.adengine.engine.sim.RequestGenerator;
@@ -75,13 +71,10 @@ public class FeatureLogBench {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
-    Market market = new MarketGenerator(42, MarketGenerator.DEFAULT_CAMPAIGNS, today).generate();
-    CatalogSnapshot snapshot = ClickLogGenerator.snapshot(market);
-    Catalog catalog = CatalogFixture.of(snapshot);
-    BudgetLedger ledger = new BudgetLedger();
-    for (CampaignEntry e : snapshot.campaigns().values()) {
-      LedgerFixture.fund(ledger, e.def().campaignId(), today.toString(), 1_000_000_000_000L);
-    }
+    ServingFixture f = ServingFixture.of(MarketGenerator.DEFAULT_CAMPAIGNS, today);
+    Market market = f.market();
+    Catalog catalog = f.catalog();
+    BudgetLedger ledger = f.ledger();
     ModelHolder models = new ModelHolder(ModelHolder.load(""));
     CtrModel model = models.current();
     if (shadow.equals("on")) {

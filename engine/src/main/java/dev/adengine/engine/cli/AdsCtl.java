@@ -164,11 +164,8 @@ public final class AdsCtl implements Runnable {
     }
   }
 
-  /** Common parts of the experiment subcommands. */
-  abstract static class Sub implements Callable<Integer> {
-    @ParentCommand
-    ExperimentCommand parent;
-
+  /** What every leaf command has: its spec, {@code --json}, its output and the default actor. */
+  abstract static class Leaf implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
@@ -178,6 +175,17 @@ public final class AdsCtl implements Runnable {
     PrintWriter out() {
       return spec.commandLine().getOut();
     }
+
+    /** The actor of an audited change: the given one, else the OS user. */
+    static String actor(String given) {
+      return given != null ? given : System.getProperty("user.name", "");
+    }
+  }
+
+  /** Common parts of the experiment subcommands. */
+  abstract static class Sub extends Leaf {
+    @ParentCommand
+    ExperimentCommand parent;
 
     /** Prints the config as JSON, or the one-line outcome of a change for {@code id}. */
     int printChange(ExperimentConfigView c, String id) {
@@ -194,9 +202,6 @@ public final class AdsCtl implements Runnable {
       return 0;
     }
 
-    String actor(String given) {
-      return given != null ? given : System.getProperty("user.name", "");
-    }
   }
 
   static String percent(int basisPoints) {

@@ -22,10 +22,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -50,23 +48,9 @@ final class ModelCli implements Runnable {
         "a subcommand is required (list, show, train, deploy, shadow, rollback, runs, status)");
   }
 
-  abstract static class Sub implements Callable<Integer> {
+  abstract static class Sub extends AdsCtl.Leaf {
     @ParentCommand
     ModelCli parent;
-
-    @Spec
-    CommandSpec spec;
-
-    @Mixin
-    AdsCtl.JsonOption output;
-
-    PrintWriter out() {
-      return spec.commandLine().getOut();
-    }
-
-    static String actor(String given) {
-      return given != null ? given : System.getProperty("user.name", "");
-    }
 
     int activation(ActivationView a) {
       if (output.json) {

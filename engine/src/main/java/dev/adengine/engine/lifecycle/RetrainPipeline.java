@@ -471,9 +471,8 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
 
   static String root(Throwable t) {
     Throwable c = t;
-    while ((c instanceof java.util.concurrent.CompletionException || c.getCause() != null
-        && !(c instanceof StepFailed)) && c.getCause() != null) {
-      c = c.getCause();
+    while (c.getCause() != null && !(c instanceof StepFailed)) {
+      c = c.getCause(); // a StepFailed already names its step and its root cause
     }
     return c.getMessage() == null ? c.toString() : c.getMessage();
   }

@@ -10,20 +10,14 @@ import dev.adengine.engine.auction.BidHandler;
 import dev.adengine.engine.auction.BidQuery;
 import dev.adengine.engine.auction.OnlineStats;
 import dev.adengine.engine.budget.BudgetLedger;
-import dev.adengine.engine.budget.LedgerFixture;
 import dev.adengine.engine.catalog.Catalog;
-import dev.adengine.engine.catalog.CatalogFixture;
-import dev.adengine.engine.catalog.CatalogSnapshot;
-import dev.adengine.engine.catalog.CampaignEntry;
 import dev.adengine.engine.events.ServedAds;
 import dev.adengine.engine.experiment.ServingExperiments;
 import dev.adengine.engine.features.FeatureStore;
 import dev.adengine.engine.grpc.Validation;
 import dev.adengine.engine.ranking.ModelHolder;
 import dev.adengine.engine.ranking.RankingPool;
-import dev.adengine.engine.sim.ClickLogGenerator;
 import dev.adengine.engine.sim.Market;
-import dev.adengine.engine.sim.MarketGenerator;
 import dev.adengine.engine.sim.RequestGenerator;
 import dev.adengine.models.drift.DriftReport;
 import dev.adengine.models.scoring.CtrModel;
@@ -31,6 +25,7 @@ import dev.adengine.persistence.ChargeRepository;
 import dev.adengine.persistence.FeatureLogRepository;
 import dev.adengine.persistence.ServedRepository;
 import dev.adengine.persistence.testing.CassandraTestNode;
+import dev.adengine.engine.testing.ServingFixture;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -73,13 +68,10 @@ class DriftTest {
     logRepo = new FeatureLogRepository(session, ks);
     served = new ServedAds(new ServedRepository(session, ks), new ChargeRepository(session, ks), 10_000, 256);
     today = LocalDate.now(ZoneOffset.UTC);
-    market = new MarketGenerator(42, 300, today).generate();
-    CatalogSnapshot snapshot = ClickLogGenerator.snapshot(market);
-    catalog = CatalogFixture.of(snapshot);
-    ledger = new BudgetLedger();
-    for (CampaignEntry e : snapshot.campaigns().values()) {
-      LedgerFixture.fund(ledger, e.def().campaignId(), today.toString(), 1_000_000_000_000L);
-    }
+    ServingFixture f = ServingFixture.of(300, today);
+    market = f.market();
+    catalog = f.catalog();
+    ledger = f.ledger();
     models = new ModelHolder(ModelHolder.load(""));
     ranking = RankingPool.inline(new RankingPool.Settings(0, 20, 16, 0, 1.0), models);
   }
