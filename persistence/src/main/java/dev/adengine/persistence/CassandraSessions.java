@@ -100,21 +100,25 @@ public final class CassandraSessions {
             });
   }
 
-  /** Connections to the local node; each carries up to 1,024 requests at once (the driver's default). */
+  /** Connections to the local node, and requests each carries at once (the driver's default is 1,024). */
   static final int POOL_CONNECTIONS = 2;
+  static final int MAX_REQUESTS_PER_CONNECTION = 4_096;
 
   private static CqlSessionBuilder builder(CassandraSettings settings, boolean bindKeyspace) {
     CqlSessionBuilder builder =
         CqlSession.builder()
             .addContactPoint(new InetSocketAddress(settings.host(), settings.port()))
             .withLocalDatacenter(settings.localDatacenter())
-            // An engine node keeps many writes outstanding at once (served records, charges, events,
-            // the feature log and its labels, each bounded on its own): two connections of 1,024
-            // requests each, so their bounds add up below what the pool takes instead of the driver
-            // refusing requests ("no connection available") at the sum.
+            // An engine node keeps many writes outstanding at once (served records, charges, events
+            // and their lightweight transactions, the feature log and its labels, each bounded on its
+            // own, or by its callers): two connections of 4,096 requests each (protocol v5 allows
+            // 32,768 per connection), so their bounds add up well below what the pool takes instead of
+            // the driver refusing requests ("no connection was available") when Cassandra slows.
             .withConfigLoader(com.datastax.oss.driver.api.core.config.DriverConfigLoader.programmaticBuilder()
                 .withInt(com.datastax.oss.driver.api.core.config.DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE,
                     POOL_CONNECTIONS)
+                .withInt(com.datastax.oss.driver.api.core.config.DefaultDriverOption.CONNECTION_MAX_REQUESTS,
+                    MAX_REQUESTS_PER_CONNECTION)
                 .build());
     return bindKeyspace ? builder.withKeyspace(settings.keyspace()) : builder;
   }

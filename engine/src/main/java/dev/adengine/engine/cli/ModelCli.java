@@ -134,10 +134,16 @@ final class ModelCli implements Runnable {
     @Option(names = "--actor", description = "who asks (default: the OS user)")
     String actor;
 
-    @Option(names = "--train-from-ms") long trainFrom;
+    @Option(names = "--train-from-ms", description = "training window start (epoch ms; give all four bounds or none)")
+    long trainFrom;
     @Option(names = "--train-to-ms") long trainTo;
     @Option(names = "--holdout-from-ms") long holdoutFrom;
     @Option(names = "--holdout-to-ms") long holdoutTo;
+
+    @Option(names = "--last", paramLabel = "DURATION",
+        description = "train on the traffic of the last DURATION (e.g. 10m, 90s) ending 5 s ago: its first three"
+            + " quarters for training, the last quarter as the hold-out (instead of the four bounds)")
+    String last;
 
     @Option(names = "--exclude", split = ",", paramLabel = "FEATURE",
         description = "features the candidate may not use (an ablation)")
@@ -151,6 +157,16 @@ final class ModelCli implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      if (last != null) {
+        if (trainFrom != 0 || trainTo != 0 || holdoutFrom != 0 || holdoutTo != 0) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--last or the four window bounds, not both");
+        }
+        long span = duration(spec.commandLine(), last);
+        holdoutTo = System.currentTimeMillis() - 5_000; // clicks of the newest requests are still arriving
+        trainFrom = holdoutTo - span;
+        trainTo = trainFrom + span * 3 / 4;
+        holdoutFrom = trainTo;
+      }
       TrainModelRequest req = TrainModelRequest.newBuilder().setActor(actor(actor)).setTrainFromMs(trainFrom)
           .setTrainToMs(trainTo).setHoldoutFromMs(holdoutFrom).setHoldoutToMs(holdoutTo)
           .addAllExcludeFeatures(exclude).setTrees(trees).setNoPromote(noPromote).build();
@@ -162,6 +178,21 @@ final class ModelCli implements Runnable {
       }
       return 0;
     }
+  }
+
+  /** {@code 90s}, {@code 10m}, {@code 2h} in milliseconds. */
+  static long duration(CommandLine line, String s) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(s|m|h)").matcher(s.trim());
+    if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+      throw new CommandLine.ParameterException(line, "--last: a positive duration"
+          + " such as 90s, 10m or 2h, got " + s);
+    }
+    long n = Long.parseLong(m.group(1));
+    return n * switch (m.group(2)) {
+      case "s" -> 1_000L;
+      case "m" -> 60_000L;
+      default -> 3_600_000L;
+    };
   }
 
   @Command(name = "deploy", mixinStandardHelpOptions = true,

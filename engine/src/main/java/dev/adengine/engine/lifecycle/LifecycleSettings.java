@@ -37,7 +37,7 @@ public record LifecycleSettings(FeatureLogWriter.Settings featureLog, ModelDeplo
             drift.getDouble("threshold")),
         p.getDuration("schedule"), p.getDuration("train-window"), p.getDuration("holdout-window"),
         p.getDuration("label-delay"), p.getDuration("shadow-for"), training,
-        new QualityGates.Thresholds(g.getDouble("min-auc"), g.getDouble("max-log-loss"),
+        new QualityGates.Thresholds(g.getDouble("min-auc"), g.getDouble("max-normalized-log-loss"),
             g.getDouble("max-calibration-error"), g.getDouble("max-auc-drop"), g.getDouble("max-log-loss-increase"),
             g.getDouble("max-calibration-error-increase")),
         p.getInt("parity-candidates"), guardrail(c.getConfig("guardrail")), gitCommit(c.getString("git-commit")));

@@ -169,6 +169,23 @@ class AdsCtlTest {
     Run runs = adsctl("model", "runs");
     assertEquals(0, runs.exit(), runs.err());
     assertEquals("no pipeline runs", runs.out().strip());
+    Run badLast = adsctl("model", "train", "--last", "10 minutes");
+    assertEquals(2, badLast.exit());
+    assertTrue(badLast.err().startsWith("adsctl: --last: a positive duration"), badLast.err());
+
+    // a run on a window without traffic fails, and its record says why
+    Run started = adsctl("model", "train", "--last", "2m", "--actor", "ops");
+    assertEquals(0, started.exit(), started.err());
+    assertTrue(started.out().startsWith("started pipeline run run-"), started.out());
+    String runId = started.out().strip().substring("started pipeline run ".length());
+    String shown = awaitValue(java.time.Duration.ofSeconds(20), () -> {
+      Run r = adsctl("model", "runs", runId);
+      assertEquals(0, r.exit(), r.err());
+      assertTrue(r.out().startsWith(runId + "  FAILED    at TRAIN"), r.out());
+      return r.out();
+    });
+    assertTrue(shown.contains("fewer than the 2000 required"), shown);
+    assertTrue(shown.lines().anyMatch(l -> l.matches("\\s+\\d+ EXTRACT\\s+SUCCEEDED.*")), shown);
   }
 
   @Test

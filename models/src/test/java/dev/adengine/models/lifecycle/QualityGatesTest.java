@@ -33,24 +33,28 @@ class QualityGatesTest {
     // then
     assertTrue(r.passed());
     assertEquals(List.of(), r.failures());
-    assertEquals(List.of("auc", "log_loss", "calibration_error", "auc_vs_active", "log_loss_vs_active",
+    assertEquals(List.of("auc", "normalized_log_loss", "calibration_error", "auc_vs_active", "log_loss_vs_active",
         "calibration_error_vs_active"), r.checks().stream().map(Check::metric).toList());
+    // 0.0530 over the entropy of a 1% click rate (0.0560015)
+    assertEquals(0.0530 / 0.0560015, r.checks().get(1).value(), 1e-6);
     assertEquals("passed 6 checks", r.summary());
     assertEquals("auc_vs_active 0.7800 >= 0.7770 (active 0.7870 - 0.0100)", r.checks().get(3).description());
   }
 
   @Test
   void shouldFailNamingEveryBadMetricWhenTheCandidateIsPoor() {
-    // given: ranks barely better than chance and is badly calibrated
+    // given: ranks barely better than chance, scores worse than predicting the base rate, badly calibrated
     Metrics candidate = metrics(0.5412, 0.0600, 0.0120);
 
     // when
     Result r = QualityGates.check(candidate, null, T);
 
-    // then: the log loss passes, the other two fail, each named
+    // then: all three fail, each named
     assertFalse(r.passed());
-    assertEquals(List.of("auc", "calibration_error"), r.failures().stream().map(Check::metric).toList());
-    assertEquals("rejected: auc 0.5412 < 0.6500 (min); calibration_error 0.0120 > 0.0050 (max)", r.summary());
+    assertEquals(List.of("auc", "normalized_log_loss", "calibration_error"),
+        r.failures().stream().map(Check::metric).toList());
+    assertEquals("rejected: auc 0.5412 < 0.6500 (min); normalized_log_loss 1.0714 > 0.9700 (max; log loss 0.0600"
+        + " / base-rate entropy 0.0560); calibration_error 0.0120 > 0.0050 (max)", r.summary());
     Check auc = r.failures().get(0);
     assertEquals(0.5412, auc.value());
     assertEquals(0.65, auc.limit());
@@ -83,11 +87,12 @@ class QualityGatesTest {
   @Test
   void shouldSkipTheRelativeChecksWhenNoModelIsActive() {
     // when
-    Result r = QualityGates.check(metrics(0.7000, 0.0560, 0.0030), null, T);
+    Result r = QualityGates.check(metrics(0.7000, 0.0530, 0.0030), null, T);
 
     // then
     assertTrue(r.passed());
-    assertEquals(List.of("auc", "log_loss", "calibration_error"), r.checks().stream().map(Check::metric).toList());
+    assertEquals(List.of("auc", "normalized_log_loss", "calibration_error"),
+        r.checks().stream().map(Check::metric).toList());
     assertEquals("passed 3 checks", r.summary());
   }
 
