@@ -51,8 +51,13 @@ public final class FeatureLogRepository {
   /** Partition queries in flight at once for a window read (a day is 24 * 16 partitions). */
   private static final int MAX_OUTSTANDING = 8;
 
-  /** Log rows carry every candidate's features; smaller pages than the driver's 5000 rows. */
-  private static final int LOG_PAGE_SIZE = 500;
+  /**
+   * Log rows carry every candidate's features (about 16 KB with 50 candidates): pages of 100 rows
+   * (~1.6 MB), not the driver's 5,000, each allowed {@link #READ_TIMEOUT} (a training run reads
+   * while the node serves; the driver's 2 s default timed out under the demo's load).
+   */
+  private static final int LOG_PAGE_SIZE = 100;
+  private static final java.time.Duration READ_TIMEOUT = java.time.Duration.ofSeconds(15);
 
   /**
    * One logged request. {@code experimentId}, {@code arm} and {@code shadowVersion} are null when
@@ -262,7 +267,8 @@ public final class FeatureLogRepository {
     }
     return AsyncPages.concatBounded(partitions, MAX_OUTSTANDING, p -> {
       BoundStatement statement = select.bind(p.hour(), p.bucket())
-          .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM);
+          .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM)
+          .setTimeout(READ_TIMEOUT);
       if (pageSize > 0) {
         statement = statement.setPageSize(pageSize);
       }

@@ -87,12 +87,16 @@ final class ModelCli implements Runnable {
       for (ModelView m : r.getModelsList()) {
         out().printf(Locale.ROOT, row, m.getActive() ? "*" : m.getShadow() ? "s" : "", m.getVersion(),
             time(m.getCreatedAtMs()).replaceAll("\\.\\d+Z$", "Z"),
-            String.format(Locale.ROOT, "%.4f", m.getMetricsOrDefault("auc", Double.NaN)),
-            String.format(Locale.ROOT, "%.5f", m.getMetricsOrDefault("log_loss", Double.NaN)), m.getTrainRows(),
+            metric(m, "auc", "%.4f"), metric(m, "log_loss", "%.5f"), m.getTrainRows(),
             m.getParentVersion().isEmpty() ? "-" : m.getParentVersion());
       }
       return 0;
     }
+  }
+
+  /** A registered metric, or "-" (a bootstrapped model was not evaluated on the feature log). */
+  static String metric(ModelView m, String name, String format) {
+    return m.containsMetrics(name) ? String.format(Locale.ROOT, format, m.getMetricsOrThrow(name)) : "-";
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true, description = "Shows one version with its lineage.")

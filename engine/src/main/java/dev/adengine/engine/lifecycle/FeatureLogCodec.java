@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,7 +18,8 @@ import java.util.List;
  */
 public final class FeatureLogCodec {
   private static final int CONTEXT_FORMAT = 1;
-  private static final int CANDIDATES_FORMAT = 1;
+  /** 2: ids in UTF-8 (1 wrote Java's modified UTF-8 through DataOutputStream, at twice the cost). */
+  private static final int CANDIDATES_FORMAT = 2;
 
   private FeatureLogCodec() {}
 
@@ -78,78 +80,124 @@ public final class FeatureLogCodec {
   }
 
   public static byte[] encodeCandidates(List<Candidate> candidates, int featureCount) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + candidates.size() * (120 + 8 * featureCount));
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(CANDIDATES_FORMAT);
-      out.writeShort(featureCount);
-      out.writeInt(candidates.size());
-      for (Candidate c : candidates) {
-        if (c.features().length != featureCount) {
-          throw new IllegalArgumentException("candidate " + c.adId() + " has " + c.features().length
-              + " features, the record " + featureCount);
-        }
-        out.writeUTF(c.adId());
-        out.writeUTF(c.campaignId());
-        out.writeUTF(c.advertiserId());
-        out.writeBoolean(c.rescored());
-        out.writeShort(c.position());
-        out.writeLong(c.priceMicros());
-        out.writeDouble(c.stage1());
-        out.writeDouble(c.pctr());
-        out.writeDouble(c.shadowPctr());
-        out.writeDouble(c.score());
-        out.writeDouble(c.adImpressions());
-        out.writeDouble(c.adClicks());
-        out.writeDouble(c.campaignImpressions());
-        out.writeDouble(c.campaignClicks());
-        for (double v : c.features()) {
-          out.writeDouble(v);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    CandidatesWriter w = new CandidatesWriter(featureCount, candidates.size());
+    for (Candidate c : candidates) {
+      w.add(c.adId(), c.campaignId(), c.advertiserId(), c.rescored(), c.position(), c.priceMicros(), c.stage1(),
+          c.pctr(), c.shadowPctr(), c.score(), c.adImpressions(), c.adClicks(), c.campaignImpressions(),
+          c.campaignClicks(), c.features());
     }
-    return bytes.toByteArray();
+    return w.toBytes();
+  }
+
+  /**
+   * Encodes candidates one by one into a growing buffer, with no object per candidate (the
+   * feature-log writer's hot loop). Layout (big-endian): format byte, feature count (u16),
+   * candidate count (i32), then per candidate: ad, campaign and advertiser ids (u16 length + UTF-8),
+   * rescored (byte), position (i16), price (i64), stage-1 pCTR, pCTR, shadow pCTR, score, the four
+   * online inputs, the features (f64 each).
+   */
+  public static final class CandidatesWriter {
+    private final int featureCount;
+    private java.nio.ByteBuffer buf;
+    private int count;
+
+    public CandidatesWriter(int featureCount, int expected) {
+      this.featureCount = featureCount;
+      this.buf = java.nio.ByteBuffer.allocate(7 + Math.max(1, expected) * (96 + 8 * featureCount));
+      buf.put((byte) CANDIDATES_FORMAT).putShort((short) featureCount).putInt(0);
+    }
+
+    public void add(String adId, String campaignId, String advertiserId, boolean rescored, int position,
+        long priceMicros, double stage1, double pctr, double shadowPctr, double score, double adImpressions,
+        double adClicks, double campaignImpressions, double campaignClicks, double[] features) {
+      if (features.length < featureCount) {
+        throw new IllegalArgumentException("candidate " + adId + " has " + features.length + " features, the record "
+            + featureCount);
+      }
+      byte[] ad = adId.getBytes(StandardCharsets.UTF_8);
+      byte[] campaign = campaignId.getBytes(StandardCharsets.UTF_8);
+      byte[] advertiser = advertiserId.getBytes(StandardCharsets.UTF_8);
+      ensure(6 + ad.length + campaign.length + advertiser.length + 1 + 2 + 8 + 8 * 8 + 8 * featureCount);
+      putString(ad);
+      putString(campaign);
+      putString(advertiser);
+      buf.put((byte) (rescored ? 1 : 0)).putShort((short) position).putLong(priceMicros)
+          .putDouble(stage1).putDouble(pctr).putDouble(shadowPctr).putDouble(score)
+          .putDouble(adImpressions).putDouble(adClicks).putDouble(campaignImpressions).putDouble(campaignClicks);
+      for (int f = 0; f < featureCount; f++) {
+        buf.putDouble(features[f]);
+      }
+      count++;
+    }
+
+    public byte[] toBytes() {
+      buf.putInt(3, count);
+      return java.util.Arrays.copyOf(buf.array(), buf.position());
+    }
+
+    private void putString(byte[] b) {
+      if (b.length > 0xFFFF) {
+        throw new IllegalArgumentException("id longer than 65,535 bytes");
+      }
+      buf.putShort((short) b.length).put(b);
+    }
+
+    private void ensure(int bytes) {
+      if (buf.remaining() < bytes) {
+        java.nio.ByteBuffer bigger = java.nio.ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + bytes));
+        buf.flip();
+        bigger.put(buf);
+        buf = bigger;
+      }
+    }
   }
 
   public static List<Candidate> decodeCandidates(byte[] bytes) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-      int format = in.readUnsignedByte();
+    try {
+      java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+      int format = in.get() & 0xFF;
       if (format != CANDIDATES_FORMAT) {
         throw new IllegalArgumentException("feature-log candidates format " + format + ", this code reads "
             + CANDIDATES_FORMAT);
       }
-      int features = in.readUnsignedShort();
-      int n = in.readInt();
+      int features = in.getShort() & 0xFFFF;
+      int n = in.getInt();
       if (n < 0 || n > 100_000) {
         throw new IllegalArgumentException("feature-log record with " + n + " candidates");
       }
       List<Candidate> out = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        String adId = in.readUTF();
-        String campaignId = in.readUTF();
-        String advertiserId = in.readUTF();
-        boolean rescored = in.readBoolean();
-        int position = in.readShort();
-        long price = in.readLong();
-        double stage1 = in.readDouble();
-        double pctr = in.readDouble();
-        double shadow = in.readDouble();
-        double score = in.readDouble();
-        double adImps = in.readDouble();
-        double adClicks = in.readDouble();
-        double campImps = in.readDouble();
-        double campClicks = in.readDouble();
+        String adId = getString(in);
+        String campaignId = getString(in);
+        String advertiserId = getString(in);
+        boolean rescored = in.get() != 0;
+        int position = in.getShort();
+        long price = in.getLong();
+        double stage1 = in.getDouble();
+        double pctr = in.getDouble();
+        double shadow = in.getDouble();
+        double score = in.getDouble();
+        double adImps = in.getDouble();
+        double adClicks = in.getDouble();
+        double campImps = in.getDouble();
+        double campClicks = in.getDouble();
         double[] x = new double[features];
         for (int f = 0; f < features; f++) {
-          x[f] = in.readDouble();
+          x[f] = in.getDouble();
         }
         out.add(new Candidate(adId, campaignId, advertiserId, rescored, position, price, stage1, pctr, shadow, score,
             adImps, adClicks, campImps, campClicks, x));
       }
       return out;
-    } catch (IOException e) {
+    } catch (java.nio.BufferUnderflowException e) {
       throw new IllegalArgumentException("truncated feature-log candidates", e);
     }
+  }
+
+  private static String getString(java.nio.ByteBuffer in) {
+    int len = in.getShort() & 0xFFFF;
+    byte[] b = new byte[len];
+    in.get(b);
+    return new String(b, StandardCharsets.UTF_8);
   }
 }

@@ -8,10 +8,7 @@ import dev.adengine.models.features.RequestFeatures;
 import dev.adengine.models.scoring.CtrModel;
 import dev.adengine.persistence.FeatureLogRepository;
 import dev.adengine.persistence.FeatureLogRepository.LoggedRequest;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.SplittableRandom;
@@ -250,6 +247,13 @@ public final class FeatureLogWriter implements AutoCloseable {
     });
   }
 
+  /**
+   * One scored row in this many feeds the drift monitor: binning every feature of every row was
+   * half the writer's work, and a quarter of the rows (thousands a second) is plenty for PSI.
+   */
+  static final int DRIFT_EVERY = 4;
+  private long driftRows; // the writer thread only
+
   /** Writes attempted at most this often (a Cassandra timeout under load is usually passing). */
   static final int ATTEMPTS = 3;
   private static final long RETRY_DELAY_NANOS = 200_000_000L;
@@ -320,21 +324,17 @@ public final class FeatureLogWriter implements AutoCloseable {
    * shadow scores, drift and guardrail counts, the encoded record. Public for the benchmark.
    */
   public LoggedRequest encode(Capture c) {
-    Map<String, Winner> winners = new HashMap<>();
-    for (Winner w : c.winners()) {
-      winners.put(w.getAdId(), w);
-    }
-    List<RankedCandidate> all = new ArrayList<>(c.top());
-    if (settings.candidates() == Candidates.ALL) {
-      all.addAll(c.belowTopK());
-    }
-    List<FeatureLogCodec.Candidate> out = new ArrayList<>(all.size());
+    List<RankedCandidate> top = c.top();
+    List<RankedCandidate> below = settings.candidates() == Candidates.ALL ? c.belowTopK() : List.of();
     FeatureLogCodec.Context ctx = c.context();
     boolean shadow = c.shadow() != null;
+    FeatureLogCodec.CandidatesWriter out = new FeatureLogCodec.CandidatesWriter(FeatureExtractor.SIZE,
+        top.size() + below.size());
     double placedPctr = 0;
     double expectedClicks = 0;
-    for (RankedCandidate rc : all) {
-      double[] x = new double[FeatureExtractor.SIZE];
+    double[] x = row;
+    for (int i = 0, n = top.size() + below.size(); i < n; i++) {
+      RankedCandidate rc = i < top.size() ? top.get(i) : below.get(i - top.size());
       RankingFeatures.fill(x, c.request(), ctx.destination(), ctx.medianPriceMicros(), rc.ad(), 1,
           rc.adImpressions(), rc.adClicks(), rc.campaignImpressions(), rc.campaignClicks());
       double shadowPctr = Double.NaN;
@@ -342,28 +342,41 @@ public final class FeatureLogWriter implements AutoCloseable {
         shadowPctr = rc.rescored() ? c.shadow().stage2(x) : c.shadow().stage1(x);
         shadowScored.increment();
       }
-      if (rc.rescored() && drift != null) {
+      if (rc.rescored() && drift != null && (++driftRows & (DRIFT_EVERY - 1)) == 0) {
         drift.observe(c.model().version(), x, rc.pctr(), c.servedAtMs());
       }
-      Winner w = winners.get(rc.ad().adId());
+      Winner w = winner(c.winners(), rc.ad().adId());
       if (w != null && health != null) {
         // the click probability where it was shown: served pCTR is the top slot's
-        double[] shown = x.clone();
+        System.arraycopy(x, 0, shown, 0, x.length);
         FeatureExtractor.setPosition(shown, w.getPosition());
         expectedClicks += c.model().stage2(shown);
         placedPctr += rc.pctr();
       }
-      out.add(new FeatureLogCodec.Candidate(rc.ad().adId(), rc.campaign().campaignId(), rc.campaign().advertiserId(),
-          rc.rescored(), w == null ? 0 : w.getPosition(), w == null ? 0 : w.getPriceMicros(), rc.stage1(), rc.pctr(),
-          shadowPctr, rc.score(), rc.adImpressions(), rc.adClicks(), rc.campaignImpressions(),
-          rc.campaignClicks(), x));
+      out.add(rc.ad().adId(), rc.campaign().campaignId(), rc.campaign().advertiserId(), rc.rescored(),
+          w == null ? 0 : w.getPosition(), w == null ? 0 : w.getPriceMicros(), rc.stage1(), rc.pctr(), shadowPctr,
+          rc.score(), rc.adImpressions(), rc.adClicks(), rc.campaignImpressions(), rc.campaignClicks(), x);
     }
     if (placedPctr > 0) {
       health.placed(placedPctr, expectedClicks);
     }
     return new LoggedRequest(c.requestId(), c.servedAtMs(), nodeId, emptyToNull(c.experimentId()),
         emptyToNull(c.arm()), c.model().version(), shadow ? c.shadow().version() : null, c.model().schemaHash(),
-        FeatureLogCodec.encodeContext(ctx), FeatureLogCodec.encodeCandidates(out, FeatureExtractor.SIZE));
+        FeatureLogCodec.encodeContext(ctx), out.toBytes());
+  }
+
+  /** The writer thread's row buffers (encode runs on that thread only; the benchmark calls it on one). */
+  private final double[] row = new double[FeatureExtractor.SIZE];
+  private final double[] shown = new double[FeatureExtractor.SIZE];
+
+  /** The winner of {@code adId} among a response's few winners, or null. */
+  private static Winner winner(List<Winner> winners, String adId) {
+    for (int i = 0, n = winners.size(); i < n; i++) {
+      if (winners.get(i).getAdId().equals(adId)) {
+        return winners.get(i);
+      }
+    }
+    return null;
   }
 
   /** Starts a record's write once a slot is free; a failed one is retried ({@value #ATTEMPTS} attempts). */

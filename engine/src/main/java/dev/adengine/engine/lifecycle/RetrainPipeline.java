@@ -361,10 +361,9 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
     }
 
     private CompletionStage<Extracted> extract(long trainFrom, long trainTo, long holdoutFrom, long holdoutTo) {
-      CompletionStage<List<LoggedRequest>> trainLogs = deps.featureLog().read(trainFrom, trainTo);
-      CompletionStage<List<LoggedRequest>> holdoutLogs = deps.featureLog().read(holdoutFrom, holdoutTo);
-      CompletionStage<List<Label>> labels = deps.featureLog().labels(trainFrom, holdoutTo);
-      return trainLogs.thenCompose(tl -> holdoutLogs.thenCompose(hl -> labels.thenApplyAsync(ls -> {
+      // one window after the other: reads of the log are large, and the node is serving meanwhile
+      return deps.featureLog().read(trainFrom, trainTo).thenCompose(tl -> deps.featureLog().read(holdoutFrom,
+          holdoutTo).thenCompose(hl -> deps.featureLog().labels(trainFrom, holdoutTo).thenApplyAsync(ls -> {
         TrainingData.Rows train = TrainingData.shown(tl, ls);
         TrainingData.Rows holdout = TrainingData.shown(hl, ls);
         double[][] scored = TrainingData.scoredRows(tl, settings.training().referenceRows());
