@@ -86,7 +86,6 @@ class LifecycleEndToEndTest {
     config.put("adengine.lifecycle.pipeline.gates.max-auc-drop", 0.05);
     config.put("adengine.lifecycle.pipeline.gates.max-log-loss-increase", 0.01);
     config.put("adengine.lifecycle.pipeline.gates.max-calibration-error-increase", 0.01);
-    config.put("adengine.lifecycle.pipeline.gates.max-calibration-error", 0.02);
     config.put("adengine.lifecycle.deploy.resync-interval", "2s");
     List<EngineNode> nodes = new ArrayList<>();
     List<Clients> apis = new ArrayList<>();

@@ -53,8 +53,10 @@ class QualityGatesTest {
     assertFalse(r.passed());
     assertEquals(List.of("auc", "normalized_log_loss", "calibration_error"),
         r.failures().stream().map(Check::metric).toList());
+    // sampling noise of 150,000 rows in 20 bins at 1%: sqrt(2 / pi) x sqrt(0.0099 / 7500) = 0.00092
     assertEquals("rejected: auc 0.5412 < 0.6500 (min); normalized_log_loss 1.0714 > 0.9700 (max; log loss 0.0600"
-        + " / base-rate entropy 0.0560); calibration_error 0.0120 > 0.0050 (max)", r.summary());
+        + " / base-rate entropy 0.0560); calibration_error 0.0120 > 0.0068 (max 0.0050 + twice the sampling noise"
+        + " 0.0009)", r.summary());
     Check auc = r.failures().get(0);
     assertEquals(0.5412, auc.value());
     assertEquals(0.65, auc.limit());
