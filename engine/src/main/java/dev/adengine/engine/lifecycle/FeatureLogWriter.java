@@ -11,7 +11,6 @@ import dev.adengine.persistence.FeatureLogRepository.LoggedRequest;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletionStage;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -187,9 +186,12 @@ public final class FeatureLogWriter implements AutoCloseable {
   private volatile long rateSecond;
   private final java.util.concurrent.atomic.AtomicLong rateCount = new java.util.concurrent.atomic.AtomicLong();
 
-  /** Whether a request is in the logged sample: a hash of its id, so every node agrees. */
+  /** Whether a request is in the logged sample: a hash of its id, so every node agrees; allocation-free. */
   private boolean sampled(String requestId) {
-    long h = new SplittableRandom(requestId.hashCode()).nextLong();
+    long h = requestId.hashCode() * 0x9E3779B97F4A7C15L; // SplitMix64's finalizer over the id's hash
+    h = (h ^ (h >>> 30)) * 0xBF58476D1CE4E5B9L;
+    h = (h ^ (h >>> 27)) * 0x94D049BB133111EBL;
+    h ^= h >>> 31;
     return (h >>> 11) * 0x1.0p-53 < settings.sampleRate();
   }
 

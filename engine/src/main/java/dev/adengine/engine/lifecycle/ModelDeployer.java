@@ -48,7 +48,7 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
  */
 public final class ModelDeployer extends AbstractBehavior<ModelDeployer.Command> {
 
-  public static final String ACTIVE_SCOPE = "default";
+  public static final String ACTIVE_SCOPE = dev.adengine.persistence.ModelRegistryRepository.DEFAULT_SCOPE;
   public static final String SHADOW_SCOPE = "shadow";
   public static final Key<LWWRegister<Entry>> ACTIVE = LWWRegisterKey.create("model-active");
   public static final Key<LWWRegister<Entry>> SHADOW = LWWRegisterKey.create("model-shadow");

@@ -31,11 +31,11 @@ public final class ModelRegistry {
   /** A model read from the registry: the model, its reference distributions (may be null), its row. */
   public record LoadedModel(CtrModel model, ReferenceDistribution reference, ModelVersion meta) {}
 
-  public static final String ACTIVATE = "ACTIVATE";
-  public static final String ROLLBACK = "ROLLBACK";
-  public static final String AUTO_ROLLBACK = "AUTO_ROLLBACK";
-  public static final String SHADOW = "SHADOW";
-  public static final String SHADOW_OFF = "SHADOW_OFF";
+  public static final String ACTIVATE = ModelRegistryRepository.ACTIVATE;
+  public static final String ROLLBACK = ModelRegistryRepository.ROLLBACK;
+  public static final String AUTO_ROLLBACK = ModelRegistryRepository.AUTO_ROLLBACK;
+  public static final String SHADOW = ModelRegistryRepository.SHADOW;
+  public static final String SHADOW_OFF = ModelRegistryRepository.SHADOW_OFF;
 
   private final ModelRegistryRepository repository;
   private final Executor decoder;
@@ -133,10 +133,10 @@ public final class ModelRegistry {
         java.util.Map.of("options", meta.getOrDefault("options", ""), "source", meta.getOrDefault("source",
             "configured model file")), java.util.Map.of(), null, bytes(model));
     return repository.register(v)
-        .thenCompose(written -> repository.active(ModelDeployerScopes.ACTIVE))
+        .thenCompose(written -> repository.active(ModelRegistryRepository.DEFAULT_SCOPE))
         .thenCompose(active -> active.isPresent()
             ? CompletableFuture.completedFuture(active.get())
-            : repository.activate(ModelDeployerScopes.ACTIVE, model.version(), ACTIVATE, "bootstrap",
+            : repository.activate(ModelRegistryRepository.DEFAULT_SCOPE, model.version(), ACTIVATE, "bootstrap",
                 "first node of a new cluster: its configured model", clock.instant()));
   }
 
@@ -146,11 +146,6 @@ public final class ModelRegistry {
     } catch (NumberFormatException e) {
       return 0;
     }
-  }
-
-  /** Scope names, kept here so the registry does not depend on the deployer actor. */
-  private static final class ModelDeployerScopes {
-    static final String ACTIVE = "default";
   }
 
   /**

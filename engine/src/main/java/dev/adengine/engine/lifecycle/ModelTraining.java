@@ -150,9 +150,9 @@ public final class ModelTraining {
     long trainMillis = (System.nanoTime() - t0) / 1_000_000;
     CtrModel candidate = trained.model();
 
-    Metrics holdoutMetrics = Metrics.of(score(candidate, holdout.x()), holdout.y());
-    Metrics activeMetrics = active == null ? null : Metrics.of(score(active, holdout.x()), holdout.y());
     double[] p = score(candidate, holdout.x());
+    Metrics holdoutMetrics = Metrics.of(p, holdout.y());
+    Metrics activeMetrics = active == null ? null : Metrics.of(score(active, holdout.x()), holdout.y());
     Map<String, Metrics> slices = new TreeMap<>();
     slices.putAll(SliceMetrics.bySlice(p, holdout.y(), holdout.sliceKeys("device"), options.minSliceRows()));
     slices.putAll(SliceMetrics.bySlice(p, holdout.y(), holdout.sliceKeys("destination"), options.minSliceRows()));

@@ -4,7 +4,6 @@ import dev.adengine.engine.catalog.Catalog;
 import dev.adengine.engine.ranking.ModelHolder;
 import dev.adengine.models.lifecycle.QualityGates;
 import dev.adengine.models.scoring.CtrModel;
-import dev.adengine.models.training.CtrTrainer;
 import dev.adengine.persistence.FeatureLogRepository;
 import dev.adengine.persistence.FeatureLogRepository.Label;
 import dev.adengine.persistence.FeatureLogRepository.LoggedRequest;
@@ -76,10 +75,10 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
   public static final String SHADOW = "SHADOW";
   public static final String PROMOTE = "PROMOTE";
 
-  public static final String RUNNING = "RUNNING";
-  public static final String SUCCEEDED = "SUCCEEDED";
-  public static final String REJECTED = "REJECTED";
-  public static final String FAILED = "FAILED";
+  public static final String RUNNING = PipelineRepository.RUNNING;
+  public static final String SUCCEEDED = PipelineRepository.SUCCEEDED;
+  public static final String REJECTED = PipelineRepository.REJECTED;
+  public static final String FAILED = PipelineRepository.FAILED;
 
   /**
    * @param schedule how often a run starts by itself (zero: only on demand)
@@ -219,6 +218,7 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
     private final String trigger;
     private int seq;
     private String candidateVersion;
+    private ModelTraining.Options options;
     private volatile String currentStep = EXTRACT;
 
     Execution(String runId, Request request, Instant startedAt) {
@@ -235,7 +235,6 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
       this.startedAt = run.startedAt();
       this.trigger = run.trigger();
       this.candidateVersion = run.candidateVersion();
-      this.seq = 100; // recovery steps after whatever the interrupted incarnation recorded
     }
 
     CompletionStage<Void> run() {
@@ -252,11 +251,9 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
             + holdoutFrom + ", " + holdoutTo + "): training must end before the hold-out starts");
       }
       CtrModel active = deps.models().current();
-      ModelTraining.Options options = settings.training().withExcluded(request.excludedFeatures());
+      options = settings.training().withExcluded(request.excludedFeatures());
       if (request.trees() != null) {
-        options = options.withTrainer(new CtrTrainer.Options(options.trainer().lambda(), request.trees(),
-            options.trainer().maxDepth(), options.trainer().maxNodes(), options.trainer().nodeSize(),
-            options.trainer().shrinkage(), options.trainer().subsample(), options.trainer().seed()));
+        options = options.withTrainer(options.trainer().withTrees(request.trees()));
       }
       ModelTraining.Options opts = options;
       String version = "ctr-" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)
@@ -331,7 +328,7 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
           active == null ? null : active.version(), settings.gitCommit(), m.schemaHash(), data.trainFrom(),
           data.trainTo(), data.holdoutFrom(), data.holdoutTo(), o.trainRows() + o.calibrationRows(),
           data.train().clicks(), o.holdoutRows(), o.holdoutClicks(),
-          withTiming(settings.training().withExcluded(request.excludedFeatures()), o), o.metricsMap(),
+          withTiming(o), o.metricsMap(),
           o.reference().toBytes(), ModelRegistry.bytes(m));
       return deps.registry().register(v).thenApply(written -> {
         if (!written) {
@@ -341,11 +338,8 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
       });
     }
 
-    private Map<String, String> withTiming(ModelTraining.Options options, ModelTraining.Outcome o) {
+    private Map<String, String> withTiming(ModelTraining.Outcome o) {
       Map<String, String> m = new LinkedHashMap<>(options.asMap());
-      if (request.trees() != null) {
-        m.put("trees", Integer.toString(request.trees()));
-      }
       m.put("train_millis", Long.toString(o.trainMillis()));
       return m;
     }
@@ -419,6 +413,14 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
 
     /** Finishes a run its previous incarnation left RUNNING; see the class comment for the rules. */
     CompletionStage<Void> recover() {
+      // the steps it records come after those the interrupted incarnation recorded
+      return deps.runs().steps(runId).thenCompose(steps -> {
+        seq = steps.stream().mapToInt(Step::seq).max().orElse(0);
+        return finishInterrupted();
+      });
+    }
+
+    private CompletionStage<Void> finishInterrupted() {
       if (candidateVersion == null) {
         return finish(FAILED, "-", "interrupted before a candidate was registered (node crash or restart);"
             + " nothing was registered or deployed");

@@ -283,13 +283,7 @@ public final class TrainModels implements Callable<Integer> {
   }
 
   static String commit() {
-    try {
-      Process p = new ProcessBuilder("git", "rev-parse", "--short", "HEAD").redirectErrorStream(true).start();
-      String s = new String(p.getInputStream().readAllBytes()).trim();
-      return p.waitFor() == 0 ? s : "unknown";
-    } catch (IOException | InterruptedException e) {
-      return "unknown";
-    }
+    return dev.adengine.engine.lifecycle.LifecycleSettings.gitCommit("auto");
   }
 
 }
