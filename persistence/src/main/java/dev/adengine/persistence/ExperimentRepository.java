@@ -72,6 +72,11 @@ public final class ExperimentRepository {
       return new Change(actor, STOPPED, experimentId, null, null, reason);
     }
 
+    /** The global holdout's share changed (a config-wide change: no experiment id). */
+    public static Change holdoutSet(String actor, int fromBasisPoints, int toBasisPoints, String reason) {
+      return new Change(actor, HOLDOUT_SET, null, fromBasisPoints, toBasisPoints, reason);
+    }
+
     public Change withDetail(String newDetail) {
       return new Change(actor, action, experimentId, fromBasisPoints, toBasisPoints, newDetail);
     }

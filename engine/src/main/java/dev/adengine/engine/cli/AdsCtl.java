@@ -12,6 +12,7 @@ import dev.adengine.api.v1.ExperimentReportView;
 import dev.adengine.api.v1.ExperimentView;
 import dev.adengine.api.v1.GetExperimentConfigRequest;
 import dev.adengine.api.v1.RampExperimentRequest;
+import dev.adengine.api.v1.SetHoldoutRequest;
 import dev.adengine.api.v1.StartExperimentRequest;
 import dev.adengine.api.v1.StopExperimentRequest;
 import dev.adengine.engine.sim.TrafficSimulator;
@@ -148,8 +149,8 @@ public final class AdsCtl implements Runnable {
   }
 
   @Command(name = "experiment", mixinStandardHelpOptions = true,
-      description = "A/B experiments: list, create, start, ramp, stop, report.",
-      subcommands = {List_.class, Create.class, Start.class, Ramp.class, Stop.class, Report.class})
+      description = "A/B experiments: list, create, start, ramp, stop, report, and the global holdout.",
+      subcommands = {List_.class, Create.class, Start.class, Ramp.class, Stop.class, Report.class, Holdout.class})
   static final class ExperimentCommand implements Runnable {
     @ParentCommand
     AdsCtl root;
@@ -160,7 +161,7 @@ public final class AdsCtl implements Runnable {
     @Override
     public void run() {
       throw new CommandLine.ParameterException(spec.commandLine(),
-          "a subcommand is required (list, create, start, ramp, stop, report)");
+          "a subcommand is required (list, create, start, ramp, stop, report, holdout)");
     }
   }
 
@@ -402,6 +403,36 @@ public final class AdsCtl implements Runnable {
         b.setReason(reason);
       }
       return printChange(parent.root.call(a -> a.stopExperiment(b.build())), id);
+    }
+  }
+
+  @Command(name = "holdout", mixinStandardHelpOptions = true,
+      description = {"Sets the global holdout: the share of all users no experiment serves.",
+          "Raising it keeps every user already held out; lowering it releases users."})
+  static final class Holdout extends Sub {
+    @Parameters(paramLabel = "BP", description = "the share in basis points, 0 to 10000 (0 = no holdout)")
+    int basisPoints;
+
+    @Option(names = "--reason", description = "why, for the audit log")
+    String reason;
+
+    @Option(names = "--actor", description = "who makes the change (default: the OS user)")
+    String actor;
+
+    @Override
+    public Integer call() throws Exception {
+      SetHoldoutRequest.Builder b = SetHoldoutRequest.newBuilder().setActor(actor(actor)).setBasisPoints(basisPoints);
+      if (reason != null) {
+        b.setReason(reason);
+      }
+      ExperimentConfigView c = parent.root.call(a -> a.setHoldout(b.build()));
+      if (output.json) {
+        out().println(ProtoJson.of(c));
+      } else {
+        out().printf(Locale.ROOT, "holdout %s of all users (config v%d)%n", percent(c.getHoldoutBasisPoints()),
+            c.getVersion());
+      }
+      return 0;
     }
   }
 

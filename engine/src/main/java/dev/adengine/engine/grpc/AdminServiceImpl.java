@@ -7,6 +7,7 @@ import dev.adengine.api.v1.ExperimentReportView;
 import dev.adengine.api.v1.GetExperimentConfigRequest;
 import dev.adengine.api.v1.RampExperimentRequest;
 import dev.adengine.api.v1.StartExperimentRequest;
+import dev.adengine.api.v1.SetHoldoutRequest;
 import dev.adengine.api.v1.StopExperimentRequest;
 import dev.adengine.api.v1.ActivationView;
 import dev.adengine.api.v1.DeployModelRequest;
@@ -29,6 +30,7 @@ import dev.adengine.engine.experiment.ExperimentAdmin;
 import dev.adengine.engine.experiment.ServingExperiments;
 import dev.adengine.experiments.ArmDef;
 import dev.adengine.experiments.ExperimentConfig;
+import dev.adengine.experiments.Holdout;
 import dev.adengine.experiments.Layer;
 import dev.adengine.experiments.stats.ExperimentReport;
 import dev.adengine.persistence.ExperimentRepository.Change;
@@ -272,6 +274,24 @@ public final class AdminServiceImpl implements AdminService {
     return editExisting(in.getActor(), in.getExperimentId(), current -> current.stop(in.getExperimentId()),
         (actor, current) -> Change.stopped(actor, in.getExperimentId(), in.getReason().isEmpty() ? null
             : in.getReason()));
+  }
+
+  @Override
+  public CompletionStage<ExperimentConfigView> setHoldout(SetHoldoutRequest in) {
+    return guard(() -> {
+      String actor = actor(in.getActor());
+      int bp = in.getBasisPoints();
+      if (bp < 0 || bp > 10_000) {
+        throw new InvalidArgument("basis_points", "must be in [0, 10000], got " + bp);
+      }
+      if (in.getReason().length() > 512) {
+        throw new InvalidArgument("reason", "at most 512 characters");
+      }
+      String reason = in.getReason().isEmpty() ? null : in.getReason();
+      return change(new ExperimentAdmin.Edit(
+          current -> current.withHoldout(new Holdout(bp, current.holdout().salt())),
+          current -> Change.holdoutSet(actor, current.holdout().basisPoints(), bp, reason)));
+    });
   }
 
   /**

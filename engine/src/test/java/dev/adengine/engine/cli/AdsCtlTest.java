@@ -89,6 +89,29 @@ class AdsCtlTest {
   }
 
   @Test
+  void shouldSetTheGlobalHoldoutAndRefuseAShareOutOfRange() throws Exception {
+    try {
+      Run set = adsctl("experiment", "holdout", "1000", "--reason", "baseline", "--actor", "ops");
+      assertEquals(0, set.exit(), set.err());
+      assertTrue(set.out().matches("holdout 10\\.00% of all users \\(config v\\d+\\)\\s*"), set.out());
+      assertTrue(adsctl("experiment", "list").out().contains("holdout 10.00%"));
+      assertEquals(1000, JSON.readTree(adsctl("experiment", "holdout", "1000", "--json", "--actor", "ops").out())
+          .get("holdout_basis_points").asInt());
+
+      Run tooBig = adsctl("experiment", "holdout", "10001", "--actor", "ops");
+      assertEquals(1, tooBig.exit());
+      assertEquals(1, tooBig.err().lines().count(), tooBig.err());
+      assertTrue(tooBig.err().startsWith("adsctl: INVALID_ARGUMENT: basis_points: must be in [0, 10000]"),
+          tooBig.err());
+      Run notANumber = adsctl("experiment", "holdout", "ten");
+      assertEquals(2, notANumber.exit());
+      assertTrue(notANumber.err().contains("BP"), notANumber.err());
+    } finally {
+      assertEquals(0, adsctl("experiment", "holdout", "0", "--actor", "ops").exit());
+    }
+  }
+
+  @Test
   void shouldPrintOneLineAndFailWhenTheNodeRefusesOrTheCommandIsWrong() {
     // a rule the node enforces: INVALID_ARGUMENT naming the field
     Run tooMuch = adsctl("experiment", "create", "big", "--layer", "x", "--allocation", "20000",
@@ -192,8 +215,8 @@ class AdsCtlTest {
   void shouldPrintUsageWhenAskedForHelpAtAnyLevel() {
     for (String[] args : new String[][] {{"--help"}, {"experiment", "--help"}, {"experiment", "list", "--help"},
         {"experiment", "create", "--help"}, {"experiment", "start", "--help"}, {"experiment", "ramp", "--help"},
-        {"experiment", "stop", "--help"}, {"experiment", "report", "--help"}, {"model", "--help"},
-        {"model", "list", "--help"}, {"model", "show", "--help"}, {"model", "train", "--help"},
+        {"experiment", "stop", "--help"}, {"experiment", "report", "--help"}, {"experiment", "holdout", "--help"},
+        {"model", "--help"}, {"model", "list", "--help"}, {"model", "show", "--help"}, {"model", "train", "--help"},
         {"model", "deploy", "--help"}, {"model", "shadow", "--help"}, {"model", "rollback", "--help"},
         {"model", "runs", "--help"}, {"model", "status", "--help"}}) {
       Run help = adsctl(args);

@@ -19,6 +19,7 @@ import dev.adengine.api.v1.ExperimentReportView;
 import dev.adengine.api.v1.GetExperimentConfigRequest;
 import dev.adengine.api.v1.Pricing;
 import dev.adengine.api.v1.RampExperimentRequest;
+import dev.adengine.api.v1.SetHoldoutRequest;
 import dev.adengine.api.v1.StartExperimentRequest;
 import dev.adengine.api.v1.StopExperimentRequest;
 import dev.adengine.api.v1.UpsertAdvertiserRequest;
@@ -164,6 +165,68 @@ class ExperimentApiTest {
         .setUserId(treated).build()));
     assertEquals("default", after.getExperimentId());
     assertEquals(1, after.getWinnersCount());
+  }
+
+  @Test
+  void shouldHoldOutTheSetShareOfUsersAndKeepThemHeldOutWhenTheShareGrows() {
+    try {
+      // when the holdout is set to 25%
+      ExperimentConfigView quarter = await(api.admin().setHoldout(SetHoldoutRequest.newBuilder().setActor("carol")
+          .setBasisPoints(2_500).setReason("quarterly holdout").build()));
+
+      // then the answering node serves it at once, and a quarter of the users get arm "holdout"
+      assertEquals(2_500, quarter.getHoldoutBasisPoints());
+      assertEquals(quarter.getVersion(), quarter.getNodeVersion());
+      List<String> heldOut = new java.util.ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        BidResponse r = await(api.auction().bid(bid("ho-" + i, "reykjavik", Device.DESKTOP, 1)
+            .setUserId("holdout-user-" + i).build()));
+        assertEquals(node.experiments().assigner().inHoldout("holdout-user-" + i), r.getArm().equals("holdout"),
+            "holdout-user-" + i + " got arm " + r.getArm());
+        if (r.getArm().equals("holdout")) {
+          assertEquals("", r.getExperimentId());
+          heldOut.add("holdout-user-" + i);
+        }
+      }
+      // 25% of 400 is 100, with a standard deviation of 8.7
+      assertTrue(heldOut.size() > 70 && heldOut.size() < 130, "held out: " + heldOut.size() + " of 400");
+
+      // when it grows to 50%, everyone held out at 25% stays held out
+      ExperimentConfigView half = await(api.admin().setHoldout(SetHoldoutRequest.newBuilder().setActor("carol")
+          .setBasisPoints(5_000).build()));
+      assertEquals(5_000, half.getHoldoutBasisPoints());
+      for (String user : heldOut) {
+        assertEquals("holdout", await(api.auction().bid(bid("ho2-" + user, "reykjavik", Device.DESKTOP, 1)
+            .setUserId(user).build())).getArm(), user);
+      }
+
+      // and both changes are audited with the actor, the shares before and after, and the reason
+      List<ExperimentRepository.AuditEntry> audit = await(new ExperimentRepository(node.session(), keyspace)
+          .auditLog("main")).stream().filter(a -> a.change().action().equals(ExperimentRepository.HOLDOUT_SET))
+          .toList();
+      assertEquals(2, audit.size(), audit.toString());
+      assertEquals("carol", audit.get(0).change().actor());
+      assertEquals(0, audit.get(0).change().fromBasisPoints());
+      assertEquals(2_500, audit.get(0).change().toBasisPoints());
+      assertEquals("quarterly holdout", audit.get(0).change().detail());
+      assertEquals(2_500, audit.get(1).change().fromBasisPoints());
+      assertEquals(5_000, audit.get(1).change().toBasisPoints());
+
+      // and a share out of range, or no actor, is refused naming the field, and changes nothing
+      Status tooBig = refused(() -> await(api.admin().setHoldout(SetHoldoutRequest.newBuilder().setActor("carol")
+          .setBasisPoints(10_001).build())));
+      assertEquals(Status.Code.INVALID_ARGUMENT, tooBig.getCode());
+      assertTrue(tooBig.getDescription().startsWith("basis_points"), tooBig.getDescription());
+      Status noActor = refused(() -> await(api.admin().setHoldout(SetHoldoutRequest.newBuilder()
+          .setBasisPoints(100).build())));
+      assertEquals(Status.Code.INVALID_ARGUMENT, noActor.getCode());
+      assertTrue(noActor.getDescription().startsWith("actor"), noActor.getDescription());
+      assertEquals(5_000, await(api.admin().getExperimentConfig(GetExperimentConfigRequest.getDefaultInstance()))
+          .getHoldoutBasisPoints());
+    } finally {
+      // the other tests of this class run without a holdout
+      await(api.admin().setHoldout(SetHoldoutRequest.newBuilder().setActor("carol").setBasisPoints(0).build()));
+    }
   }
 
   private static dev.adengine.experiments.LayerAssignment layerAssignment(String user) {

@@ -258,6 +258,12 @@ class TrafficSimulatorTest {
     }
 
     @Override
+    public CompletionStage<dev.adengine.api.v1.ExperimentConfigView> setHoldout(
+        dev.adengine.api.v1.SetHoldoutRequest in) {
+      return unimplemented();
+    }
+
+    @Override
     public CompletionStage<dev.adengine.api.v1.ExperimentConfigView> stopExperiment(
         dev.adengine.api.v1.StopExperimentRequest in) {
       return unimplemented();
