@@ -97,10 +97,10 @@ class ExperimentApiTest {
         .addArms(arm("control", 5_000, true, ArmParamsSpec.getDefaultInstance()))
         .addArms(arm("high-reserve", 5_000, false, ArmParamsSpec.newBuilder().setReserveMicros(50 * UNIT).build()))
         .build()));
-    assertEquals("DRAFT", created.getExperiments(0).getState());
+    assertEquals("DRAFT", experimentOf(created, "reserve-test").getState());
     ExperimentConfigView started = await(api.admin().startExperiment(StartExperimentRequest.newBuilder()
         .setActor("alice").setExperimentId("reserve-test").build()));
-    assertEquals("RUNNING", started.getExperiments(0).getState());
+    assertEquals("RUNNING", experimentOf(started, "reserve-test").getState());
     assertEquals(started.getVersion(), started.getNodeVersion(), "the answering node serves the new version");
 
     // when 400 users bid once each
@@ -229,6 +229,58 @@ class ExperimentApiTest {
     }
   }
 
+  @Test
+  void shouldLogTheArmsShadowModelScoresBesideTheLiveOnesWhenAnArmNamesAShadowModel() {
+    // given an experiment whose treatment arm scores a shadow model (the loaded active version)
+    String active = await(api.admin().getModelStatus(dev.adengine.api.v1.GetModelStatusRequest.getDefaultInstance()))
+        .getActiveVersion();
+    long from = System.currentTimeMillis();
+    await(api.admin().createExperiment(CreateExperimentRequest.newBuilder()
+        .setActor("dora").setExperimentId("shadow-arm").setLayerId("shadowing").setAllocationBasisPoints(10_000)
+        .addArms(arm("control", 5_000, true, ArmParamsSpec.getDefaultInstance()))
+        .addArms(arm("shadowed", 5_000, false, ArmParamsSpec.newBuilder().setShadowModelVersion(active).build()))
+        .build()));
+    await(api.admin().startExperiment(StartExperimentRequest.newBuilder().setActor("dora")
+        .setExperimentId("shadow-arm").build()));
+    try {
+      // when 100 users bid
+      Map<String, String> armOf = new HashMap<>();
+      for (int i = 0; i < 100; i++) {
+        BidResponse r = await(api.auction().bid(bid("sa-" + i, "reykjavik", Device.DESKTOP, 1)
+            .setUserId("shadow-user-" + i).build()));
+        if (r.getExperimentId().equals("shadow-arm")) {
+          armOf.put(r.getRequestId(), r.getArm());
+        }
+      }
+      assertTrue(armOf.containsValue("control") && armOf.containsValue("shadowed"), "arms served: " + armOf);
+
+      // then the feature log holds every one with its arm, and only the shadowed arm's carry shadow scores
+      var repository = new dev.adengine.persistence.FeatureLogRepository(node.session(), keyspace);
+      var logged = awaitValue(Duration.ofSeconds(20), () -> {
+        var rows = await(repository.read(from, System.currentTimeMillis() + 1)).stream()
+            .filter(r -> armOf.containsKey(r.requestId())).toList();
+        assertEquals(armOf.size(), rows.size(), "logged requests of the experiment");
+        return rows;
+      });
+      for (var r : logged) {
+        assertEquals("shadow-arm", r.experimentId());
+        assertEquals(armOf.get(r.requestId()), r.arm(), r.requestId());
+        boolean shadowed = r.arm().equals("shadowed");
+        assertEquals(shadowed ? active : null, r.shadowVersion(), r.requestId() + " in arm " + r.arm());
+        for (var c : dev.adengine.engine.lifecycle.FeatureLogCodec.decodeCandidates(r.candidates())) {
+          assertEquals(shadowed, !Double.isNaN(c.shadowPctr()), r.requestId() + " candidate's shadow score");
+          if (shadowed) {
+            // the same model in shadow scores what the live one did
+            assertEquals(c.pctr(), c.shadowPctr(), 1e-12);
+          }
+        }
+      }
+    } finally {
+      await(api.admin().stopExperiment(StopExperimentRequest.newBuilder().setActor("dora")
+          .setExperimentId("shadow-arm").build()));
+    }
+  }
+
   private static dev.adengine.experiments.LayerAssignment layerAssignment(String user) {
     var assigner = node.experiments().assigner();
     return assigner.assign(user, assigner.layerIndex("auction"));
@@ -250,6 +302,10 @@ class ExperimentApiTest {
       }
     }
     throw new AssertionError("no user in the treatment among 1,000");
+  }
+
+  private static dev.adengine.api.v1.ExperimentView experimentOf(ExperimentConfigView c, String id) {
+    return c.getExperimentsList().stream().filter(e -> e.getExperimentId().equals(id)).findFirst().orElseThrow();
   }
 
   private static ArmReportView armOf(ExperimentReportView r, String arm) {
