@@ -133,7 +133,7 @@ public record ExperimentReport(String experimentId, String controlArm, List<ArmR
         .orElseThrow(() -> new IllegalArgumentException("no arm " + name + " in " + experimentId));
   }
 
-  /** A plain-text table for the CLI and logs. */
+  /** A plain-text table for the CLI and logs; a figure without data (no traffic yet) prints "-". */
   public String render() {
     StringBuilder sb = new StringBuilder();
     int pct = (int) Math.round(confidence * 100);
@@ -143,9 +143,10 @@ public record ExperimentReport(String experimentId, String controlArm, List<ArmR
         "impressions", "clicks", "CTR", "rev/req", "spend", "p99 ms"));
     for (ArmReport a : arms) {
       ArmStats s = a.stats();
-      sb.append(String.format(Locale.ROOT, "%-14s %10d %8.4f %11d %9d %9.5f %13.1f %12.2f %9.1f%n", a.arm(),
-          s.requests(), s.fillRate(), s.impressions(), s.clicks(), s.ctr(), s.revenuePerRequestMicros(),
-          s.spendMicros() / 1e6, s.latencyP99Micros() / 1000.0));
+      sb.append(String.format(Locale.ROOT, "%-14s %10d %8s %11d %9d %9s %13s %12.2f %9s%n", a.arm(),
+          s.requests(), num("%.4f", s.fillRate()), s.impressions(), s.clicks(), num("%.5f", s.ctr()),
+          num("%.1f", s.revenuePerRequestMicros()), s.spendMicros() / 1e6,
+          s.requests() == 0 ? "-" : num("%.1f", s.latencyP99Micros() / 1000.0)));
     }
     for (ArmReport a : arms) {
       if (a.control()) {
@@ -155,21 +156,27 @@ public record ExperimentReport(String experimentId, String controlArm, List<ArmR
       MeanTest r = a.revenuePerRequest();
       ProportionTest f = a.fillRate();
       sb.append(String.format(Locale.ROOT, "%s vs %s:%n", a.arm(), controlArm));
+      sb.append(String.format(Locale.ROOT, "  CTR          lift %s  diff %s  CI [%s, %s]  p %s%s%n",
+          num("%+7.2f%%", 100 * c.relativeLift()), num("%+.5f", c.difference()), num("%+.5f", c.ciLow()),
+          num("%+.5f", c.ciHigh()), num("%.4g", c.pValue()), c.significant() ? "  *" : ""));
       sb.append(String.format(Locale.ROOT,
-          "  CTR          lift %+7.2f%%  diff %+.5f  CI [%+.5f, %+.5f]  p %.4g%s%n", 100 * c.relativeLift(),
-          c.difference(), c.ciLow(), c.ciHigh(), c.pValue(), c.significant() ? "  *" : ""));
-      sb.append(String.format(Locale.ROOT,
-          "  rev/request  lift %+7.2f%%  diff %+.1f  CI [%+.1f, %+.1f] micros  t %.3f  df %.1f  p %.4g%s%n",
-          100 * r.relativeLift(), r.difference(), r.ciLow(), r.ciHigh(), r.t(), r.df(), r.pValue(),
+          "  rev/request  lift %s  diff %s  CI [%s, %s] micros  t %s  df %s  p %s%s%n",
+          num("%+7.2f%%", 100 * r.relativeLift()), num("%+.1f", r.difference()), num("%+.1f", r.ciLow()),
+          num("%+.1f", r.ciHigh()), num("%.3f", r.t()), num("%.1f", r.df()), num("%.4g", r.pValue()),
           r.significant() ? "  *" : ""));
-      sb.append(String.format(Locale.ROOT,
-          "  fill rate    lift %+7.2f%%  diff %+.5f  CI [%+.5f, %+.5f]  p %.4g%s%n", 100 * f.relativeLift(),
-          f.difference(), f.ciLow(), f.ciHigh(), f.pValue(), f.significant() ? "  *" : ""));
+      sb.append(String.format(Locale.ROOT, "  fill rate    lift %s  diff %s  CI [%s, %s]  p %s%s%n",
+          num("%+7.2f%%", 100 * f.relativeLift()), num("%+.5f", f.difference()), num("%+.5f", f.ciLow()),
+          num("%+.5f", f.ciHigh()), num("%.4g", f.pValue()), f.significant() ? "  *" : ""));
     }
     ChiSquare chi = sampleRatio.chiSquare();
-    sb.append(String.format(Locale.ROOT, "sample ratio (%s %s): chi-square %.3f, df %d, p %.4g%s%n",
-        sampleRatio.unit(), Arrays.toString(sampleRatio.observed()), chi.statistic(), chi.df(), chi.pValue(),
-        sampleRatio.mismatch() ? "  MISMATCH: do not trust the comparisons" : ""));
+    sb.append(String.format(Locale.ROOT, "sample ratio (%s %s): chi-square %s, df %d, p %s%s%n",
+        sampleRatio.unit(), Arrays.toString(sampleRatio.observed()), num("%.3f", chi.statistic()), chi.df(),
+        num("%.4g", chi.pValue()), sampleRatio.mismatch() ? "  MISMATCH: do not trust the comparisons" : ""));
     return sb.toString();
+  }
+
+  /** {@code value} formatted, or "-" when there is none (NaN or infinite: no data yet). */
+  static String num(String format, double value) {
+    return Double.isFinite(value) ? String.format(Locale.ROOT, format, value) : "-";
   }
 }

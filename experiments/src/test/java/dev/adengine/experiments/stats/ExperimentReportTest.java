@@ -79,5 +79,10 @@ class ExperimentReportTest {
     assertFalse(t.revenuePerRequest().significant());
     assertFalse(report.sampleRatio().mismatch());
     assertEquals(0, t.latencyP99Micros());
+    // and the table says so with "-", not NaN
+    String text = report.render();
+    assertFalse(text.contains("NaN") || text.contains("Infinity"), text);
+    assertTrue(text.lines().anyMatch(l -> l.matches("v8\\s+0\\s+-\\s+0\\s+0\\s+-\\s+-\\s+0\\.00\\s+-")), text);
+    assertTrue(text.contains("CTR          lift -  diff -  CI [-, -]  p -"), text);
   }
 }
