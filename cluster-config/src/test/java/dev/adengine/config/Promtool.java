@@ -2,8 +2,9 @@ package dev.adengine.config;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,16 +27,20 @@ final class Promtool {
     List<String> command = new ArrayList<>();
     command.add(Project.PROMTOOL.toString());
     command.addAll(List.of(args));
+    Path log = null;
     try {
+      // Output to a file, so that waiting with a timeout cannot block on a full pipe.
+      log = Files.createTempFile("promtool", ".log");
       Process process = new ProcessBuilder(command)
           .directory(Project.ROOT.toFile())
           .redirectErrorStream(true)
-          .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+          .redirectOutput(log.toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
           .start();
-      // promtool's output is small; reading it all before waiting cannot dead-lock on a full pipe.
-      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
-        process.destroyForcibly();
+      boolean finished = process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES);
+      if (!finished) process.destroyForcibly().waitFor();
+      String output = Files.readString(log);
+      if (!finished) {
         return fail("bin/promtool " + String.join(" ", args) + " did not finish within " + TIMEOUT_MINUTES + " min:\n" + output);
       }
       return new Result(process.exitValue(), output);
@@ -44,6 +49,8 @@ final class Promtool {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return fail("interrupted while running " + command);
+    } finally {
+      if (log != null) log.toFile().delete();
     }
   }
 
