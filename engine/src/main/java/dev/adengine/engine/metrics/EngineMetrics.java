@@ -94,8 +94,9 @@ public final class EngineMetrics implements BidHandler.Meter, FeatureLogWriter.S
   private final Counter partial;
   private final ResponseCounters bidResponses;
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, Counter>> armRequests = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Histogram> livePctr = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Histogram> shadowPctr = new ConcurrentHashMap<>();
+  /** pCTR recorders by model version (live, shadow): the histogram's, in ppm. */
+  private final ConcurrentHashMap<String, DoubleConsumer> livePctr = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, DoubleConsumer> shadowPctr = new ConcurrentHashMap<>();
 
   private final Counter spendCpc;
   private final Counter spendCpm;
@@ -269,20 +270,19 @@ public final class EngineMetrics implements BidHandler.Meter, FeatureLogWriter.S
 
   @Override
   public DoubleConsumer pctr(String modelVersion, boolean shadow) {
-    ConcurrentHashMap<String, Histogram> byVersion = shadow ? shadowPctr : livePctr;
-    Histogram h = byVersion.get(modelVersion);
-    if (h == null) {
-      h = byVersion.computeIfAbsent(modelVersion, v -> {
-        Histogram made = Kamon.histogram("adengine.model.pctr", MeasurementUnit.none())
+    ConcurrentHashMap<String, DoubleConsumer> byVersion = shadow ? shadowPctr : livePctr;
+    DoubleConsumer recorder = byVersion.get(modelVersion);
+    if (recorder == null) {
+      recorder = byVersion.computeIfAbsent(modelVersion, v -> {
+        Histogram h = Kamon.histogram("adengine.model.pctr", MeasurementUnit.none())
             .withTags(node.withTag("model", v).withTag("role", shadow ? "shadow" : "live"));
         synchronized (removals) {
-          removals.add(made::remove);
+          removals.add(h::remove);
         }
-        return made;
+        return p -> h.record(Math.round(Math.min(1.0, Math.max(0.0, p)) * 1_000_000));
       });
     }
-    Histogram target = h;
-    return p -> target.record(Math.round(Math.min(1.0, Math.max(0.0, p)) * 1_000_000));
+    return recorder;
   }
 
   // ---- sampled ----
