@@ -45,6 +45,9 @@ import dev.adengine.engine.lifecycle.ModelGuardrail;
 import dev.adengine.engine.lifecycle.ModelHealth;
 import dev.adengine.engine.lifecycle.ModelRegistry;
 import dev.adengine.engine.lifecycle.RetrainPipeline;
+import dev.adengine.engine.metrics.EngineMetrics;
+import dev.adengine.engine.metrics.MeteredServices;
+import dev.adengine.engine.metrics.MetricsRuntime;
 import dev.adengine.engine.ranking.ModelHolder;
 import dev.adengine.persistence.FeatureLogRepository;
 import dev.adengine.persistence.ModelRegistryRepository;
@@ -122,6 +125,9 @@ public final class EngineNode {
   }
 
   static EngineNode start(Config config, EngineSettings s, CqlSession session) throws Exception {
+    // Kamon first (once per JVM): its instrumentation must be in place before the actor system
+    // creates its dispatchers.
+    MetricsRuntime.start(config);
     Clock clock = Clock.systemUTC();
     LifecycleSettings ls = LifecycleSettings.from(config);
     ExecutorService lifecycleExecutor = Executors.newFixedThreadPool(2, daemon("model-lifecycle"));
@@ -219,8 +225,9 @@ public final class EngineNode {
         splitter, s.askTimeout(), clock);
 
     ModelHealth health = new ModelHealth(models.current().version(), clock.millis());
+    EngineMetrics metrics = new EngineMetrics(nodeId);
     FeatureLogWriter featureLog = new FeatureLogWriter(ls.featureLog(), FeatureLogWriter.Store.of(featureLogRepo),
-        nodeId, drift, health);
+        nodeId, drift, health, metrics);
     ActorRef<ModelDeployer.Command> deployer = system.systemActorOf(ModelDeployer.create(ls.deploy(), registry,
         models, drift, experiments, atStart.seq()), "model-deployer", Props.empty());
     ActorRef<RetrainPipeline.Command> pipeline = RetrainPipeline.init(system, new RetrainPipeline.Settings(
@@ -247,22 +254,28 @@ public final class EngineNode {
         new BidHandler.Settings(s.placementFloors(), s.pctrAlpha(), s.qualityWeight(), s.auctionType(),
             s.clickWindow(), s.clickGrace(), s.replyMargin(), nodeId, s.experiments().defaultExperimentId(),
             s.experiments().defaultArm()),
-        catalog, ledger, stats, features, ranking, experiments, served, featureLog, health, clock);
+        catalog, ledger, stats, features, ranking, experiments, served, featureLog, health, clock, metrics);
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, router, ledger, stats,
         s.clickWindow(), s.servedRetryDelay(), nodeId, clock, liveness, experiments, featureLog, health);
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
-        BidRoute.partial(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), BidRoute.mode(config), system),
-        EventServiceHandlerFactory.partial(new EventServiceImpl(ingest, s.maxEventBatch()), EventService.name, system),
-        AdminServiceHandlerFactory.partial(new AdminServiceImpl(system, catalog, features, ranking, s.snapshotStaleAfter(),
-            s.askTimeout(), catalog::loaded, ledger::openReservations, experimentAdmin, experiments, modelAdmin),
-            AdminService.name, system),
+        BidRoute.partial(MeteredServices.auction(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), metrics),
+            BidRoute.mode(config), system),
+        EventServiceHandlerFactory.partial(MeteredServices.counted(EventService.class,
+            new EventServiceImpl(ingest, s.maxEventBatch()), EngineMetrics.EVENT_SERVICE, metrics),
+            EventService.name, system),
+        AdminServiceHandlerFactory.partial(MeteredServices.counted(AdminService.class,
+            new AdminServiceImpl(system, catalog, features, ranking, s.snapshotStaleAfter(), s.askTimeout(),
+                catalog::loaded, ledger::openReservations, experimentAdmin, experiments, modelAdmin),
+            EngineMetrics.ADMIN_SERVICE, metrics), AdminService.name, system),
         ServerReflection.create(List.of(AuctionService.description, EventService.description,
             AdminService.description), system));
     ServerBinding binding = Http.get(system).newServerAt(s.grpcInterface(), s.grpcPort()).bind(handler)
         .toCompletableFuture().get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     NodeState.get(system).readiness(catalog::loaded);
+    metrics.startSampling(new EngineMetrics.Sources(system, ledger, features, s.snapshotStaleAfter(), drift,
+        featureLog), config.getDuration("adengine.metrics.sample-interval"));
     PekkoManagement.get(system).start().toCompletableFuture()
         .get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     system.log().info("adengine node {} serving gRPC on {}", nodeId, binding.localAddress());

@@ -86,10 +86,42 @@ public final class BidHandler {
   private final FeatureLogWriter featureLog;
   private final ModelHealth health;
   private final Clock clock;
+  private final Meter meter;
+
+  /**
+   * What the bid path counts for metrics: called on the request's thread, so an implementation must
+   * be cheap and never block (pre-resolved instruments, no per-call allocation).
+   */
+  public interface Meter {
+    /**
+     * {@code count} campaigns were left out of an answer for {@code reason}: every reason the
+     * request determined (see {@link BidHandler#plan}: a debug request looks at more campaigns).
+     */
+    void noBids(NoBidReason reason, int count);
+
+    /** A request was served in this experiment arm ({@code experimentId} empty for the global holdout). */
+    void armRequest(String experimentId, String arm);
+
+    Meter NONE = new Meter() {
+      @Override
+      public void noBids(NoBidReason reason, int count) {}
+
+      @Override
+      public void armRequest(String experimentId, String arm) {}
+    };
+  }
 
   public BidHandler(Settings settings, Catalog catalog, BudgetLedger ledger, OnlineStats stats, FeatureStore features,
       RankingPool ranking, ServingExperiments experiments, ServedAds served, FeatureLogWriter featureLog,
       ModelHealth health, Clock clock) {
+    this(settings, catalog, ledger, stats, features, ranking, experiments, served, featureLog, health, clock,
+        Meter.NONE);
+  }
+
+  public BidHandler(Settings settings, Catalog catalog, BudgetLedger ledger, OnlineStats stats, FeatureStore features,
+      RankingPool ranking, ServingExperiments experiments, ServedAds served, FeatureLogWriter featureLog,
+      ModelHealth health, Clock clock, Meter meter) {
+    this.meter = meter;
     this.featureLog = featureLog;
     this.health = health;
     this.features = features;
@@ -124,7 +156,14 @@ public final class BidHandler {
     return plan(q).thenApply(this::commit);
   }
 
-  /** Retrieval, two-stage ranking and the auction; completes on the thread that finishes ranking. */
+  /**
+   * Retrieval, two-stage ranking and the auction; completes on the thread that finishes ranking.
+   * Every campaign it looks at and leaves out is counted by reason ({@link Meter#noBids}): without
+   * {@code debug}, those of the (destination, device, placement) index and the campaigns targeting
+   * any destination; with it, every campaign of the destination (the index's device and placement
+   * filters then show as TARGETING_DEVICE and TARGETING_PLACEMENT). Then, in {@link #commit}, the
+   * auction's losers (OUTBID, BELOW_FLOOR, NO_ALLOWANCE when a concurrent win took the allowance).
+   */
   public CompletionStage<Plan> plan(BidQuery q) {
     long arrivedNanos = System.nanoTime();
     Assignment assignment = experiments.assigner().assign(q.userId());
@@ -217,12 +256,16 @@ public final class BidHandler {
   private void record(Plan plan, boolean filled, long cpmRevenueMicros) {
     Assignment a = plan.assignment();
     if (a.holdout()) {
+      meter.armRequest("", dev.adengine.experiments.ArmDef.HOLDOUT);
       return;
     }
     long latencyMicros = (System.nanoTime() - plan.arrivedNanos()) / 1_000;
+    boolean inExperiment = false;
     for (int i = 0; i < a.layerCount(); i++) {
       LayerAssignment l = a.layer(i);
       if (l.inExperiment()) {
+        inExperiment = true;
+        meter.armRequest(l.experimentId(), l.arm());
         ArmStats.Recorder r = experiments.recorder(l.experimentId(), l.arm());
         r.recordRequest(plan.query().userId(), filled, latencyMicros);
         if (cpmRevenueMicros > 0) {
@@ -230,6 +273,9 @@ public final class BidHandler {
           r.recordSpend(cpmRevenueMicros);
         }
       }
+    }
+    if (!inExperiment) {
+      meter.armRequest(settings.defaultExperimentId(), settings.defaultArm());
     }
   }
 
@@ -273,6 +319,7 @@ public final class BidHandler {
       }
       if (day == null) {
         // Another request took the last of this node's allowance between retrieval and now.
+        meter.noBids(NoBidReason.NO_ALLOWANCE, 1);
         addNoBid(noBids, def.campaignId(), NoBidReason.NO_ALLOWANCE, "allowance taken by a concurrent win");
         continue;
       }
@@ -291,6 +338,7 @@ public final class BidHandler {
       served.record(new ServedAd(q.requestId(), c.ad().adId(), def.campaignId(), def.advertiserId(),
           def.pricing().name(), win.priceMicros(), settings.nodeId(), now, day, experimentArms), charge);
     }
+    countLosers(result.outbid().size() + ranked.belowTopK().size(), result.belowReserve().size());
     if (noBids != null) {
       for (Candidate c : result.outbid()) {
         addNoBid(noBids, c.campaign().campaignId(), NoBidReason.OUTBID, "ranked below the last slot");
@@ -308,6 +356,15 @@ public final class BidHandler {
     BidResponse built = response.build();
     log(plan, built, now);
     return built;
+  }
+
+  private void countLosers(int outbid, int belowReserve) {
+    if (outbid > 0) {
+      meter.noBids(NoBidReason.OUTBID, outbid);
+    }
+    if (belowReserve > 0) {
+      meter.noBids(NoBidReason.BELOW_FLOOR, belowReserve);
+    }
   }
 
   /** Counts a request that failed on the server's side (for the model guardrail's error rate). */
@@ -338,8 +395,11 @@ public final class BidHandler {
   private void collect(CatalogSnapshot.Posting[] postings, BidQuery q, long reserve, Serving serving,
       RankingPool.Stage1 out) {
     for (CatalogSnapshot.Posting p : postings) {
-      if (eligibility(p.entry(), p.advertiser(), q, reserve) == null) {
+      NoBidReason reason = eligibility(p.entry(), p.advertiser(), q, reserve);
+      if (reason == null) {
         offer(p.entry().def(), p.ads(), null, serving, out);
+      } else {
+        meter.noBids(reason, 1);
       }
     }
   }
@@ -351,10 +411,12 @@ public final class BidHandler {
       CampaignDef def = e.def();
       NoBidReason reason = eligibility(e, snapshot.advertiser(e.def().advertiserId()), q, reserve);
       if (reason != null) {
+        meter.noBids(reason, 1);
         addNoBid(noBids, def.campaignId(), reason, null);
         continue;
       }
       if (offer(def, def.ads(), q.destination(), serving, out) == 0) {
+        meter.noBids(NoBidReason.NO_ADS, 1);
         addNoBid(noBids, def.campaignId(), NoBidReason.NO_ADS, "no ad for a hotel in the searched destination");
       }
     }

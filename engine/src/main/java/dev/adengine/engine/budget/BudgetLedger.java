@@ -28,6 +28,9 @@ public final class BudgetLedger {
   private final InternTable<String> days = new InternTable<>();
   private final ReservationBook reservations = new ReservationBook();
   private final LongSupplier clock;
+  /** Micros booked as spend by this node since it started: CPM wins, and CPC reservations a click converted. */
+  private final java.util.concurrent.atomic.LongAdder cpmSpent = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder cpcSpent = new java.util.concurrent.atomic.LongAdder();
   /**
    * Reservations claimed by a click, remembered (by click event id) until they would have expired;
    * about 2% of reservations. A claim's money stays reserved until the click's charge is durable
@@ -89,7 +92,11 @@ public final class BudgetLedger {
       return null;
     }
     synchronized (ledger) {
-      return ledger.tryCharge(amountMicros) ? ledger.day() : null;
+      if (!ledger.tryCharge(amountMicros)) {
+        return null;
+      }
+      cpmSpent.add(amountMicros);
+      return ledger.day();
     }
   }
 
@@ -124,7 +131,14 @@ public final class BudgetLedger {
     if (r == null) {
       return false;
     }
-    return campaigns.get(r.campaign()).convert(days.get(r.day()), r.amountMicros());
+    return converted(campaigns.get(r.campaign()).convert(days.get(r.day()), r.amountMicros()), r.amountMicros());
+  }
+
+  private boolean converted(boolean converted, long amountMicros) {
+    if (converted) {
+      cpcSpent.add(amountMicros);
+    }
+    return converted;
   }
 
   /** What {@link #claimClick} (or {@link #convertClick(String, String, String)}) did. */
@@ -174,7 +188,8 @@ public final class BudgetLedger {
         return false;
       }
       claim.settled = true;
-      campaigns.get(claim.campaign()).convert(days.get(claim.day()), claim.amountMicros());
+      converted(campaigns.get(claim.campaign()).convert(days.get(claim.day()), claim.amountMicros()),
+          claim.amountMicros());
       return true;
     }
   }
@@ -294,7 +309,8 @@ public final class BudgetLedger {
       unresolved.remove(claim);
       claims.remove(claim.key(), claim);
       if (charged) {
-        campaigns.get(claim.campaign()).convert(days.get(claim.day()), claim.amountMicros());
+        converted(campaigns.get(claim.campaign()).convert(days.get(claim.day()), claim.amountMicros()),
+            claim.amountMicros());
       } else {
         release(claim.campaign(), claim.day(), claim.amountMicros());
       }
@@ -306,6 +322,36 @@ public final class BudgetLedger {
     synchronized (claims) {
       return unresolved.size();
     }
+  }
+
+  /**
+   * Micros this node has booked as spend since it started: CPC ({@code cpc}: reservations a click
+   * converted) or CPM (wins charged at once). Cumulative; a new budget day does not reset it.
+   */
+  public long spentMicros(boolean cpc) {
+    return cpc ? cpcSpent.sum() : cpmSpent.sum();
+  }
+
+  /**
+   * This node's budget now, over every campaign's ledger (each for its latest budget day): the
+   * allowance granted, what is reserved for open CPC wins, and how many campaigns have free
+   * allowance under a valid lease. O(campaigns), one ledger lock at a time: for metrics, not the bid path.
+   */
+  public record Summary(long allowanceMicros, long reservedMicros, int campaignsWithAllowance) {}
+
+  public Summary summary() {
+    long allowance = 0;
+    long reserved = 0;
+    int serving = 0;
+    for (CampaignLedger l : ledgers.values()) {
+      CampaignLedger.Totals t = l.totals();
+      allowance += t.allowance();
+      reserved += t.reserved();
+      if (l.free() > 0) {
+        serving++;
+      }
+    }
+    return new Summary(allowance, reserved, serving);
   }
 
   /** CPC reservations open on this node: O(1) (a sum over the book's segments). */

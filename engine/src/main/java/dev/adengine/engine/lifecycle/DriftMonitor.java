@@ -79,6 +79,11 @@ public final class DriftMonitor {
     return new Status(version, r, settings.threshold(), r.drifted(settings.threshold()));
   }
 
+  /** The versions monitored here (those that scored rows and have a reference); a live view. */
+  public java.util.Set<String> versions() {
+    return java.util.Collections.unmodifiableSet(windows.keySet());
+  }
+
   /** Rows scored by a model that has no reference distribution. */
   public long unmonitored() {
     return unmonitored.sum();

@@ -132,8 +132,26 @@ public final class FeatureLogWriter implements AutoCloseable {
   private final LongAdder shadowScored = new LongAdder();
   private final Thread thread;
   private volatile boolean running = true;
+  private final ScoreMeter scores;
+
+  /**
+   * Where the writer thread records each logged candidate's pCTR (metrics): asked once per record
+   * for the model's recorder, which then takes every candidate's probability.
+   */
+  public interface ScoreMeter {
+    /** The recorder of the probabilities {@code modelVersion} predicted, live or as the shadow. */
+    java.util.function.DoubleConsumer pctr(String modelVersion, boolean shadow);
+
+    ScoreMeter NONE = (version, shadow) -> p -> {};
+  }
 
   public FeatureLogWriter(Settings settings, Store store, String nodeId, DriftMonitor drift, ModelHealth health) {
+    this(settings, store, nodeId, drift, health, ScoreMeter.NONE);
+  }
+
+  public FeatureLogWriter(Settings settings, Store store, String nodeId, DriftMonitor drift, ModelHealth health,
+      ScoreMeter scores) {
+    this.scores = scores;
     this.health = health;
     this.settings = settings;
     this.store = store;
@@ -335,6 +353,8 @@ public final class FeatureLogWriter implements AutoCloseable {
     double placedPctr = 0;
     double expectedClicks = 0;
     double[] x = row;
+    java.util.function.DoubleConsumer livePctr = scores.pctr(c.model().version(), false);
+    java.util.function.DoubleConsumer shadowPctrs = shadow ? scores.pctr(c.shadow().version(), true) : null;
     for (int i = 0, n = top.size() + below.size(); i < n; i++) {
       RankedCandidate rc = i < top.size() ? top.get(i) : below.get(i - top.size());
       RankingFeatures.fill(x, c.request(), ctx.destination(), ctx.medianPriceMicros(), rc.ad(), 1,
@@ -343,7 +363,9 @@ public final class FeatureLogWriter implements AutoCloseable {
       if (shadow) {
         shadowPctr = rc.rescored() ? c.shadow().stage2(x) : c.shadow().stage1(x);
         shadowScored.increment();
+        shadowPctrs.accept(shadowPctr);
       }
+      livePctr.accept(rc.pctr());
       if (rc.rescored() && drift != null && (++driftRows & (DRIFT_EVERY - 1)) == 0) {
         drift.observe(c.model().version(), x, rc.pctr(), c.servedAtMs());
       }
