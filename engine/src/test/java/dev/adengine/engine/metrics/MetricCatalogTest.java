@@ -4,8 +4,6 @@ import static dev.adengine.engine.testing.EngineTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.adengine.api.v1.BidRequest;
 import dev.adengine.api.v1.BidResponse;
 import dev.adengine.api.v1.ClusterStatusRequest;
@@ -72,7 +70,6 @@ class MetricCatalogTest {
   private static final long UNIT = 1_000_000L;
   private static final String DESTINATION = "metricsville";
   private static final Path CATALOG = Path.of("../docs/metrics.md");
-  private static final Path MANAGEMENT_CONF = Path.of("../cluster-config/src/main/resources/management.conf");
 
   private static String keyspace;
   private static EngineNode node;
@@ -94,14 +91,10 @@ class MetricCatalogTest {
     try (ServerSocket s = new ServerSocket(0)) {
       managementPort = s.getLocalPort();
     }
-    // The /metrics route as cluster-config's management.conf (this worktree's) declares it.
-    Config management = ConfigFactory.parseFile(MANAGEMENT_CONF.toFile());
-    assertTrue(management.hasPath("pekko.management.http.routes"), "management.conf declares its routes");
+    // The /metrics route comes from cluster-config's management.conf, as on every node.
     Map<String, Object> overrides = new HashMap<>();
     overrides.put("pekko.management.http.port", managementPort);
     overrides.put("adengine.lifecycle.drift.min-rows", 1);
-    management.getConfig("pekko.management.http.routes").entrySet().forEach(e ->
-        overrides.put("pekko.management.http.routes." + e.getKey(), e.getValue().unwrapped()));
     node = startNode(keyspace, overrides);
     client = clientSystem("metrics-client");
     api = Clients.of(client, node.grpcPort());
