@@ -45,12 +45,15 @@ public record ServerVariant(String server, String name, String setting, List<Str
           + " `FlatForest` (`adengine.ranking.vector-stage2 = on`)", List.of(),
           List.of("-Dadengine.ranking.vector-stage2=on")),
       new ServerVariant("engine", "g1", "G1 instead of the parallel collector", List.of("-XX:+UseParallelGC"),
-          List.of("-XX:+UseG1GC"))));
+          List.of("-XX:+UseG1GC")),
+      new ServerVariant("engine", "no-kamon-agent", "Kamon without its instrumentation agent (no Pekko actor and"
+          + " dispatcher metrics; every adengine_* metric kept: `kamon.init.attach-instrumentation = no`)",
+          List.of(), List.of("-Dkamon.init.attach-instrumentation=no"))));
 
   /** What {@code bin/bench} runs unless told otherwise. */
   public static final List<String> DEFAULTS = List.of("pekko-grpc:dispatcher-1", "pekko-grpc:no-fjp-property",
       "pekko-grpc:g1", "pekko-grpc:h2-streamed", "pekko-grpc:bid-calling-thread", "engine:dispatcher-1",
-      "engine:bid-calling-thread", "engine:vector-stage2");
+      "engine:bid-calling-thread", "engine:vector-stage2", "engine:no-kamon-agent");
 
   /** {@code server:name}. */
   public String key() {
