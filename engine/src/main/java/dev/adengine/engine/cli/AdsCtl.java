@@ -190,7 +190,10 @@ public final class AdsCtl implements Runnable {
       req.header("Content-Type", "application/x-www-form-urlencoded")
           .method(method, java.net.http.HttpRequest.BodyPublishers.ofString(form));
     }
+    // HTTP/1.1: the JDK client's default h2c upgrade of a request with a body gets no answer from the
+    // node's HTTP server (which has HTTP/2 on for gRPC)
     java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(timeoutSeconds)).build();
     try {
       java.net.http.HttpResponse<String> r = client.send(req.build(),
