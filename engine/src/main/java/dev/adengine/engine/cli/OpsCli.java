@@ -88,7 +88,7 @@ final class OpsCli {
           String detail = h.ready() ? (h.alive() ? "-" : h.aliveBody()) : h.readyBody();
           o.printf(Locale.ROOT, row, h.mgmt(), h.ready() ? "yes" : "NO", h.alive() ? "yes" : "NO", detail);
         }
-        o.printf(Locale.ROOT, "checks of %s:%n", root.target);
+        o.printf(Locale.ROOT, "checks (gRPC %s):%n", root.target);
         if (checksProblem != null) {
           o.printf(Locale.ROOT, "  unavailable (%s)%n", checksProblem);
         }
@@ -147,17 +147,19 @@ final class OpsCli {
       o.printf(Locale.ROOT, "error budget over %s; nodes: %s%s%n", v.getPeriod(),
           v.getNodesCount() == 0 ? "none reporting" : String.join(", ", v.getNodesList()),
           v.getStaleNodesCount() == 0 ? "" : " (stopped reporting: " + String.join(", ", v.getStaleNodesList()) + ")");
-      String row = "%-13s %-10s %-6s %10s %8s %11s %9s %9s%n";
+      String row = "%-15s %-10s %-6s %10s %8s %11s %9s %9s%n";
       o.printf(Locale.ROOT, row, "SLI", "OBJECTIVE", "WINDOW", "REQUESTS", "BAD", "ERROR RATIO", "BURN RATE",
           "COVERAGE");
       for (SliView s : v.getSlisList()) {
         String name = s.getName() + (s.getLatencyThresholdMs() > 0 ? " <" + s.getLatencyThresholdMs() + "ms" : "");
+        String objective = String.format(Locale.ROOT, "%.3f%%", s.getObjective() * 100);
         for (SloWindowView w : s.getWindowsList()) {
-          o.printf(Locale.ROOT, row, name, String.format(Locale.ROOT, "%.3f%%", s.getObjective() * 100), w.getWindow(),
+          o.printf(Locale.ROOT, row, name, objective, w.getWindow(),
               w.getTotal(), w.getBad(), String.format(Locale.ROOT, "%.4f%%", w.getErrorRatio() * 100),
               String.format(Locale.ROOT, "%.2f", w.getBurnRate()),
               String.format(Locale.ROOT, "%.0f%%", w.getCoverage() * 100));
           name = "";
+          objective = "";
         }
       }
       o.println();
