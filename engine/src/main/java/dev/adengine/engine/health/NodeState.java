@@ -2,7 +2,6 @@ package dev.adengine.engine.health;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -52,11 +51,6 @@ public final class NodeState implements Extension {
   /** Sets the node's readiness checks (at start, once its parts are wired). */
   public void readiness(List<Check> checks) {
     this.checks = List.copyOf(checks);
-  }
-
-  /** One boolean check under {@code name}, failing with {@code failing}. */
-  public void readiness(String name, BooleanSupplier check, String failing) {
-    readiness(List.of(new Check(name, () -> check.getAsBoolean() ? Status.ok("ok") : Status.failing(failing))));
   }
 
   /** True when the node's checks are registered and all pass. */
