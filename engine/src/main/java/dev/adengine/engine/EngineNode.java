@@ -35,7 +35,11 @@ import dev.adengine.engine.grpc.AdminServiceImpl;
 import dev.adengine.engine.grpc.AuctionServiceImpl;
 import dev.adengine.engine.grpc.BidRoute;
 import dev.adengine.engine.grpc.EventServiceImpl;
+import dev.adengine.engine.health.CassandraProbe;
 import dev.adengine.engine.health.NodeState;
+import dev.adengine.engine.slo.SloPublisher;
+import dev.adengine.engine.slo.SloSettings;
+import dev.adengine.engine.slo.SloTracker;
 import dev.adengine.engine.lifecycle.DriftMonitor;
 import dev.adengine.engine.lifecycle.FeatureLogWriter;
 import dev.adengine.engine.lifecycle.LifecycleSettings;
@@ -97,9 +101,14 @@ public final class EngineNode {
   private final BudgetLedger ledger;
   private final String nodeId;
   private final ServingExperiments experiments;
+  private final SloTracker slo;
+  private final int managementPort;
 
   private EngineNode(ActorSystem<Void> system, CqlSession session, ServerBinding binding, EngineSettings settings,
-      Catalog catalog, BudgetLedger ledger, String nodeId, ServingExperiments experiments) {
+      Catalog catalog, BudgetLedger ledger, String nodeId, ServingExperiments experiments, SloTracker slo,
+      int managementPort) {
+    this.slo = slo;
+    this.managementPort = managementPort;
     this.nodeId = nodeId;
     this.experiments = experiments;
     this.system = system;
@@ -246,6 +255,14 @@ public final class EngineNode {
       lifecycleExecutor.shutdownNow();
     });
 
+    // Readiness: Cassandra is probed in the background from now on (the check reads its cache).
+    CassandraProbe cassandraProbe = new CassandraProbe(CassandraProbe.Settings.from(config), System::currentTimeMillis)
+        .start(session, system.scheduler(), system.executionContext());
+    SloSettings sloSettings = SloSettings.from(config);
+    SloTracker slo = SloTracker.of(sloSettings, System::currentTimeMillis);
+    system.systemActorOf(SloPublisher.create(nodeId, slo, sloSettings, System::currentTimeMillis), "slo-publisher",
+        Props.empty());
+
     ClusterLiveness liveness = new ClusterLiveness(system);
     joinCluster(system, config);
 
@@ -260,26 +277,37 @@ public final class EngineNode {
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
-        BidRoute.partial(MeteredServices.auction(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), metrics),
+        BidRoute.partial(MeteredServices.auction(new AuctionServiceImpl(bidHandler, s.maxTmaxMs(), slo), metrics),
             BidRoute.mode(config), system),
         EventServiceHandlerFactory.partial(MeteredServices.counted(EventService.class,
             new EventServiceImpl(ingest, s.maxEventBatch()), EngineMetrics.EVENT_SERVICE, metrics),
             EventService.name, system),
         AdminServiceHandlerFactory.partial(MeteredServices.counted(AdminService.class,
             new AdminServiceImpl(system, catalog, features, ranking, s.snapshotStaleAfter(), s.askTimeout(),
-                catalog::loaded, ledger::openReservations, experimentAdmin, experiments, modelAdmin),
+                NodeState.get(system)::ready, ledger::openReservations, experimentAdmin, experiments, modelAdmin,
+                new AdminServiceImpl.Ops(nodeId, sloSettings)),
             EngineMetrics.ADMIN_SERVICE, metrics), AdminService.name, system),
         ServerReflection.create(List.of(AuctionService.description, EventService.description,
             AdminService.description), system));
     ServerBinding binding = Http.get(system).newServerAt(s.grpcInterface(), s.grpcPort()).bind(handler)
         .toCompletableFuture().get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
-    NodeState.get(system).readiness(catalog::loaded);
+    NodeState.get(system).readiness(List.of(
+        new NodeState.Check(NodeState.REPLICA, () -> catalog.loaded()
+            ? NodeState.Status.ok(catalog.current().campaignCount() + " campaigns")
+            : NodeState.Status.failing("the catalog replica is not loaded yet")),
+        new NodeState.Check(NodeState.MODEL, () -> {
+          var model = ranking.models().current();
+          return model != null ? NodeState.Status.ok("serving " + model.version())
+              : NodeState.Status.failing("no model is active");
+        }),
+        new NodeState.Check(NodeState.CASSANDRA, cassandraProbe)));
     metrics.startSampling(new EngineMetrics.Sources(system, ledger, features, s.snapshotStaleAfter(), drift,
         featureLog), config.getDuration("adengine.metrics.sample-interval"));
-    PekkoManagement.get(system).start().toCompletableFuture()
+    var management = PekkoManagement.get(system).start().toCompletableFuture()
         .get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     system.log().info("adengine node {} serving gRPC on {}", nodeId, binding.localAddress());
-    return new EngineNode(system, session, binding, s, catalog, ledger, nodeId, experiments);
+    return new EngineNode(system, session, binding, s, catalog, ledger, nodeId, experiments, slo,
+        management.port());
   }
 
   /** The registry's active model as a node loads it at start: the model and its activation (or none). */
@@ -356,6 +384,16 @@ public final class EngineNode {
 
   public int grpcPort() {
     return binding.localAddress().getPort();
+  }
+
+  /** The port of Pekko Management's HTTP endpoints (/ready, /alive, /cluster/...). */
+  public int managementPort() {
+    return managementPort;
+  }
+
+  /** This node's SLO counts of bid outcomes. */
+  public SloTracker slo() {
+    return slo;
   }
 
   public EngineSettings settings() {

@@ -45,13 +45,20 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "adsctl", mixinStandardHelpOptions = true, version = "adsctl 0.1.0",
     description = "Operates a running adengine node through its admin API.",
-    subcommands = {AdsCtl.ExperimentCommand.class, ModelCli.class})
+    subcommands = {AdsCtl.ExperimentCommand.class, ModelCli.class, CampaignCli.class, ClusterCli.class,
+        OpsCli.Health.class, OpsCli.Slo.class})
 public final class AdsCtl implements Runnable {
 
   @Option(names = "--target", paramLabel = "HOST:PORT",
       defaultValue = "${env:ADENGINE_GRPC_HOST:-127.0.0.1}:${env:ADENGINE_GRPC_PORT:-8080}",
       description = "the node's gRPC address (default ${DEFAULT-VALUE}, from ADENGINE_GRPC_HOST/PORT)")
   String target;
+
+  @Option(names = "--mgmt", paramLabel = "HOST:PORT",
+      defaultValue = "${env:ADENGINE_MGMT_HOST:-127.0.0.1}:${env:ADENGINE_MGMT_PORT:-8558}",
+      description = "the node's Pekko Management HTTP address, for health and cluster leave/down (default"
+          + " ${DEFAULT-VALUE}, from ADENGINE_MGMT_HOST/PORT)")
+  String mgmt;
 
   @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
       description = "how long to wait for the node (default ${DEFAULT-VALUE} s)")
@@ -62,7 +69,7 @@ public final class AdsCtl implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (experiment, model)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (experiment, model, campaign, cluster, health, slo)");
   }
 
   public static void main(String[] args) {
@@ -96,11 +103,21 @@ public final class AdsCtl implements Runnable {
     return cl;
   }
 
+  /** A failure the CLI words itself (a management endpoint's refusal, a node not ready): its message is the line. */
+  static final class Failure extends RuntimeException {
+    Failure(String message) {
+      super(message, null, false, false);
+    }
+  }
+
   static String describe(Throwable ex) {
     Throwable t = ex;
     while ((t instanceof java.util.concurrent.ExecutionException
         || t instanceof java.util.concurrent.CompletionException) && t.getCause() != null) {
       t = t.getCause();
+    }
+    if (t instanceof Failure f) {
+      return f.getMessage();
     }
     if (t instanceof java.util.concurrent.TimeoutException) {
       return "DEADLINE_EXCEEDED: no answer from the node in time";
@@ -139,6 +156,53 @@ public final class AdsCtl implements Runnable {
       }
     } finally {
       system.terminate();
+    }
+  }
+
+  /** HOST:PORT as host and port, or a usage error naming {@code option}. */
+  java.net.InetSocketAddress hostPort(String option, String value) {
+    int colon = value.lastIndexOf(':');
+    try {
+      int port = Integer.parseInt(value.substring(colon + 1));
+      if (colon > 0 && port > 0 && port < 65_536) {
+        return java.net.InetSocketAddress.createUnresolved(value.substring(0, colon), port);
+      }
+    } catch (RuntimeException e) {
+      // worded below
+    }
+    throw new CommandLine.ParameterException(spec.commandLine(), option + " must be HOST:PORT, got " + value);
+  }
+
+  /** An HTTP answer of a management endpoint. */
+  record HttpAnswer(int status, String body) {}
+
+  /**
+   * Calls a node's Pekko Management HTTP endpoint ({@code mgmt}, HOST:PORT) with {@code --timeout};
+   * {@code form} (urlencoded) makes it a request with a body. An unreachable endpoint is a {@link Failure}.
+   */
+  HttpAnswer http(String mgmt, String method, String path, String form) throws Exception {
+    java.net.InetSocketAddress at = hostPort("--mgmt", mgmt);
+    java.net.URI uri = java.net.URI.create("http://" + at.getHostString() + ":" + at.getPort() + path);
+    java.net.http.HttpRequest.Builder req = java.net.http.HttpRequest.newBuilder(uri)
+        .timeout(Duration.ofSeconds(timeoutSeconds));
+    if (form == null) {
+      req.method(method, java.net.http.HttpRequest.BodyPublishers.noBody());
+    } else {
+      req.header("Content-Type", "application/x-www-form-urlencoded")
+          .method(method, java.net.http.HttpRequest.BodyPublishers.ofString(form));
+    }
+    // HTTP/1.1: the JDK client's default h2c upgrade of a request with a body gets no answer from the
+    // node's HTTP server (which has HTTP/2 on for gRPC)
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(timeoutSeconds)).build();
+    try {
+      java.net.http.HttpResponse<String> r = client.send(req.build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()); // ok to block: CLI main thread
+      return new HttpAnswer(r.statusCode(), r.body().strip());
+    } catch (java.io.IOException e) {
+      throw new Failure("UNAVAILABLE: management endpoint " + mgmt + " did not answer " + method + " " + path
+          + " (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
     }
   }
 

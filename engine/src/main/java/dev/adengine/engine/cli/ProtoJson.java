@@ -6,10 +6,11 @@ import com.google.protobuf.Message;
 import java.util.List;
 
 /**
- * A proto message as JSON with its proto field names, every field present: unset message fields
+ * A proto message as JSON and back. Written with its proto field names, every field present: unset message fields
  * and unset {@code optional} scalars as {@code null}, 64-bit integers as numbers, non-finite
  * doubles as {@code null}. Enough for the CLI's {@code --json} (protobuf-java-util is not a
- * dependency).
+ * dependency). Read ({@link #parse}) by proto field name or its lowerCamel JSON name, enums by name,
+ * 64-bit integers as numbers or strings; an unknown field or a wrong type is an error naming the field.
  */
 final class ProtoJson {
   private ProtoJson() {}
@@ -18,6 +19,114 @@ final class ProtoJson {
     StringBuilder sb = new StringBuilder();
     write(m, sb);
     return sb.toString();
+  }
+
+  /** Merges {@code json} (an object) into {@code into}; IllegalArgumentException names a bad field. */
+  static <B extends Message.Builder> B parse(String json, B into) {
+    com.fasterxml.jackson.databind.JsonNode root;
+    try {
+      root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
+    }
+    read(root, into, "");
+    return into;
+  }
+
+  private static void read(com.fasterxml.jackson.databind.JsonNode node, Message.Builder b, String path) {
+    if (!node.isObject()) {
+      throw new IllegalArgumentException((path.isEmpty() ? "the file" : path) + ": expected an object");
+    }
+    var fields = node.fields();
+    while (fields.hasNext()) {
+      var e = fields.next();
+      var d = b.getDescriptorForType();
+      FieldDescriptor f = d.findFieldByName(e.getKey());
+      if (f == null) {
+        f = d.getFields().stream().filter(x -> x.getJsonName().equals(e.getKey())).findFirst().orElse(null);
+      }
+      String at = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
+      if (f == null) {
+        throw new IllegalArgumentException(at + ": no such field in " + d.getName());
+      }
+      if (e.getValue().isNull()) {
+        continue;
+      }
+      if (f.isRepeated()) {
+        if (!e.getValue().isArray()) {
+          throw new IllegalArgumentException(at + ": expected an array");
+        }
+        int i = 0;
+        for (var item : e.getValue()) {
+          b.addRepeatedField(f, scalar(item, f, b, at + "[" + i++ + "]"));
+        }
+      } else {
+        b.setField(f, scalar(e.getValue(), f, b, at));
+      }
+    }
+  }
+
+  private static Object scalar(com.fasterxml.jackson.databind.JsonNode v, FieldDescriptor f, Message.Builder parent,
+      String at) {
+    try {
+      return switch (f.getJavaType()) {
+        case MESSAGE -> {
+          Message.Builder child = parent.newBuilderForField(f);
+          read(v, child, at);
+          yield child.build();
+        }
+        case STRING -> {
+          if (!v.isTextual()) {
+            throw new IllegalArgumentException(at + ": expected a string");
+          }
+          yield v.asText();
+        }
+        case ENUM -> {
+          EnumValueDescriptor ev = v.isInt() ? f.getEnumType().findValueByNumber(v.asInt())
+              : f.getEnumType().findValueByName(v.asText());
+          if (ev == null) {
+            throw new IllegalArgumentException(at + ": unknown " + f.getEnumType().getName() + " " + v.asText());
+          }
+          yield ev;
+        }
+        case LONG -> {
+          if (v.isIntegralNumber() && v.canConvertToLong()) {
+            yield v.asLong();
+          }
+          if (v.isTextual()) {
+            yield Long.parseLong(v.asText());
+          }
+          throw new IllegalArgumentException(at + ": expected an integer");
+        }
+        case INT -> {
+          if (v.isIntegralNumber() && v.canConvertToInt()) {
+            yield v.asInt();
+          }
+          throw new IllegalArgumentException(at + ": expected a 32-bit integer");
+        }
+        case DOUBLE -> {
+          if (!v.isNumber()) {
+            throw new IllegalArgumentException(at + ": expected a number");
+          }
+          yield v.asDouble();
+        }
+        case FLOAT -> {
+          if (!v.isNumber()) {
+            throw new IllegalArgumentException(at + ": expected a number");
+          }
+          yield (float) v.asDouble();
+        }
+        case BOOLEAN -> {
+          if (!v.isBoolean()) {
+            throw new IllegalArgumentException(at + ": expected true or false");
+          }
+          yield v.asBoolean();
+        }
+        default -> throw new IllegalArgumentException(at + ": unsupported field type " + f.getJavaType());
+      };
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(at + ": expected an integer, got " + v.asText());
+    }
   }
 
   private static void write(Message m, StringBuilder sb) {

@@ -36,6 +36,18 @@ import dev.adengine.experiments.stats.ExperimentReport;
 import dev.adengine.persistence.ExperimentRepository.Change;
 import java.util.ArrayList;
 import java.util.List;
+import dev.adengine.api.v1.ClusterShardsRequest;
+import dev.adengine.api.v1.ClusterShardsResponse;
+import dev.adengine.api.v1.GetSloRequest;
+import dev.adengine.api.v1.ListCampaignsRequest;
+import dev.adengine.api.v1.ListCampaignsResponse;
+import dev.adengine.api.v1.ReadinessCheckView;
+import dev.adengine.api.v1.SloView;
+import dev.adengine.engine.health.NodeState;
+import dev.adengine.engine.slo.SloPublisher;
+import dev.adengine.engine.slo.SloReport;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
 
 import dev.adengine.engine.ranking.RankingMetrics;
 import dev.adengine.engine.ranking.RankingPool;
@@ -92,10 +104,15 @@ public final class AdminServiceImpl implements AdminService {
   private final ExperimentAdmin experiments;
   private final ServingExperiments serving;
   private final ModelAdmin models;
+  private final Ops ops;
+
+  /** What the operations calls (issue 9) need: this node's name and the SLO settings. */
+  public record Ops(String nodeId, dev.adengine.engine.slo.SloSettings slo) {}
 
   public AdminServiceImpl(ActorSystem<?> system, Catalog catalog, FeatureStore features, RankingPool ranking,
       Duration staleAfter, Duration timeout, Supplier<Boolean> ready, IntSupplier openReservations,
-      ExperimentAdmin experiments, ServingExperiments serving, ModelAdmin models) {
+      ExperimentAdmin experiments, ServingExperiments serving, ModelAdmin models, Ops ops) {
+    this.ops = ops;
     this.models = models;
     this.system = system;
     this.experiments = experiments;
@@ -211,7 +228,11 @@ public final class AdminServiceImpl implements AdminService {
           .setLeader(state.getLeader() == null ? "" : state.getLeader().toString())
           .setReplicaCampaigns(snapshot.campaignCount())
           .setReplicaAds(snapshot.adCount())
-          .setReady(ready.get());
+          .setReady(ready.get())
+          .setNodeId(ops.nodeId());
+      for (NodeState.Result r : NodeState.get(system).results()) {
+        b.addReadinessChecks(ReadinessCheckView.newBuilder().setName(r.name()).setOk(r.ok()).setDetail(r.detail()));
+      }
       FeatureStore.Freshness f = features.freshness(System.currentTimeMillis(), staleAfter.toMillis());
       b.setSnapshotCampaigns(f.snapshots()).setMaxSnapshotAgeMs(f.maxAgeMillis()).setStaleSnapshots(f.stale());
       RankingMetrics rm = ranking.metrics();
@@ -482,6 +503,41 @@ public final class AdminServiceImpl implements AdminService {
   @Override
   public CompletionStage<ModelStatusView> getModelStatus(GetModelStatusRequest in) {
     return guard(() -> CompletableFuture.completedFuture(ModelViews.status(models.status())));
+  }
+
+  // ---- operations ----
+
+  @Override
+  public CompletionStage<ListCampaignsResponse> listCampaigns(ListCampaignsRequest in) {
+    return guard(() -> {
+      OpsViews.validate(in);
+      return CompletableFuture.completedFuture(OpsViews.campaigns(catalog.current(), in));
+    });
+  }
+
+  @Override
+  public CompletionStage<ClusterShardsResponse> clusterShards(ClusterShardsRequest in) {
+    return guard(() -> {
+      var campaigns = shardStats(CampaignEntity.ENTITY_KEY);
+      var advertisers = shardStats(AdvertiserEntity.ENTITY_KEY);
+      return campaigns.thenCombine(advertisers, (c, a) -> ClusterShardsResponse.newBuilder()
+          .addEntityTypes(OpsViews.shards(CampaignEntity.ENTITY_KEY.name(), c))
+          .addEntityTypes(OpsViews.shards(AdvertiserEntity.ENTITY_KEY.name(), a)).build());
+    });
+  }
+
+  private CompletionStage<org.apache.pekko.cluster.sharding.ShardRegion.ClusterShardingStats> shardStats(
+      org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey<?> key) {
+    // the regions answer within the given timeout (a region that does not is listed as failed);
+    // the ask waits a little longer for that answer
+    return AskPattern.ask(sharding.shardState(),
+        replyTo -> new GetClusterShardingStats(key, timeout, replyTo), timeout.plusSeconds(1), system.scheduler());
+  }
+
+  @Override
+  public CompletionStage<SloView> getSlo(GetSloRequest in) {
+    return guard(() -> SloPublisher.entries(system, timeout).thenApply(entries ->
+        OpsViews.slo(ops.slo(), SloReport.of(ops.slo(), entries, System.currentTimeMillis()))));
   }
 
   private static <T> CompletionStage<T> guard(Supplier<CompletionStage<T>> call) {

@@ -321,6 +321,23 @@ class TrafficSimulatorTest {
       return unimplemented();
     }
 
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ListCampaignsResponse> listCampaigns(
+        dev.adengine.api.v1.ListCampaignsRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.ClusterShardsResponse> clusterShards(
+        dev.adengine.api.v1.ClusterShardsRequest in) {
+      return unimplemented();
+    }
+
+    @Override
+    public CompletionStage<dev.adengine.api.v1.SloView> getSlo(dev.adengine.api.v1.GetSloRequest in) {
+      return unimplemented();
+    }
+
     private static <T> CompletionStage<T> unimplemented() {
       return CompletableFuture.failedFuture(new org.apache.pekko.grpc.GrpcServiceException(io.grpc.Status.UNIMPLEMENTED));
     }
