@@ -45,7 +45,8 @@ import org.openjdk.jmh.util.Version;
  * {@code entity} (EntityBench, in-memory journal), {@code cassandra} (EntityBench on Cassandra;
  * skipped when nothing answers on the CQL port). Group {@code ranking}: {@code scorer}
  * (ScorerBench: Smile's predict against FlatForest), {@code auction} (AuctionBench), {@code bidpath}
- * (BidPathBench), {@code fanout} (FanOutBench). Settings: {@code -Dbench.warmup=3
+ * (BidPathBench), {@code fanout} (FanOutBench). Group {@code lifecycle}: {@code featurelog}
+ * (FeatureLogBench). Group {@code observability}: {@code metrics} (MetricsBench). Settings: {@code -Dbench.warmup=3
  * -Dbench.iterations=5 -Dbench.time=1 (s) -Dbench.forks=1}; {@code -Dbench.jvm} for another JVM.
  */
 public final class BenchMain {
@@ -103,7 +104,9 @@ public final class BenchMain {
         new Pass("fanout", "ranking", "Stage 2 inline vs fanned out to 2 ranking workers", "\\.FanOutBench\\.",
             1, Map.of()),
         new Pass("featurelog", "lifecycle", "Feature log: the bid path's hand-over and the writer's work per request",
-            "\\.FeatureLogBench\\.", 1, Map.of()));
+            "\\.FeatureLogBench\\.", 1, Map.of()),
+        new Pass("metrics", "observability", "What the Kamon bid metrics and the SLO tracker add to each Bid call",
+            "\\.MetricsBench\\.", 1, Map.of()));
     Set<String> wanted = args.length == 0 ? null : Set.of(args);
     ObjectMapper json = new ObjectMapper();
     Map<String, Group> groups = new LinkedHashMap<>();
