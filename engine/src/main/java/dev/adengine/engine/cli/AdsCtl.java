@@ -215,7 +215,11 @@ public final class AdsCtl implements Runnable {
   @Command(name = "experiment", mixinStandardHelpOptions = true,
       description = "A/B experiments: list, create, start, ramp, stop, report, and the global holdout.",
       subcommands = {List_.class, Create.class, Start.class, Ramp.class, Stop.class, Report.class, Holdout.class})
-  static final class ExperimentCommand implements Runnable {
+  static final class ExperimentCommand extends Group {
+  }
+
+  /** A command that only groups subcommands: run without one, it is a usage error naming them. */
+  abstract static class Group implements Runnable {
     @ParentCommand
     AdsCtl root;
 
@@ -225,7 +229,7 @@ public final class AdsCtl implements Runnable {
     @Override
     public void run() {
       throw new CommandLine.ParameterException(spec.commandLine(),
-          "a subcommand is required (list, create, start, ramp, stop, report, holdout)");
+          "a subcommand is required (" + String.join(", ", spec.subcommands().keySet()) + ")");
     }
   }
 

@@ -24,11 +24,9 @@ import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code adsctl campaign ...}: campaigns of the catalog. {@code list} reads the answering node's
@@ -39,19 +37,7 @@ import picocli.CommandLine.Spec;
     description = "Campaigns: list, show, create, pause, resume, budget.",
     subcommands = {CampaignCli.ListCampaigns.class, CampaignCli.Show.class, CampaignCli.Create.class,
         CampaignCli.Pause.class, CampaignCli.Resume.class, CampaignCli.Budget.class})
-final class CampaignCli implements Runnable {
-  @ParentCommand
-  AdsCtl root;
-
-  @Spec
-  CommandSpec spec;
-
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(),
-        "a subcommand is required (list, show, create, pause, resume, budget)");
-  }
-
+final class CampaignCli extends AdsCtl.Group {
   abstract static class Sub extends AdsCtl.Leaf {
     @ParentCommand
     CampaignCli parent;

@@ -14,12 +14,9 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code adsctl cluster ...}: the cluster as the answering node sees it (admin API), and the
@@ -30,20 +27,8 @@ import picocli.CommandLine.Spec;
     description = "The cluster: status, members, shards, leave, down.",
     subcommands = {ClusterCli.Status.class, ClusterCli.Members.class, ClusterCli.Shards.class, ClusterCli.Leave.class,
         ClusterCli.Down.class})
-final class ClusterCli implements Runnable {
+final class ClusterCli extends AdsCtl.Group {
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  @ParentCommand
-  AdsCtl root;
-
-  @Spec
-  CommandSpec spec;
-
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(),
-        "a subcommand is required (status, members, shards, leave, down)");
-  }
 
   abstract static class Sub extends AdsCtl.Leaf {
     @ParentCommand

@@ -24,30 +24,16 @@ import java.util.Map;
 import java.util.TreeMap;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code adsctl model ...}: the model registry, deploys, shadow, rollback, retraining runs, node status. */
 @Command(name = "model", mixinStandardHelpOptions = true,
     description = "pCTR models: list, show, train, deploy, shadow, rollback, runs, status.",
     subcommands = {ModelCli.ListModels.class, ModelCli.Show.class, ModelCli.Train.class, ModelCli.Deploy.class,
         ModelCli.Shadow.class, ModelCli.Rollback.class, ModelCli.Runs.class, ModelCli.Status.class})
-final class ModelCli implements Runnable {
-  @ParentCommand
-  AdsCtl root;
-
-  @Spec
-  CommandSpec spec;
-
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(),
-        "a subcommand is required (list, show, train, deploy, shadow, rollback, runs, status)");
-  }
-
+final class ModelCli extends AdsCtl.Group {
   abstract static class Sub extends AdsCtl.Leaf {
     @ParentCommand
     ModelCli parent;
