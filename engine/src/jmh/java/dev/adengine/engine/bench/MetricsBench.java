@@ -25,8 +25,8 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * What issue 9's observability adds to each Bid call, around the bid path itself: the Kamon
- * latency timer and gRPC-code counter ({@link MeteredServices#auction}) and the SLO tracker's
- * one-minute buckets ({@link SloTracker#track}), as the engine stacks them. The wrapped service
+ * latency timer and gRPC-code counter and the SLO tracker's one-minute buckets, fed from the one
+ * completion callback of {@link MeteredServices#auction}, as the engine wires them. The wrapped service
  * answers a prebuilt response at once, so the figures are the additions alone: compare {@code
  * bare} with {@code metered}. Kamon runs without its agent here (no actor instrumentation: the
  * bid call runs on no actor).
@@ -61,8 +61,7 @@ public class MetricsBench {
     } else {
       SloTracker slo = new SloTracker(Duration.ofMinutes(1), Duration.ofDays(3), Duration.ofMillis(100),
           System::currentTimeMillis);
-      AuctionService tracked = in -> slo.track(System.nanoTime(), inner.bid(in));
-      service = MeteredServices.auction(tracked, new EngineMetrics("bench-node"));
+      service = MeteredServices.auction(inner, new EngineMetrics("bench-node"), slo);
     }
   }
 

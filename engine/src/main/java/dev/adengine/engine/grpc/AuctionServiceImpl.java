@@ -4,7 +4,6 @@ import dev.adengine.api.v1.AuctionService;
 import dev.adengine.api.v1.BidRequest;
 import dev.adengine.api.v1.BidResponse;
 import dev.adengine.engine.auction.BidHandler;
-import dev.adengine.engine.slo.SloTracker;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -15,21 +14,14 @@ public final class AuctionServiceImpl implements AuctionService {
   private static final Logger log = LoggerFactory.getLogger(AuctionServiceImpl.class);
   private final BidHandler handler;
   private final int maxTmaxMs;
-  private final SloTracker slo;
 
-  public AuctionServiceImpl(BidHandler handler, int maxTmaxMs, SloTracker slo) {
+  public AuctionServiceImpl(BidHandler handler, int maxTmaxMs) {
     this.handler = handler;
     this.maxTmaxMs = maxTmaxMs;
-    this.slo = slo;
   }
 
   @Override
   public CompletionStage<BidResponse> bid(BidRequest in) {
-    // the SLO tracker counts the outcome and its time from arrival (the argument is taken first)
-    return slo.track(System.nanoTime(), answer(in));
-  }
-
-  private CompletionStage<BidResponse> answer(BidRequest in) {
     try {
       return handler.handle(Validation.bid(in, maxTmaxMs)).exceptionally(e -> {
         handler.countFailure();

@@ -13,6 +13,36 @@ import org.apache.pekko.pattern.StatusReply;
 public final class GrpcErrors {
   private GrpcErrors() {}
 
+  /**
+   * The status code a call failed with {@code error} is answered with (OK for null): a {@link
+   * GrpcServiceException}'s (what {@link #convertError} produces) or a grpc-java status
+   * exception's, else what Pekko gRPC's default mapper answers (UNIMPLEMENTED for unsupported
+   * operations, INTERNAL for anything else). Completion and execution wrappers are looked through.
+   */
+  public static Status.Code codeOf(Throwable error) {
+    if (error == null) {
+      return Status.Code.OK;
+    }
+    Throwable e = error;
+    while ((e instanceof CompletionException || e instanceof java.util.concurrent.ExecutionException)
+        && e.getCause() != null) {
+      e = e.getCause();
+    }
+    if (e instanceof GrpcServiceException g) {
+      return g.status().getCode();
+    }
+    if (e instanceof io.grpc.StatusRuntimeException s) {
+      return s.getStatus().getCode();
+    }
+    if (e instanceof io.grpc.StatusException s) {
+      return s.getStatus().getCode();
+    }
+    if (e instanceof UnsupportedOperationException || e instanceof scala.NotImplementedError) {
+      return Status.Code.UNIMPLEMENTED;
+    }
+    return Status.Code.INTERNAL;
+  }
+
   public static GrpcServiceException convertError(Throwable t) {
     Throwable e = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     if (e instanceof GrpcServiceException g) {

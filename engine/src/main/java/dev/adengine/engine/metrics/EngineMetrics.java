@@ -6,6 +6,7 @@ import dev.adengine.api.v1.Placement;
 import dev.adengine.engine.auction.BidHandler;
 import dev.adengine.engine.budget.BudgetLedger;
 import dev.adengine.engine.features.FeatureStore;
+import dev.adengine.engine.grpc.GrpcErrors;
 import dev.adengine.engine.health.NodeState;
 import dev.adengine.engine.lifecycle.DriftMonitor;
 import dev.adengine.engine.lifecycle.FeatureLogWriter;
@@ -16,9 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.DoubleConsumer;
 import kamon.Kamon;
@@ -148,22 +147,18 @@ public final class EngineMetrics implements BidHandler.Meter, FeatureLogWriter.S
   // ---- the bid path ----
 
   /**
-   * A Bid call answered: its latency since {@code startNanos} under (placement, outcome), its
-   * gRPC status, and whether the answer was partial. {@code response} is null when it failed with
-   * {@code error}.
+   * A Bid call answered with {@code code} after {@code nanos}: its latency under (placement,
+   * outcome), its gRPC status, and whether the answer was partial. {@code response} is null unless
+   * {@code code} is OK.
    */
-  public void bidAnswered(int placementNumber, long startNanos, BidResponse response, Throwable error) {
-    long nanos = System.nanoTime() - startNanos;
+  public void bidAnswered(int placementNumber, long nanos, BidResponse response, Status.Code code) {
     Outcome outcome;
-    Status.Code code;
-    if (error == null) {
-      code = Status.Code.OK;
+    if (code == Status.Code.OK) {
       outcome = response.getWinnersCount() > 0 ? Outcome.FILLED : Outcome.EMPTY;
       if (response.getPartial()) {
         partial.increment();
       }
     } else {
-      code = code(error);
       outcome = code == Status.Code.INVALID_ARGUMENT ? Outcome.INVALID : Outcome.ERROR;
     }
     int p = placementNumber >= 0 && placementNumber < PLACEMENTS.length - 1 && PLACEMENTS[placementNumber] != null
@@ -232,38 +227,13 @@ public final class EngineMetrics implements BidHandler.Meter, FeatureLogWriter.S
     }
 
     public void count(Throwable error) {
-      count(error == null ? Status.Code.OK : code(error));
+      count(GrpcErrors.codeOf(error));
     }
   }
 
   /** The counters of a gRPC method other than Bid (resolve once, at wrapping time). */
   public ResponseCounters responses(String service, String method) {
     return new ResponseCounters(service, method);
-  }
-
-  /**
-   * The status code a failed call is answered with: a {@link GrpcServiceException}'s (what
-   * {@code GrpcErrors.convertError} produces), else what Pekko gRPC's default mapper answers
-   * (UNIMPLEMENTED for unsupported operations, INTERNAL for anything else).
-   */
-  static Status.Code code(Throwable error) {
-    Throwable e = error;
-    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-      e = e.getCause();
-    }
-    if (e instanceof GrpcServiceException g) {
-      return g.status().getCode();
-    }
-    if (e instanceof io.grpc.StatusRuntimeException s) {
-      return s.getStatus().getCode();
-    }
-    if (e instanceof io.grpc.StatusException s) {
-      return s.getStatus().getCode();
-    }
-    if (e instanceof UnsupportedOperationException || e instanceof scala.NotImplementedError) {
-      return Status.Code.UNIMPLEMENTED;
-    }
-    return Status.Code.INTERNAL;
   }
 
   // ---- the feature-log writer's thread ----

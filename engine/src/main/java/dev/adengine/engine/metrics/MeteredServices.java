@@ -3,6 +3,9 @@ package dev.adengine.engine.metrics;
 import dev.adengine.api.v1.AuctionService;
 import dev.adengine.api.v1.BidRequest;
 import dev.adengine.api.v1.BidResponse;
+import dev.adengine.engine.grpc.GrpcErrors;
+import dev.adengine.engine.slo.SloTracker;
+import io.grpc.Status;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -23,9 +26,10 @@ public final class MeteredServices {
 
   /**
    * {@code service} with each Bid timed from the call (the request unmarshalled) to its answer (the
-   * response built, before marshalling), and counted by outcome and status code.
+   * response built, before marshalling), and counted by outcome and status code; the same outcome
+   * and time feed the SLO tracker, from the one completion callback.
    */
-  public static AuctionService auction(AuctionService service, EngineMetrics metrics) {
+  public static AuctionService auction(AuctionService service, EngineMetrics metrics, SloTracker slo) {
     return new AuctionService() {
       @Override
       public CompletionStage<BidResponse> bid(BidRequest in) {
@@ -34,11 +38,17 @@ public final class MeteredServices {
         try {
           answer = service.bid(in);
         } catch (RuntimeException e) {
-          metrics.bidAnswered(in.getPlacementValue(), start, null, e);
+          answered(in, start, null, e);
           throw e;
         }
-        return answer.whenComplete((response, error) ->
-            metrics.bidAnswered(in.getPlacementValue(), start, response, error));
+        return answer.whenComplete((response, error) -> answered(in, start, response, error));
+      }
+
+      private void answered(BidRequest in, long start, BidResponse response, Throwable error) {
+        long nanos = System.nanoTime() - start;
+        Status.Code code = GrpcErrors.codeOf(error);
+        metrics.bidAnswered(in.getPlacementValue(), nanos, response, code);
+        slo.record(code, nanos);
       }
     };
   }

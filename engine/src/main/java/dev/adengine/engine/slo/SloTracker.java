@@ -1,13 +1,12 @@
 package dev.adengine.engine.slo;
 
+import dev.adengine.engine.grpc.GrpcErrors;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongSupplier;
-import org.apache.pekko.grpc.GrpcServiceException;
 
 /**
  * This node's bid outcomes for the SLOs, in time buckets: per bucket the valid requests (total), the
@@ -63,21 +62,8 @@ public final class SloTracker {
    * ({@link System#nanoTime}); returns {@code reply} itself, so the caller's result is untouched.
    */
   public <T> CompletionStage<T> track(long arrivalNanos, CompletionStage<T> reply) {
-    reply.whenComplete((ok, err) -> record(code(err), System.nanoTime() - arrivalNanos));
+    reply.whenComplete((ok, err) -> record(GrpcErrors.codeOf(err), System.nanoTime() - arrivalNanos));
     return reply;
-  }
-
-  /** The gRPC status code a failed reply is answered with (OK for null). */
-  static Status.Code code(Throwable err) {
-    if (err == null) {
-      return Status.Code.OK;
-    }
-    Throwable t = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-    if (t instanceof GrpcServiceException g) {
-      return g.getStatus().getCode();
-    }
-    Status.Code c = Status.fromThrowable(t).getCode();
-    return c == Status.Code.OK ? Status.Code.UNKNOWN : c;
   }
 
   /** Records one request answered with {@code code} after {@code latencyNanos}, now. */
