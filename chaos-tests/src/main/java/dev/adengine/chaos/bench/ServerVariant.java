@@ -48,12 +48,15 @@ public record ServerVariant(String server, String name, String setting, List<Str
           List.of("-XX:+UseG1GC")),
       new ServerVariant("engine", "no-kamon-agent", "Kamon without its instrumentation agent (no Pekko actor and"
           + " dispatcher metrics; every adengine_* metric kept: `kamon.init.attach-instrumentation = no`)",
-          List.of(), List.of("-Dkamon.init.attach-instrumentation=no"))));
+          List.of(), List.of("-Dkamon.init.attach-instrumentation=no")),
+      new ServerVariant("engine", "no-feature-log", "the feature log off (no capture, no writer thread, no"
+          + " 16 KB Cassandra write per logged request: `adengine.lifecycle.feature-log.enabled = off`)",
+          List.of(), List.of("-Dadengine.lifecycle.feature-log.enabled=off"))));
 
   /** What {@code bin/bench} runs unless told otherwise. */
   public static final List<String> DEFAULTS = List.of("pekko-grpc:dispatcher-1", "pekko-grpc:no-fjp-property",
       "pekko-grpc:g1", "pekko-grpc:h2-streamed", "pekko-grpc:bid-calling-thread", "engine:dispatcher-1",
-      "engine:bid-calling-thread", "engine:vector-stage2", "engine:no-kamon-agent");
+      "engine:bid-calling-thread", "engine:vector-stage2", "engine:no-kamon-agent", "engine:no-feature-log");
 
   /** {@code server:name}. */
   public String key() {
