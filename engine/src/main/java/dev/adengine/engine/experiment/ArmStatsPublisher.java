@@ -1,18 +1,15 @@
 package dev.adengine.engine.experiment;
 
+import dev.adengine.engine.NodeEntryPublisher;
 import dev.adengine.experiments.stats.ArmStats;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.LWWMapKey;
-import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
-import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
-import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 
 /**
  * Publishes this node's cumulative per-arm stats ({@link ServingExperiments#snapshot}) every
@@ -26,35 +23,16 @@ public final class ArmStatsPublisher {
 
   private ArmStatsPublisher() {}
 
-  private sealed interface Command {}
-
-  private enum Tick implements Command { INSTANCE }
-
-  private record Written(Replicator.UpdateResponse<LWWMap<String, NodeArmStats>> response) implements Command {}
-
   public static Behavior<?> create(String nodeId, ServingExperiments serving, Duration interval, Clock clock) {
-    return Behaviors.<Command>setup(ctx -> {
-      SelfUniqueAddress self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
-      return Behaviors.withTimers(timers -> {
-        timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
-        return DistributedData.<Command, LWWMap<String, NodeArmStats>>withReplicatorMessageAdapter(replicator ->
-            Behaviors.receive(Command.class)
-                .onMessageEquals(Tick.INSTANCE, () -> {
-                  Map<ServingExperiments.ArmKey, ArmStats> snapshot = serving.snapshot();
-                  if (snapshot.isEmpty()) {
-                    return Behaviors.same();
-                  }
-                  Map<String, byte[]> arms = new HashMap<>();
-                  snapshot.forEach((k, s) -> arms.put(NodeArmStats.key(k.experimentId(), k.arm()), s.encode()));
-                  NodeArmStats entry = new NodeArmStats(clock.millis(), arms);
-                  replicator.askUpdate(replyTo -> new Replicator.Update<>(KEY, LWWMap.create(),
-                      Replicator.writeLocal(), replyTo, map -> map.put(self, nodeId, entry)), Written::new);
-                  return Behaviors.same();
-                })
-                .onMessage(Written.class, w -> Behaviors.same())
-                .build());
-      });
-    });
+    return NodeEntryPublisher.create(KEY, nodeId, interval, () -> {
+      Map<ServingExperiments.ArmKey, ArmStats> snapshot = serving.snapshot();
+      if (snapshot.isEmpty()) {
+        return null;
+      }
+      Map<String, byte[]> arms = new HashMap<>();
+      snapshot.forEach((k, s) -> arms.put(NodeArmStats.key(k.experimentId(), k.arm()), s.encode()));
+      return new NodeArmStats(clock.millis(), arms);
+    }, NodeArmStats::publishedAtMillis, 0, clock::millis);
   }
 
   /** Sums every node's entry into cluster-wide stats per arm, for one experiment. */

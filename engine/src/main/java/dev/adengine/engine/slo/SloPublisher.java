@@ -1,5 +1,6 @@
 package dev.adengine.engine.slo;
 
+import dev.adengine.engine.NodeEntryPublisher;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -7,11 +8,9 @@ import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.LWWMapKey;
-import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
 import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
 import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 
@@ -28,39 +27,9 @@ public final class SloPublisher {
 
   private SloPublisher() {}
 
-  private sealed interface Command {}
-
-  private enum Tick implements Command { INSTANCE }
-
-  private record Written(Replicator.UpdateResponse<LWWMap<String, NodeSlo>> response) implements Command {}
-
   public static Behavior<?> create(String nodeId, SloTracker tracker, SloSettings settings, LongSupplier clock) {
-    long pruneAfter = settings.pruneAfter().toMillis();
-    return Behaviors.<Command>setup(ctx -> {
-      SelfUniqueAddress self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
-      return Behaviors.withTimers(timers -> {
-        timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.publishInterval());
-        return DistributedData.<Command, LWWMap<String, NodeSlo>>withReplicatorMessageAdapter(replicator ->
-            Behaviors.receive(Command.class)
-                .onMessageEquals(Tick.INSTANCE, () -> {
-                  NodeSlo entry = tracker.snapshot(settings.windows());
-                  long now = clock.getAsLong();
-                  replicator.askUpdate(replyTo -> new Replicator.Update<>(KEY, LWWMap.create(),
-                      Replicator.writeLocal(), replyTo, map -> {
-                        LWWMap<String, NodeSlo> m = map;
-                        for (Map.Entry<String, NodeSlo> e : map.getEntries().entrySet()) {
-                          if (!e.getKey().equals(nodeId) && now - e.getValue().publishedAtMillis() > pruneAfter) {
-                            m = m.remove(self, e.getKey());
-                          }
-                        }
-                        return m.put(self, nodeId, entry);
-                      }), Written::new);
-                  return Behaviors.same();
-                })
-                .onMessage(Written.class, w -> Behaviors.same())
-                .build());
-      });
-    });
+    return NodeEntryPublisher.create(KEY, nodeId, settings.publishInterval(), () -> tracker.snapshot(settings.windows()),
+        NodeSlo::publishedAtMillis, settings.pruneAfter().toMillis(), clock);
   }
 
   /** Every node's latest entry, from this node's replica (empty before any node published). */
