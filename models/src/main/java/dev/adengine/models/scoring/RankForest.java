@@ -1,12 +1,18 @@
 package dev.adengine.models.scoring;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
@@ -80,7 +86,23 @@ public final class RankForest {
   static final int MAX_BUCKETS = 1 << 16;
   private static final int MIN_LANES = 8;
   private static final AtomicInteger CLASSES = new AtomicInteger();
-  private static final Map<String, Object> PENDING = new ConcurrentHashMap<>();
+  /**
+   * The generated kernels of the last few forests compiled in this JVM, by the forest's serialized
+   * bytes: a forest equal to one of them (the same model loaded again, by another node of a test JVM
+   * or by a rollback to the previous version) reuses its kernel, already compiled by HotSpot, instead
+   * of generating, compiling and warming up a new class. Bounded, least recently used first out, so
+   * a long-running node that deploys many versions does not keep every generated class.
+   */
+  private static final int MAX_SHARED_KERNELS = 4;
+  private static final Map<ByteBuffer, Compiled> SHARED = Collections.synchronizedMap(
+      new LinkedHashMap<>(8, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ByteBuffer, Compiled> eldest) {
+          return size() > MAX_SHARED_KERNELS;
+        }
+      });
+
+  private record Compiled(Kernel kernel, Plan plan, String path) {}
 
   /**
    * The generated code's entry point. Public only because the generated class lives in its own
@@ -197,6 +219,11 @@ public final class RankForest {
     if (javac == null) {
       return scalar(forest, "no Java compiler in this runtime (javax.tools)");
     }
+    ByteBuffer key = bytes(forest);
+    Compiled shared = SHARED.get(key);
+    if (shared != null) {
+      return new RankForest(forest, shared.kernel(), shared.path() + " (shared with an equal forest)", shared.plan());
+    }
     Plan plan;
     try {
       plan = Plan.of(forest);
@@ -211,12 +238,24 @@ public final class RankForest {
       if (kernel.lanes() < MIN_LANES) {
         return scalar(forest, "the JVM's preferred vector holds " + kernel.lanes() + " bytes, fewer than " + MIN_LANES);
       }
-      return new RankForest(forest, kernel, String.format(Locale.ROOT,
-          "rank: %d rows per batch, %d trees in %d groups of %d, generated %s", kernel.lanes(), forest.trees(),
-          plan.groups, plan.perGroup, name), plan);
+      String path = String.format(Locale.ROOT, "rank: %d rows per batch, %d trees in %d groups of %d, generated %s",
+          kernel.lanes(), forest.trees(), plan.groups, plan.perGroup, name);
+      SHARED.put(key, new Compiled(kernel, plan, path));
+      return new RankForest(forest, kernel, path, plan);
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       return scalar(forest, "code generation failed: " + e);
     }
+  }
+
+  /** The forest as {@link FlatForest#write} writes it: equal bytes, equal trees and so equal scores. */
+  private static ByteBuffer bytes(FlatForest forest) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+    try {
+      forest.write(new DataOutputStream(out));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+    }
+    return ByteBuffer.wrap(out.toByteArray());
   }
 
   /** The scalar {@link FlatForest} path, whatever the JVM offers; {@code why} is reported by {@link #path()}. */
@@ -395,17 +434,19 @@ public final class RankForest {
         double x = rows[from + l][f];
         x = x != x ? Double.POSITIVE_INFINITY : x;
         int r = start[bucket(x, low, scale, max)] & 0xff;
-        r += p[r] < x ? 1 : 0;
-        r += p[r] < x ? 1 : 0;
+        // The thresholds are sorted, so p[r + 1] < x implies p[r] < x: counting both compares is the
+        // sequential count, without the second load waiting for the first compare.
+        r += (p[r] < x ? 1 : 0) + (p[r + 1] < x ? 1 : 0);
         c[base + l] = (byte) (r - 128);
       }
     } else {
       for (int l = 0; l < n; l++) {
         double x = rows[from + l][f];
         x = x != x ? Double.POSITIVE_INFINITY : x;
-        int r = start[bucket(x, low, scale, max)] & 0xff;
+        int r0 = start[bucket(x, low, scale, max)] & 0xff;
+        int r = r0;
         for (int k = 0; k < per; k++) {
-          r += p[r] < x ? 1 : 0;
+          r += p[r0 + k] < x ? 1 : 0;
         }
         c[base + l] = (byte) (r - 128);
       }
@@ -434,9 +475,10 @@ public final class RankForest {
     }
     x = x != x ? Double.POSITIVE_INFINITY : x;
     double[] p = padded[f];
-    int r = bucketStartOf(f, bucket(x, bucketLow[f], bucketScale[f], bucketMax[f]));
+    int r0 = bucketStartOf(f, bucket(x, bucketLow[f], bucketScale[f], bucketMax[f]));
+    int r = r0;
     for (int k = 0; k < perBucket[f]; k++) {
-      r += p[r] < x ? 1 : 0;
+      r += p[r0 + k] < x ? 1 : 0; // sorted: the same count as comparing from the running rank
     }
     return r;
   }

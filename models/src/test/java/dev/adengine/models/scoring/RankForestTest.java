@@ -128,6 +128,33 @@ class RankForestTest {
   }
 
   @Test
+  void shouldShareTheGeneratedKernelOfAnEqualForestAndOnlyOfAnEqualOne() {
+    // given two equal forests compiled separately (as two nodes, or a rollback, load one model) and another one
+    RankForest first = RankForest.of(FlatForest.compile(small, NAMES));
+    FlatForest again = FlatForest.compile(small, NAMES);
+    // when each gets its rank scorer
+    RankForest second = RankForest.of(again);
+    RankForest other = RankForest.of(FlatForest.compile(wide, NAMES));
+    // then the equal forest reuses the first one's generated class, the other gets its own
+    assertTrue(second.vectorized() && second.path().contains("shared with an equal forest"), second.path());
+    assertEquals(generatedClass(first), generatedClass(second));
+    assertFalse(generatedClass(other).equals(generatedClass(first)), other.path());
+    // and the shared kernel scores the forest it was given
+    double[][] rows = FlatForestTest.rows(130, new SplittableRandom(61));
+    double[] out = new double[rows.length];
+    second.margins(rows, 0, rows.length, out, second.newScratch());
+    for (int i = 0; i < rows.length; i++) {
+      assertEquals(again.margin(rows[i]), out[i], 1e-12, "row " + i);
+    }
+  }
+
+  private static String generatedClass(RankForest r) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("generated (\\S+)").matcher(r.path());
+    assertTrue(m.find(), r.path());
+    return m.group(1);
+  }
+
+  @Test
   void shouldRejectAWrongRowLengthAndAnotherScorersScratch() {
     RankForest vector = RankForest.of(FlatForest.compile(small, NAMES));
     double[][] rows = FlatForestTest.rows(10, new SplittableRandom(51));
