@@ -152,7 +152,7 @@ public final class EngineNode {
       models.addArmModel(ModelHolder.load(path));
     }
     if (s.vectorStage2()) {
-      models.compileInBackground();
+      models.compileEveryActiveModel();
     }
     Catalog catalog = new Catalog();
     OnlineStats stats = new OnlineStats();
@@ -297,7 +297,8 @@ public final class EngineNode {
             : NodeState.Status.failing("the catalog replica is not loaded yet")),
         new NodeState.Check(NodeState.MODEL, () -> {
           var model = ranking.models().current();
-          return model != null ? NodeState.Status.ok("serving " + model.version())
+          return model != null ? NodeState.Status.ok("serving " + model.version() + ", stage 2 "
+              + (model.stage2Vectorized() ? "compiled (" + model.stage2Path() + ")" : "scalar"))
               : NodeState.Status.failing("no model is active");
         }),
         new NodeState.Check(NodeState.CASSANDRA, cassandraProbe)));

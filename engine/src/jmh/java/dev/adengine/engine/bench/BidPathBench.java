@@ -18,6 +18,7 @@ import dev.adengine.engine.ranking.RankingPool;
 import dev.adengine.engine.sim.Market;
 import dev.adengine.engine.sim.MarketGenerator;
 import dev.adengine.engine.sim.RequestGenerator;
+import dev.adengine.models.scoring.CtrModel;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -40,7 +41,8 @@ import org.openjdk.jmh.annotations.State;
  * The pure part of the bid path for one request, on one thread: retrieval from a real catalog
  * snapshot of the simulator's 1,000-campaign market, two-stage ranking with the bundled model
  * (logistic regression on every candidate, boosted trees on the top K, stage 2 inline so the
- * figure is CPU, not a thread hop) and the auction. Budget reservation and served records are not
+ * figure is CPU, not a thread hop; {@code stage2=scalar} on the {@code FlatForest},
+ * {@code compiled} on the generated {@code RankForest} a node serves once compiled) and the auction. Budget reservation and served records are not
  * included (the ledger is benchmarked on its own). Requests come from the simulator's generator;
  * the setup prints the mean candidate count. {@code candidates=200} keeps requests with 150 to 250
  * candidate ads (about 200 on average); {@code all} keeps every request (popular destinations have
@@ -53,8 +55,12 @@ public class BidPathBench {
   @Param({"200", "all"})
   public String candidates;
 
-  @Param({"50"})
+  @Param({"64"})
   public int topK;
+
+  /** Stage 2 on the scalar {@code FlatForest} or on the compiled {@code RankForest} (the node's default). */
+  @Param({"scalar", "compiled"})
+  public String stage2;
 
   private BidHandler handler;
   private BidQuery[] queries;
@@ -67,8 +73,14 @@ public class BidPathBench {
     Market market = f.market();
     Catalog catalog = f.catalog();
     BudgetLedger ledger = f.ledger();
-    RankingPool ranking = RankingPool.inline(new RankingPool.Settings(0, topK, 16, 0, 1.0),
-        new ModelHolder(ModelHolder.load("")));
+    CtrModel model = ModelHolder.load("");
+    if (stage2.equals("compiled")) {
+      model = model.withCompiledStage2();
+      if (!model.stage2Vectorized()) {
+        throw new IllegalStateException("stage 2 did not compile: " + model.stage2Path());
+      }
+    }
+    RankingPool ranking = RankingPool.inline(new RankingPool.Settings(0, topK, 64, 0, 1.0), new ModelHolder(model));
     handler = new BidHandler(new BidHandler.Settings(Map.of(Placement.SEARCH_RESULTS, 10_000L), 1.0, 0.0,
         Auction.Type.GSP, Duration.ofMinutes(30), Duration.ofMinutes(1), Duration.ofMillis(15), "bench",
         "default", "control"),

@@ -23,6 +23,8 @@ public final class ModelHolder {
   private static final Logger LOG = LoggerFactory.getLogger(ModelHolder.class);
 
   private final AtomicReference<CtrModel> current;
+  /** Whether each model swapped in gets its batch stage 2 compiled ({@link #compileEveryActiveModel}). */
+  private volatile boolean compileEach;
   private final AtomicReference<CtrModel> shadow = new AtomicReference<>();
   /** Further versions loaded for experiment arms ({@code adengine.ranking.arm-models}), by version. */
   private final java.util.concurrent.ConcurrentHashMap<String, CtrModel> armModels =
@@ -80,10 +82,29 @@ public final class ModelHolder {
     return arm;
   }
 
-  /** Makes {@code model} the active one; returns the one it replaced. */
+  /**
+   * Makes {@code model} the active one; returns the one it replaced. With {@link #compileEveryActiveModel}
+   * on, the new model's batch stage 2 is then compiled in the background like the first one's.
+   */
   public CtrModel swap(CtrModel model) {
     model.requireSchema(FeatureExtractor.SCHEMA_HASH);
-    return current.getAndSet(Objects.requireNonNull(model));
+    CtrModel old = current.getAndSet(Objects.requireNonNull(model));
+    if (compileEach && !model.stage2Vectorized()) {
+      compileInBackground();
+    }
+    return old;
+  }
+
+  /**
+   * Compiles the active model's batch stage 2 in the background now ({@link #compileInBackground})
+   * and that of every model {@link #swap swapped} in from now on (a deploy or a rollback), so that a
+   * node keeps the fast path across model versions (each version has its own generated code).
+   *
+   * @return completes when the active model's compilation is over (see {@link #compileInBackground})
+   */
+  public CompletableFuture<CtrModel> compileEveryActiveModel() {
+    compileEach = true;
+    return compileInBackground();
   }
 
   /**

@@ -64,6 +64,12 @@ class ReadinessTest {
       assertEquals("cassandra", s.getReadinessChecks(2).getName());
       assertFalse(s.getReadinessChecks(2).getOk());
       assertFalse(NodeState.get(node.system()).ready(), "the metric's view agrees");
+      // and the model check says which stage-2 path serves: compiled by default, once built in the background
+      awaitAssert(Duration.ofSeconds(90), () -> {
+        ClusterStatusResponse now = await(api.admin().clusterStatus(ClusterStatusRequest.getDefaultInstance()));
+        String detail = now.getReadinessChecks(1).getDetail();
+        assertTrue(detail.matches("serving \\S+, stage 2 compiled \\(rank: \\d+ rows per batch.*"), detail);
+      });
 
       // and adsctl health exits 1 with the reason
       StringWriter out = new StringWriter();

@@ -65,4 +65,29 @@ class ModelHolderTest {
       assertEquals(model.stage2(rows[i], scratch, logOdds[i]), out[i], 1e-12, "row " + i);
     }
   }
+
+  @Test
+  void shouldCompileEachModelSwappedInOnceCompilingEveryActiveModelIsOn() throws Exception {
+    // given a node's holder compiling every active model, its first model compiled
+    CtrModel plain = ModelHolder.load("");
+    ModelHolder holder = new ModelHolder(plain);
+    assertTrue(holder.compileEveryActiveModel().get(120, java.util.concurrent.TimeUnit.SECONDS).stage2Vectorized(),
+        holder.current().stage2Path());
+    // when a deploy swaps in another version (scalar, as the registry loads it)
+    CtrModel next = withSchema(plain, "next", plain.schemaHash());
+    holder.swap(next);
+    assertSame(next, holder.current(), "the new version serves at once, on the scalar path");
+    // then that version gets its own compiled stage 2 in the background, and serves it
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+    while (!holder.current().stage2Vectorized() && System.nanoTime() < until) {
+      Thread.sleep(50);
+    }
+    assertEquals("next", holder.current().version());
+    assertTrue(holder.current().stage2Vectorized(), holder.current().stage2Path());
+    // and a holder that was not asked to compile leaves a swapped-in model alone
+    ModelHolder scalarOnly = new ModelHolder(plain);
+    scalarOnly.swap(next);
+    Thread.sleep(500);
+    assertSame(next, scalarOnly.current());
+  }
 }
