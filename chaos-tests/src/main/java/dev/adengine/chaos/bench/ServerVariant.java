@@ -46,6 +46,8 @@ public record ServerVariant(String server, String name, String setting, List<Str
           List.of("-Dadengine.ranking.vector-stage2=off")),
       new ServerVariant("engine", "g1", "G1 instead of the parallel collector", List.of("-XX:+UseParallelGC"),
           List.of("-XX:+UseG1GC")),
+      new ServerVariant("engine", "zgc", "ZGC (concurrent, sub-millisecond pauses) instead of the parallel collector",
+          List.of("-XX:+UseParallelGC"), List.of("-XX:+UseZGC")),
       new ServerVariant("engine", "no-kamon-agent", "Kamon without its instrumentation agent (no Pekko actor and"
           + " dispatcher metrics; every adengine_* metric kept: `kamon.init.attach-instrumentation = no`)",
           List.of(), List.of("-Dkamon.init.attach-instrumentation=no")),

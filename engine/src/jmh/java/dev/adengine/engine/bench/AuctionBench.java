@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * The auction alone ({@link Auction#run}): GSP or first price over the ranked top K of a request
- * (the bid path's default K is 50) for 5 slots, with a reserve under which about one candidate in
+ * (the bid path's default K is 64; 200 is every candidate of a typical request) for 5 slots, with a reserve under which about one candidate in
  * ten falls. Candidates are CPC (bid x pCTR) with pCTRs and bids drawn once per trial, in an
  * unsorted order as ranking hands them over: the cost is the ranking sort plus the price walk.
  * {@link #rounds} different candidate lists are cycled so the branch predictor does not learn one.
@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.State;
 public class AuctionBench {
   static final int ROUNDS = 64;
 
-  @Param({"10", "50"})
+  @Param({"10", "64", "200"})
   int candidates;
 
   @Param({"GSP", "FIRST_PRICE"})
