@@ -155,8 +155,10 @@ final class OpsCli {
         String objective = String.format(Locale.ROOT, "%.3f%%", s.getObjective() * 100);
         for (SloWindowView w : s.getWindowsList()) {
           o.printf(Locale.ROOT, row, name, objective, w.getWindow(),
-              w.getTotal(), w.getBad(), String.format(Locale.ROOT, "%.4f%%", w.getErrorRatio() * 100),
-              String.format(Locale.ROOT, "%.2f", w.getBurnRate()),
+              // No request in the window: no ratio to show (0 would read as "perfectly healthy").
+              w.getTotal(), w.getBad(), w.getTotal() == 0 ? "-" : String.format(Locale.ROOT, "%.4f%%",
+                  w.getErrorRatio() * 100),
+              w.getTotal() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", w.getBurnRate()),
               String.format(Locale.ROOT, "%.0f%%", w.getCoverage() * 100));
           name = "";
           objective = "";
