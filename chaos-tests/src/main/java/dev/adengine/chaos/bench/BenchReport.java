@@ -202,7 +202,9 @@ public final class BenchReport {
         last answer) per request sent; the server's heap allocation per request \
         (`TotalThreadAllocatedBytes` of `java.lang:type=Threading`, read through JMX after attaching \
         to the server JVM); the bench JVM's own CPU per request (`/proc/self/stat`), i.e. what the \
-        generator takes from the same %d cores. A server's stepping stops after a step with over 10%% \
+        generator takes from the same %d cores; and the Cassandra node's CPU per request (its \
+        `/proc/<pid>/stat`, when bin/bench started it), i.e. what the engine's writes cost it on the \
+        same cores (the references write nothing: what they show is the node's idle cost). A server's stepping stops after a step with over 10%% \
         errors or a p99 over 1 s; the remaining steps are marked not run.%n%n""",
         run.warmupSeconds(), run.stepSeconds(), run.ticksPerSecond(), m.cores()));
 
@@ -259,18 +261,19 @@ public final class BenchReport {
 
   private static void stepTable(StringBuilder b, List<StepResult> steps) {
     b.append("| rate/s | sent | OK | errors | p50 | p99 | p99.9 | max | server CPU/req | server alloc/req "
-        + "| bench CPU/req | note |\n");
-    b.append("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+        + "| bench CPU/req | Cassandra CPU/req | note |\n");
+    b.append("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for (StepResult s : steps) {
       if (!s.run()) {
-        b.append(String.format(Locale.ROOT, "| %,d | not run | | | | | | | | | | %s |%n", s.rate(), s.note()));
+        b.append(String.format(Locale.ROOT, "| %,d | not run | | | | | | | | | | | %s |%n", s.rate(), s.note()));
         continue;
       }
-      b.append(String.format(Locale.ROOT, "| %,d | %,d | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+      b.append(String.format(Locale.ROOT, "| %,d | %,d | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
           s.rate(), s.sent(), s.ok(), s.errors().isEmpty() ? "0" : s.errors().toString(),
           ms(s.ok(), s.p50Micros()), ms(s.ok(), s.p99Micros()), ms(s.ok(), s.p999Micros()),
           ms(s.ok(), s.maxMicros()), micros(s.serverCpuMicrosPerRequest()),
-          kilobytes(s.serverAllocBytesPerRequest()), micros(s.benchCpuMicrosPerRequest()), s.note()));
+          kilobytes(s.serverAllocBytesPerRequest()), micros(s.benchCpuMicrosPerRequest()),
+          micros(s.cassandraCpuMicrosPerRequest()), s.note()));
     }
     b.append('\n');
   }
@@ -491,6 +494,7 @@ public final class BenchReport {
             .add("\"serverCpuMicrosPerRequest\":" + s.serverCpuMicrosPerRequest())
             .add("\"serverAllocBytesPerRequest\":" + s.serverAllocBytesPerRequest())
             .add("\"benchCpuMicrosPerRequest\":" + s.benchCpuMicrosPerRequest())
+            .add("\"cassandraCpuMicrosPerRequest\":" + s.cassandraCpuMicrosPerRequest())
             .add("\"sustainable\":" + BenchRules.sustainable(s))
             .add("\"load\":" + s.loadJson())
             .toString());

@@ -80,6 +80,10 @@ public final class BenchSuite implements Callable<Integer> {
   @Option(names = "--cassandra", description = "How Cassandra was provided, for the report.")
   String cassandra = "expected at the engine's configured address";
 
+  @Option(names = "--cassandra-pid", description = "Pid of the Cassandra node, to measure its CPU per request in"
+      + " each step (0 = not measured; bin/bench passes the node bin/cassandra runs).")
+  long cassandraPid;
+
   @Option(names = "--seed", description = "Seed of the market and requests (default ${DEFAULT-VALUE}).")
   long seed = 1;
 
@@ -257,7 +261,7 @@ public final class BenchSuite implements Callable<Integer> {
       boolean marketInPlace = false;
       if (spec.warmStep()) {
         StepResult warm = step(name + " (warm-up step, discarded)", server, spec.rates().get(0), engine, spec.ads(),
-            new Window(cpu, server.pid(), probe, null), cpu, today, console);
+            new Window(cpu, server.pid(), cassandraPid, probe, null), cpu, today, console);
         marketInPlace = warm.run();
       }
       for (int i = 0; i < spec.rates().size(); i++) {
@@ -267,7 +271,7 @@ public final class BenchSuite implements Callable<Integer> {
           continue;
         }
         boolean setUp = engine && i == 0 && !marketInPlace;
-        Window window = new Window(cpu, server.pid(), probe, null);
+        Window window = new Window(cpu, server.pid(), cassandraPid, probe, null);
         StepResult step = step(name, server, rate, setUp, spec.ads(), window, cpu, today, console);
         steps.add(step);
         if (engine && step.run()) {
@@ -296,7 +300,7 @@ public final class BenchSuite implements Callable<Integer> {
       // the tables: starting JFR in a JVM costs it CPU and pauses that would distort a measured step.
       if (spec.profile() && probe != null && server.alive()) {
         Path jfr = logDir.toAbsolutePath().resolve(name.replaceAll("[^A-Za-z0-9_.-]", "_") + ".jfr");
-        Window window = new Window(cpu, server.pid(), probe, jfr);
+        Window window = new Window(cpu, server.pid(), cassandraPid, probe, jfr);
         profileStep = step(name + " (JFR on)", server, ratioRate, false, spec.ads(), window, cpu, today, console);
         if (window.recorded()) {
           try {
@@ -340,10 +344,12 @@ public final class BenchSuite implements Callable<Integer> {
         perRequest(window.serverTicks() == null ? null : cpu.millis(window.serverTicks()) * 1000, sent),
         perRequest(window.allocatedBytes() == null ? null : window.allocatedBytes().doubleValue(), sent),
         perRequest(window.benchTicks() == null ? null : cpu.millis(window.benchTicks()) * 1000, sent),
+        perRequest(window.cassandraTicks() == null ? null : cpu.millis(window.cassandraTicks()) * 1000, sent),
         result.toJson());
-    console.printf(Locale.ROOT, "[bench] %s %d/s: server CPU %s us/req, alloc %s B/req, bench CPU %s us/req%n",
-        name, rate, fmt(step.serverCpuMicrosPerRequest()), fmt(step.serverAllocBytesPerRequest()),
-        fmt(step.benchCpuMicrosPerRequest()));
+    console.printf(Locale.ROOT, "[bench] %s %d/s: server CPU %s us/req, alloc %s B/req, bench CPU %s us/req,"
+        + " Cassandra CPU %s us/req%n", name, rate, fmt(step.serverCpuMicrosPerRequest()),
+        fmt(step.serverAllocBytesPerRequest()), fmt(step.benchCpuMicrosPerRequest()),
+        fmt(step.cassandraCpuMicrosPerRequest()));
     return step;
   }
 
@@ -402,11 +408,16 @@ public final class BenchSuite implements Callable<Integer> {
 
   /**
    * Counters read at the start of a step's measured window (on the load generator's report thread)
-   * and after the run (on the main thread): server and bench CPU ticks, server allocated bytes.
+   * and after the run (on the main thread): server, bench and Cassandra CPU ticks, server allocated
+   * bytes.
    */
   private static final class Window {
     private final ProcCpu cpu;
     private final long pid;
+    /** The Cassandra node's pid, 0 when not measured. */
+    private final long cassandraPid;
+    private volatile Long cassandraStart;
+    private Long cassandraTicks;
     private final JvmProbe probe;
     private final Path jfr;
     private volatile Long recording;
@@ -420,9 +431,10 @@ public final class BenchSuite implements Callable<Integer> {
     private Long benchTicks;
     private Long allocated;
 
-    Window(ProcCpu cpu, long pid, JvmProbe probe, Path jfr) {
+    Window(ProcCpu cpu, long pid, long cassandraPid, JvmProbe probe, Path jfr) {
       this.cpu = cpu;
       this.pid = pid;
+      this.cassandraPid = cassandraPid;
       this.probe = probe;
       this.jfr = jfr;
     }
@@ -437,6 +449,7 @@ public final class BenchSuite implements Callable<Integer> {
       }
       serverStart = cpu.ticks(pid);
       benchStart = cpu.selfTicks();
+      cassandraStart = cassandraTicksNow();
       allocStart = readAllocation();
       begun = true;
     }
@@ -447,6 +460,8 @@ public final class BenchSuite implements Callable<Integer> {
         return;
       }
       benchTicks = cpu.selfTicks() - benchStart;
+      Long cassandraEnd = cassandraTicksNow();
+      cassandraTicks = cassandraStart == null || cassandraEnd == null ? null : cassandraEnd - cassandraStart;
       try {
         serverTicks = cpu.ticks(pid) - serverStart;
       } catch (java.io.UncheckedIOException e) {
@@ -463,6 +478,18 @@ public final class BenchSuite implements Callable<Integer> {
         } catch (Exception e) {
           note = "JFR recording not saved: " + e;
         }
+      }
+    }
+
+    /** The Cassandra node's CPU ticks so far; null when no pid was given or it cannot be read (it stopped). */
+    private Long cassandraTicksNow() {
+      if (cassandraPid <= 0) {
+        return null;
+      }
+      try {
+        return cpu.ticks(cassandraPid);
+      } catch (java.io.UncheckedIOException e) {
+        return null;
       }
     }
 
@@ -484,6 +511,10 @@ public final class BenchSuite implements Callable<Integer> {
 
     Long benchTicks() {
       return benchTicks;
+    }
+
+    Long cassandraTicks() {
+      return cassandraTicks;
     }
 
     Long allocatedBytes() {

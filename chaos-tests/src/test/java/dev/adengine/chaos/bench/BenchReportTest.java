@@ -57,6 +57,8 @@ class BenchReportTest {
       assertTrue(md.contains(heading), heading);
     }
     assertTrue(md.contains("| engine / Pekko gRPC reference | 1.50 (300.0 / 200.0)"), "CPU ratio");
+    assertTrue(md.contains("| 1,000 | 20,000 | 20,000 | 0 | 0.50 ms | 5.00 ms | 9.00 ms | 12.0 ms | 300 us | 58.6 KB | 100 us"
+        + " | 75 us |  |"), "engine step row, with Cassandra's CPU per request");
     assertTrue(md.contains("| engine | 150 MiB | 64 MiB | 600 MiB | 130 MiB | 650 MiB | 660 MiB | 58.6 KB | 60 MB/s"),
         "memory row");
     assertTrue(md.contains("| 150 us | 0.75x | 17.6 KB | 0.90x |"), "variant against its server's main run");
@@ -65,6 +67,7 @@ class BenchReportTest {
     // and the JSON parses and carries the same numbers
     JsonNode json = new ObjectMapper().readTree(dir.resolve("bench.json").toFile());
     assertEquals(300.0, json.at("/servers/engine/steps/0/serverCpuMicrosPerRequest").asDouble());
+    assertEquals(75.0, json.at("/servers/engine/steps/0/cassandraCpuMicrosPerRequest").asDouble());
     assertEquals(64L << 20, json.at("/memory/engine/heapUsedAfterGcBytes").asLong());
     assertEquals("dispatcher-1", json.at("/variants/0/variant").asText());
     assertEquals(2857.1, json.at("/jmh/0/score").asDouble());
@@ -73,6 +76,6 @@ class BenchReportTest {
 
   private static StepResult step(String server, int rate, double cpuMicros, double allocBytes) {
     return new StepResult(server, rate, true, "", 20, 20_000, 20_000, Map.of(), 500, 5_000, 9_000, 12_000,
-        cpuMicros, allocBytes, 100.0, null);
+        cpuMicros, allocBytes, 100.0, cpuMicros / 4, null);
   }
 }
