@@ -141,9 +141,23 @@ public final class CampaignEntity
 
   public sealed interface Command extends CborSerializable {}
 
-  /** Create or replace the definition. {@code campaign} is the validated API message's bytes. */
+  /**
+   * Create or replace the definition. {@code campaign} is the validated API message's bytes. With
+   * {@code expectedRevision} above 0 the entity must be at that revision, else the command is refused
+   * ({@link #CONFLICT} and the current revision) and nothing changes: an optimistic lock for
+   * read-modify-write clients.
+   */
   public record Upsert(byte[] campaign, String advertiserId, long dailyBudgetMicros, String zoneId,
-      ActorRef<StatusReply<Summary>> replyTo) implements Command {}
+      long expectedRevision, ActorRef<StatusReply<Summary>> replyTo) implements Command {
+    /** An unconditional upsert. */
+    public Upsert(byte[] campaign, String advertiserId, long dailyBudgetMicros, String zoneId,
+        ActorRef<StatusReply<Summary>> replyTo) {
+      this(campaign, advertiserId, dailyBudgetMicros, zoneId, 0, replyTo);
+    }
+  }
+
+  /** Prefix of the error an {@link Upsert} gets when the entity is not at its expected revision. */
+  public static final String CONFLICT = "ABORTED: ";
 
   public record Pause(ActorRef<StatusReply<Summary>> replyTo) implements Command {}
 
@@ -385,6 +399,10 @@ public final class CampaignEntity
   }
 
   private ReplyEffect<Event, State> onUpsert(State state, Upsert cmd) {
+    if (cmd.expectedRevision() > 0 && state.revision() != cmd.expectedRevision()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(CONFLICT + "campaign " + campaignId + " is at revision "
+          + state.revision() + ", not " + cmd.expectedRevision() + " (changed meanwhile: read it again)"));
+    }
     if (state.exists() && !state.advertiserId().equals(cmd.advertiserId())) {
       return Effect().reply(cmd.replyTo(), StatusReply.error(
           "campaign.advertiser_id: campaign " + campaignId + " belongs to advertiser " + state.advertiserId()));

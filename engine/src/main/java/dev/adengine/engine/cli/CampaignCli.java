@@ -270,6 +270,9 @@ final class CampaignCli extends AdsCtl.Group {
       description = {"Sets a campaign's daily budget: AMOUNT in currency units (150, 150.25; at most 6 decimals),",
           "or --micros N; converted to integer micros exactly. Today's spend is kept."})
   static final class Budget extends Sub {
+    /** Read-modify-write attempts when another change to the campaign comes in between. */
+    static final int BUDGET_ATTEMPTS = 3;
+
     @Parameters(index = "0", paramLabel = "ID")
     String id;
 
@@ -288,11 +291,25 @@ final class CampaignCli extends AdsCtl.Group {
         throw new CommandLine.ParameterException(spec.commandLine(), "--micros must be positive, got " + micros);
       }
       long budget = micros != null ? micros : micros(spec.commandLine(), "AMOUNT", amount);
-      CampaignView current = parent.root.call(a -> a.getCampaign(GetCampaignRequest.newBuilder().setCampaignId(id)
-          .build()));
-      Campaign changed = current.getCampaign().toBuilder().setDailyBudgetMicros(budget).build();
-      UpsertCampaignResponse r = parent.root.call(a -> a.upsertCampaign(UpsertCampaignRequest.newBuilder()
-          .setCampaign(changed).build()));
+      // Read, change the budget, write back only if nobody changed the campaign in between (the
+      // revision read is the one expected); on a conflict read again and reapply, a few times.
+      CampaignView current;
+      UpsertCampaignResponse r;
+      for (int attempt = 1; ; attempt++) {
+        CampaignView read = parent.root.call(a -> a.getCampaign(GetCampaignRequest.newBuilder().setCampaignId(id)
+            .build()));
+        Campaign changed = read.getCampaign().toBuilder().setDailyBudgetMicros(budget).build();
+        try {
+          r = parent.root.call(a -> a.upsertCampaign(UpsertCampaignRequest.newBuilder().setCampaign(changed)
+              .setExpectedRevision(read.getRevision()).build()));
+          current = read;
+          break;
+        } catch (Exception e) {
+          if (attempt >= BUDGET_ATTEMPTS || !AdsCtl.describe(e).startsWith("ABORTED")) {
+            throw e;
+          }
+        }
+      }
       if (output.json) {
         out().println(ProtoJson.of(r));
       } else {

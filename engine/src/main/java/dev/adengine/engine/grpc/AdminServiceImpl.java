@@ -143,6 +143,9 @@ public final class AdminServiceImpl implements AdminService {
   public CompletionStage<UpsertCampaignResponse> upsertCampaign(UpsertCampaignRequest in) {
     return guard(() -> {
       Validation.campaign(in.getCampaign(), in.hasCampaign());
+      if (in.getExpectedRevision() < 0) {
+        throw new InvalidArgument("expected_revision", "must be 0 (any) or a revision, got " + in.getExpectedRevision());
+      }
       var c = in.getCampaign();
       return advertiser(c.getAdvertiserId())
           .<AdvertiserEntity.Summary>askWithStatus(AdvertiserEntity.Get::new, timeout)
@@ -159,7 +162,8 @@ public final class AdminServiceImpl implements AdminService {
             }
             String zone = adv.zoneId();
             return campaign(c.getCampaignId()).<CampaignEntity.Summary>askWithStatus(
-                r -> new CampaignEntity.Upsert(c.toByteArray(), c.getAdvertiserId(), c.getDailyBudgetMicros(), zone, r),
+                r -> new CampaignEntity.Upsert(c.toByteArray(), c.getAdvertiserId(), c.getDailyBudgetMicros(), zone,
+                    in.getExpectedRevision(), r),
                 timeout);
           })
           .thenApply(s -> UpsertCampaignResponse.newBuilder().setCampaign(c).setRevision(s.revision()).build());

@@ -1,5 +1,6 @@
 package dev.adengine.engine.grpc;
 
+import dev.adengine.engine.campaign.CampaignEntity;
 import dev.adengine.engine.experiment.ExperimentAdmin;
 import dev.adengine.experiments.InvalidConfigException;
 import io.grpc.Status;
@@ -71,6 +72,10 @@ public final class GrpcErrors {
       String msg = em.getMessage();
       if (msg.startsWith("NOT_FOUND: ")) {
         return new GrpcServiceException(Status.NOT_FOUND.withDescription(msg.substring("NOT_FOUND: ".length())));
+      }
+      if (msg.startsWith(CampaignEntity.CONFLICT)) {
+        return new GrpcServiceException(Status.ABORTED.withDescription(
+            msg.substring(CampaignEntity.CONFLICT.length())));
       }
       return new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription(msg));
     }

@@ -210,6 +210,33 @@ class CampaignEntityTest {
   }
 
   @Test
+  void shouldApplyAnUpsertExpectingTheCurrentRevisionAndRefuseOneExpectingAnOlderOne() {
+    // given a campaign at revision 2 (created, then changed)
+    upsert(ADVERTISER, 20_000);
+    upsert(ADVERTISER, 30_000);
+    published.clear();
+
+    // when a client that read revision 1 writes back
+    var stale = entity.<StatusReply<CampaignEntity.Summary>>runCommand(replyTo -> new CampaignEntity.Upsert(
+        campaign(ADVERTISER, 40_000).toByteArray(), ADVERTISER, 2 * BUDGET, "Asia/Tokyo", 1, replyTo));
+
+    // then it is refused as a conflict naming the current revision, and nothing changes
+    assertTrue(stale.reply().isError());
+    assertEquals(CampaignEntity.CONFLICT + "campaign " + campaignId + " is at revision 2, not 1 (changed meanwhile:"
+        + " read it again)", stale.reply().getError().getMessage());
+    assertTrue(stale.hasNoEvents());
+    assertEquals(BUDGET, stale.state().dailyBudgetMicros());
+    assertTrue(published.isEmpty());
+
+    // and one that read revision 2 gets through, to revision 3
+    var current = entity.<StatusReply<CampaignEntity.Summary>>runCommand(replyTo -> new CampaignEntity.Upsert(
+        campaign(ADVERTISER, 40_000).toByteArray(), ADVERTISER, 2 * BUDGET, "Asia/Tokyo", 2, replyTo));
+    assertTrue(current.reply().isSuccess());
+    assertEquals(3, current.state().revision());
+    assertEquals(2 * BUDGET, current.state().dailyBudgetMicros());
+  }
+
+  @Test
   void shouldGrantOneShareOfTheBudgetWhenANodeAsksFirst() {
     // given
     upsert(ADVERTISER, 20_000);

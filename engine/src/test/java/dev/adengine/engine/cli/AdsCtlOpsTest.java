@@ -159,6 +159,18 @@ class AdsCtlOpsTest {
         budget.out());
     assertEquals(250_000_001L, json("campaign", "show", "c-opt").get("campaign").get("daily_budget_micros").asLong());
     assertEquals(0, adsctl("campaign", "budget", "c-opt", "--micros", "300000000").exit());
+    // the write-back expects the revision read: a client holding an older one is refused ABORTED, nothing changes
+    dev.adengine.api.v1.CampaignView read = await(api.admin().getCampaign(
+        dev.adengine.api.v1.GetCampaignRequest.newBuilder().setCampaignId("c-opt").build()));
+    long revision = read.getRevision();
+    RuntimeException stale = assertThrows(RuntimeException.class, () -> await(api.admin().upsertCampaign(
+        UpsertCampaignRequest.newBuilder().setExpectedRevision(revision - 1)
+            .setCampaign(read.getCampaign().toBuilder().setDailyBudgetMicros(1_000_000)).build())));
+    assertEquals(io.grpc.Status.Code.ABORTED, io.grpc.Status.fromThrowable(stale).getCode(), stale.toString());
+    assertTrue(stale.getMessage().contains("is at revision " + revision + ", not " + (revision - 1)), stale.getMessage());
+    JsonNode after = json("campaign", "show", "c-opt");
+    assertEquals(300_000_000L, after.get("campaign").get("daily_budget_micros").asLong());
+    assertEquals(revision, after.get("revision").asLong());
 
     // show: spend, reservations, remaining and allowances
     Run show = adsctl("campaign", "show", "c-opt");
