@@ -91,7 +91,9 @@ public final class FeatureLogCodec {
 
   /**
    * Encodes candidates one by one into a growing buffer, with no object per candidate (the
-   * feature-log writer's hot loop). Layout (big-endian): format byte, feature count (u16),
+   * feature-log writer's hot loop). The writer thread keeps one and {@link #reset}s it per record, so
+   * the buffer is allocated (and grown) once, not per record: a record then allocates only its
+   * exact-size copy ({@link #toBytes}). Layout (big-endian): format byte, feature count (u16),
    * candidate count (i32), then per candidate: ad, campaign and advertiser ids (u16 length + UTF-8),
    * rescored (byte), position (i16), price (i64), stage-1 pCTR, pCTR, shadow pCTR, score, the four
    * online inputs, the features (f64 each).
@@ -103,8 +105,17 @@ public final class FeatureLogCodec {
 
     public CandidatesWriter(int featureCount, int expected) {
       this.featureCount = featureCount;
-      this.buf = java.nio.ByteBuffer.allocate(7 + Math.max(1, expected) * (96 + 8 * featureCount));
+      // per candidate: 3 ids (~20 bytes of UTF-8 each, plus their lengths), 11 fixed fields, the features
+      this.buf = java.nio.ByteBuffer.allocate(7 + Math.max(1, expected) * (160 + 8 * featureCount));
+      reset();
+    }
+
+    /** Starts a new record in the same buffer (what {@link #toBytes} returned before stays valid: it is a copy). */
+    public CandidatesWriter reset() {
+      buf.clear();
       buf.put((byte) CANDIDATES_FORMAT).putShort((short) featureCount).putInt(0);
+      count = 0;
+      return this;
     }
 
     public void add(String adId, String campaignId, String advertiserId, boolean rescored, int position,

@@ -348,8 +348,7 @@ public final class FeatureLogWriter implements AutoCloseable {
     List<RankedCandidate> below = settings.candidates() == Candidates.ALL ? c.belowTopK() : List.of();
     FeatureLogCodec.Context ctx = c.context();
     boolean shadow = c.shadow() != null;
-    FeatureLogCodec.CandidatesWriter out = new FeatureLogCodec.CandidatesWriter(FeatureExtractor.SIZE,
-        top.size() + below.size());
+    FeatureLogCodec.CandidatesWriter out = candidates.reset();
     double placedPctr = 0;
     double expectedClicks = 0;
     double[] x = row;
@@ -391,6 +390,9 @@ public final class FeatureLogWriter implements AutoCloseable {
 
   /** The writer thread's row buffers (encode runs on that thread only; the benchmark calls it on one). */
   private final double[] row = new double[FeatureExtractor.SIZE];
+  /** The writer thread's record buffer, reused per record (sized for a top K of 64, grown once if needed). */
+  private final FeatureLogCodec.CandidatesWriter candidates = new FeatureLogCodec.CandidatesWriter(
+      FeatureExtractor.SIZE, 64);
   private final double[] shown = new double[FeatureExtractor.SIZE];
 
   /** The winner of {@code adId} among a response's few winners, or null. */

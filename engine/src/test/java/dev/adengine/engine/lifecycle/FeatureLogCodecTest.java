@@ -43,6 +43,31 @@ class FeatureLogCodecTest {
   }
 
   @Test
+  void shouldEncodeEachRecordAsAFreshWriterWouldWhenOneWriterIsResetAndReused() {
+    // given one writer, sized for one candidate, used for a record that makes it grow and then a smaller one
+    FeatureLogCodec.CandidatesWriter w = new FeatureLogCodec.CandidatesWriter(3, 1);
+    double[] x = {1, 2, 3};
+    for (int i = 0; i < 40; i++) {
+      w.add("ad-" + "x".repeat(i), "c" + i, "adv", i % 2 == 0, i % 5, i, 0.1, 0.2, 0.3, i, 1, 2, 3, 4, x);
+    }
+    byte[] first = w.toBytes();
+    byte[] firstCopy = first.clone();
+
+    // when it is reset and writes another record
+    w.reset().add("ad-z", "cz", "adv-z", true, 1, 7, 0.5, 0.6, Double.NaN, 9, 0, 0, 0, 0, x);
+    byte[] second = w.toBytes();
+
+    // then the second record is byte for byte what a new writer makes, and the first is untouched
+    FeatureLogCodec.CandidatesWriter fresh = new FeatureLogCodec.CandidatesWriter(3, 1);
+    fresh.add("ad-z", "cz", "adv-z", true, 1, 7, 0.5, 0.6, Double.NaN, 9, 0, 0, 0, 0, x);
+    assertArrayEquals(fresh.toBytes(), second);
+    assertArrayEquals(firstCopy, first);
+    assertEquals(40, FeatureLogCodec.decodeCandidates(first).size());
+    assertEquals(List.of("ad-z"), FeatureLogCodec.decodeCandidates(second).stream().map(FeatureLogCodec.Candidate::adId)
+        .toList());
+  }
+
+  @Test
   void shouldReadBackTheContextWhenEncoded() {
     FeatureLogCodec.Context c = new FeatureLogCodec.Context("paris", 2, 3, 20_500, 20_480, 4, "cheap hotel", 3,
         50_000, 120_000_000);
