@@ -125,13 +125,12 @@ public final class FeatureLogCodec {
         throw new IllegalArgumentException("candidate " + adId + " has " + features.length + " features, the record "
             + featureCount);
       }
-      byte[] ad = adId.getBytes(StandardCharsets.UTF_8);
-      byte[] campaign = campaignId.getBytes(StandardCharsets.UTF_8);
-      byte[] advertiser = advertiserId.getBytes(StandardCharsets.UTF_8);
-      ensure(6 + ad.length + campaign.length + advertiser.length + 1 + 2 + 8 + 8 * 8 + 8 * featureCount);
-      putString(ad);
-      putString(campaign);
-      putString(advertiser);
+      // UTF-8 takes at most 3 bytes per char (a surrogate pair: 4 bytes for 2 chars)
+      ensure(6 + 3 * (adId.length() + campaignId.length() + advertiserId.length()) + 1 + 2 + 8 + 8 * 8
+          + 8 * featureCount);
+      putString(adId);
+      putString(campaignId);
+      putString(advertiserId);
       buf.put((byte) (rescored ? 1 : 0)).putShort((short) position).putLong(priceMicros)
           .putDouble(stage1).putDouble(pctr).putDouble(shadowPctr).putDouble(score)
           .putDouble(adImpressions).putDouble(adClicks).putDouble(campaignImpressions).putDouble(campaignClicks);
@@ -146,7 +145,26 @@ public final class FeatureLogCodec {
       return java.util.Arrays.copyOf(buf.array(), buf.position());
     }
 
-    private void putString(byte[] b) {
+    /** u16 length + UTF-8; an ASCII id (the usual case) is copied char by char, with no byte array made. */
+    private void putString(String s) {
+      int n = s.length();
+      if (n <= 0xFFFF) {
+        int start = buf.position();
+        buf.putShort((short) n);
+        int i = 0;
+        for (; i < n; i++) {
+          char c = s.charAt(i);
+          if (c >= 0x80) {
+            break;
+          }
+          buf.put((byte) c);
+        }
+        if (i == n) {
+          return;
+        }
+        buf.position(start); // not ASCII: encode it whole
+      }
+      byte[] b = s.getBytes(StandardCharsets.UTF_8);
       if (b.length > 0xFFFF) {
         throw new IllegalArgumentException("id longer than 65,535 bytes");
       }
