@@ -144,6 +144,9 @@ public final class ChaosRun {
         .durationSeconds((int) settings.duration().toSeconds()).warmupSeconds((int) settings.warmup().toSeconds())
         .campaigns(settings.campaigns()).setupMarket(false).tmaxMs(settings.tmaxMs()).hedgeMs(hedgeMs(settings))
         .seed(11).today(today).build();
+    for (Node n : cluster.nodes()) {
+      out.println("[chaos] " + n.slot() + " serves gRPC on 127.0.0.1:" + n.ports().grpc());
+    }
     LoadGenerator generator = new LoadGenerator(options, out);
     List<LoadResult.Second> rows = new CopyOnWriteArrayList<>();
     List<Histogram> histograms = new CopyOnWriteArrayList<>();

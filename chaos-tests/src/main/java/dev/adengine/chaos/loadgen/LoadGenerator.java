@@ -68,6 +68,8 @@ public final class LoadGenerator {
   private static final long ANSWER_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
   private static final long REPORT_EVERY_MS = 50;
   private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  /** Failed requests described one per line at most, per run. */
+  private static final int MISS_LINES = 300;
 
   private final LoadOptions options;
   private final PrintStream out;
@@ -199,6 +201,7 @@ public final class LoadGenerator {
     final SecondRecorder second;
     final long intendedNanos;
     final long deadlineNanos;
+    final int firstTarget;
     // guarded by this
     int target;
     int attempts;
@@ -212,6 +215,7 @@ public final class LoadGenerator {
       this.intendedNanos = intendedNanos;
       this.deadlineNanos = deadlineNanos;
       this.target = target;
+      this.firstTarget = target;
     }
   }
 
@@ -223,6 +227,7 @@ public final class LoadGenerator {
     private final long tmaxNanos = TimeUnit.MILLISECONDS.toNanos(options.tmaxMs());
     private final long hedgeNanos = TimeUnit.MILLISECONDS.toNanos(options.hedgeMs());
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger missLines = new AtomicInteger();
     /** Seconds not yet closed, oldest first; the scheduler appends, the report thread removes. */
     private final ConcurrentLinkedDeque<SecondRecorder> open = new ConcurrentLinkedDeque<>();
     /** Every request due before this time has been fired or refused. */
@@ -415,9 +420,29 @@ public final class LoadGenerator {
           c.cancel(null); // the hedge (or the original) still out: its answer is no longer needed
         }
       } else {
-        call.second.error(Status.fromThrowable(error).getCode());
+        Status.Code code = Status.fromThrowable(error).getCode();
+        call.second.error(code);
+        describeMiss(call, code);
       }
       inFlight.decrementAndGet();
+    }
+
+    /**
+     * Prints one line per failed request, the first {@link #MISS_LINES} of a run: its second, the
+     * target of its first attempt, how many attempts it made, and when it failed (for finding out
+     * which node a miss came from; no request content).
+     */
+    private void describeMiss(Call call, Status.Code code) {
+      if (missLines.incrementAndGet() > MISS_LINES) {
+        return;
+      }
+      int attempts;
+      synchronized (call) {
+        attempts = call.attempts;
+      }
+      out.printf(Locale.ROOT, "[loadgen] miss t=%ds%s first-target=%s attempts=%d after=%.1fms %s%n",
+          call.second.index + 1, call.second.warmup ? " (warm-up)" : "", options.targets().get(call.firstTarget).host() + ":" + options.targets().get(call.firstTarget).port(),
+          attempts, (System.nanoTime() - call.intendedNanos) / 1e6, code);
     }
 
     /** Closes, prints and adds up every finished second, oldest first. */
