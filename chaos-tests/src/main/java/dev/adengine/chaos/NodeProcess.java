@@ -16,7 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One engine node running as its own JVM process ({@code dev.adengine.engine.Main}), configured
- * only through the environment variables that {@code bin/engine} documents. The harness can wait
+ * only through the environment variables that {@code bin/engine} documents (with
+ * {@code ADENGINE_NODE_GC_LOG} set in the harness's environment, each node also logs its garbage
+ * collections to {@code <name>-gc.log} beside its log). The harness can wait
  * for readiness, stop it gracefully (SIGTERM), kill it (SIGKILL), freeze it (SIGSTOP) and thaw it
  * (SIGCONT).
  */
@@ -64,6 +66,10 @@ public final class NodeProcess implements AutoCloseable {
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.addAll(jvmFlags);
+      if (System.getenv("ADENGINE_NODE_GC_LOG") != null) {
+        // diagnostics: each collection with its pause, beside the node's log
+        cmd.add("-Xlog:gc:file=" + logDir.resolve(name + "-gc.log") + ":time,uptime");
+      }
       cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.adengine.engine.Main"));
       ProcessBuilder pb = new ProcessBuilder(cmd);
       Map<String, String> env = pb.environment();
