@@ -68,7 +68,7 @@ public final class LoadGenerator {
   private static final long ANSWER_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
   private static final long REPORT_EVERY_MS = 50;
   private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-  /** Failed requests described one per line at most, per run. */
+  /** Failed requests described one per line at most, per run: as many in the warm-up, as many after. */
   private static final int MISS_LINES = 300;
 
   private final LoadOptions options;
@@ -228,6 +228,7 @@ public final class LoadGenerator {
     private final long hedgeNanos = TimeUnit.MILLISECONDS.toNanos(options.hedgeMs());
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger missLines = new AtomicInteger();
+    private final AtomicInteger warmupMissLines = new AtomicInteger();
     /** Seconds not yet closed, oldest first; the scheduler appends, the report thread removes. */
     private final ConcurrentLinkedDeque<SecondRecorder> open = new ConcurrentLinkedDeque<>();
     /** Every request due before this time has been fired or refused. */
@@ -428,12 +429,13 @@ public final class LoadGenerator {
     }
 
     /**
-     * Prints one line per failed request, the first {@link #MISS_LINES} of a run: its second, the
+     * Prints one line per failed request, the first {@link #MISS_LINES} of the warm-up and of the
+     * measured seconds: its second, the
      * target of its first attempt, how many attempts it made, and when it failed (for finding out
      * which node a miss came from; no request content).
      */
     private void describeMiss(Call call, Status.Code code) {
-      if (missLines.incrementAndGet() > MISS_LINES) {
+      if ((call.second.warmup ? warmupMissLines : missLines).incrementAndGet() > MISS_LINES) {
         return;
       }
       int attempts;
