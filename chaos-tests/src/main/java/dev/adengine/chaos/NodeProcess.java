@@ -52,10 +52,20 @@ public final class NodeProcess implements AutoCloseable {
    */
   public static NodeProcess start(String name, String keyspace, Ports ports, Map<String, String> extraEnv,
       Path logDir) {
-    return start(name, keyspace, ports, extraEnv, logDir, List.of("-Xms256m", "-Xmx768m", "-XX:+UseParallelGC",
-        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
-        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"));
+    return start(name, keyspace, ports, extraEnv, logDir, TEST_NODE_FLAGS);
   }
+
+  /**
+   * The JVM flags of test and chaos nodes. The first metaspace threshold is 256 MB: from the default
+   * of about 21 MB, a starting node's classes (Pekko, gRPC, Kamon, the Cassandra driver) crossed it
+   * four times in its first 50 s, each a young and a full collection ("Metadata GC Threshold", full
+   * pauses of 110-620 ms, in bin/chaos's GC logs with ADENGINE_NODE_GC_LOG); from 128 MB, once,
+   * 218 s in (full pauses of 264 and 825 ms).
+   */
+  public static final List<String> TEST_NODE_FLAGS = List.of("-Xms256m", "-Xmx768m", "-XX:+UseParallelGC",
+      "-XX:MetaspaceSize=256m", "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
+      "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector");
+
 
   /** As {@link #start(String, String, Ports, Map, Path)}, with the given JVM flags instead of the tests' own. */
   public static NodeProcess start(String name, String keyspace, Ports ports, Map<String, String> extraEnv,
