@@ -12,10 +12,14 @@ MVN=(mvn -B -q)
 
 # JVM flags verified on this kind of machine (shared/STACK.md): the common-pool fix for the gRPC
 # handler, the parallel collector, the opens Aeron needs, and the Vector API module stage 2's
-# VectorForest runs on (without it the trees fall back to the scalar FlatForest).
+# RankForest runs on (without it the trees fall back to the scalar FlatForest). The first metaspace
+# threshold is 256 MB: from the default (~21 MB) a starting node's classes crossed it four times in
+# its first 50 s, each time a full collection of 110-620 ms (GC logs of bin/chaos's nodes; the test
+# and chaos nodes use the same setting, chaos-tests NodeProcess.TEST_NODE_FLAGS).
 ENGINE_JVM_FLAGS=(
   -Xms512m -Xmx1g
   -XX:+UseParallelGC
+  -XX:MetaspaceSize=256m
   -Djava.util.concurrent.ForkJoinPool.common.parallelism=2
   --add-opens java.base/sun.nio.ch=ALL-UNNAMED
   --add-modules jdk.incubator.vector
