@@ -31,9 +31,10 @@ class ReadinessTest {
   @Test
   void shouldNotBeReadyAndNameTheCassandraCheckWhenTheProbeFails() throws Exception {
     String keyspace = CassandraTestNode.uniqueKeyspaceName("readiness");
-    // given a node whose probe query fails (as it would with Cassandra unreachable: the driver errs)
+    // given a node whose probe query fails (as it would with Cassandra unreachable: the driver errs),
+    // with its stage 2 compiled in the background
     EngineNode node = startNode(keyspace, Map.of("adengine.health.cassandra-probe.query",
-        "SELECT release_version FROM system.no_such_table"));
+        "SELECT release_version FROM system.no_such_table", "adengine.ranking.vector-stage2", "on"));
     ActorSystem<Void> client = clientSystem("readiness-client");
     Clients api = Clients.of(client, node.grpcPort());
     try {
@@ -64,7 +65,7 @@ class ReadinessTest {
       assertEquals("cassandra", s.getReadinessChecks(2).getName());
       assertFalse(s.getReadinessChecks(2).getOk());
       assertFalse(NodeState.get(node.system()).ready(), "the metric's view agrees");
-      // and the model check says which stage-2 path serves: compiled by default, once built in the background
+      // and the model check says which stage-2 path serves: compiled, once built in the background
       awaitAssert(Duration.ofSeconds(90), () -> {
         ClusterStatusResponse now = await(api.admin().clusterStatus(ClusterStatusRequest.getDefaultInstance()));
         String detail = now.getReadinessChecks(1).getDetail();
