@@ -341,7 +341,7 @@ public final class BenchMain {
         `--add-modules jdk.incubator.vector` and the fixture fails if the vector path is not active.
       - `ScorerBench.rank8` / `rank50` / `rank64`: `RankForest.probabilities(rows, from, n, out, scratch)`
         on the same consecutive rows, `n` = 8, 50 or 64 (one 512-bit vector of byte lanes, and the
-        engine's default top K), per row; includes ranking every feature of every row among the forest's
+        top K that suits it), per row; includes ranking every feature of every row among the forest's
         thresholds. Within 1e-9 of Smile on every row (the fixture checks, and prints the largest
         difference); the fixture fails if the vector path is not active.
       - `AuctionBench.run`: `Auction.run` alone, GSP or first price for 5 slots over `candidates`
@@ -350,7 +350,7 @@ public final class BenchMain {
       - `BidPathBench.retrieveRankAuction`: `BidHandler.plan` for one request on one thread:
         retrieval from a catalog snapshot of the simulator's 1,000-campaign market, stage 1 (features
         + logistic regression) for every ad, best ad per campaign, stage 2 (the shipped model's trees
-        and blend) for the top K (64, the engine's default) inline, and the GSP auction. `stage2=scalar`
+        and blend) for the top K (64, one batch of the compiled stage 2) inline, and the GSP auction. `stage2=scalar`
         scores the trees on the scalar `FlatForest`, `compiled` on the generated `RankForest` a node
         serves by default once it has built it. Requests from the simulator's
         generator: `candidates=200` keeps those with 150 to 250 candidate ads, `all` keeps every request

@@ -298,11 +298,11 @@ final class CampaignCli extends AdsCtl.Group {
       for (int attempt = 1; ; attempt++) {
         CampaignView read = parent.root.call(a -> a.getCampaign(GetCampaignRequest.newBuilder().setCampaignId(id)
             .build()));
+        current = read;
         Campaign changed = read.getCampaign().toBuilder().setDailyBudgetMicros(budget).build();
         try {
           r = parent.root.call(a -> a.upsertCampaign(UpsertCampaignRequest.newBuilder().setCampaign(changed)
               .setExpectedRevision(read.getRevision()).build()));
-          current = read;
           break;
         } catch (Exception e) {
           if (attempt >= BUDGET_ATTEMPTS || !AdsCtl.describe(e).startsWith("ABORTED")) {

@@ -390,7 +390,7 @@ public final class FeatureLogWriter implements AutoCloseable {
 
   /** The writer thread's row buffers (encode runs on that thread only; the benchmark calls it on one). */
   private final double[] row = new double[FeatureExtractor.SIZE];
-  /** The writer thread's record buffer, reused per record (sized for a top K of 64, grown once if needed). */
+  /** The writer thread's record buffer, reused per record (sized for 64 candidates, grown once if needed). */
   private final FeatureLogCodec.CandidatesWriter candidates = new FeatureLogCodec.CandidatesWriter(
       FeatureExtractor.SIZE, 64);
   private final double[] shown = new double[FeatureExtractor.SIZE];
