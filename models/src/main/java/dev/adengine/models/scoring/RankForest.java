@@ -44,7 +44,10 @@ import javax.tools.ToolProvider;
  *       threshold in a lower bucket is below {@code x} and every threshold in a higher one above;
  *       the table holds how many lie in lower buckets, and the few in {@code x}'s own bucket (at
  *       most two on the models measured; the table grows until so) are compared directly, without
- *       a branch. Exact for every double, including infinities and NaN.</li>
+ *       a branch. Exact for every double, including infinities and NaN. The generated class does
+ *       this row by row, with each feature's thresholds, bucket origin and scale as constants in the
+ *       code: one load of each row instead of one per feature and row, and no per-feature dispatch
+ *       (measured 59 to 32 ns per row of 37 features, against the same ranks in a loop over features).</li>
  *   <li><b>Leaves.</b> Generated code walks each tree bottom-up over the rank columns: a leaf is
  *       its number broadcast to every lane, a split is
  *       {@code falseSide.blend(trueSide, rank[f].compare(LE, k))}. Two consecutive trees share one
@@ -121,6 +124,13 @@ public final class RankForest {
 
     /** {@link #leaves(byte[], byte[])} in 16-bit lanes, ranks biased by -32768. */
     void leaves(short[] ranks, short[] leaves);
+
+    /**
+     * Writes the biased rank columns of rows {@code [from, from + n)} ({@code n <= lanes()}), as
+     * {@link RankForest#rank} computes each rank, into {@code ranks}; byte lanes only. The caller has
+     * checked every row's length.
+     */
+    void ranks(double[][] rows, int from, int n, byte[] ranks);
   }
 
   /** Per-thread working memory for {@link #margins}; made by {@link #newScratch()}. */
@@ -234,7 +244,8 @@ public final class RankForest {
     try {
       String source = plan.source(forest, name);
       Class<?> type = VectorForest.compile(javac, name, source);
-      Kernel kernel = (Kernel) type.getConstructor().newInstance();
+      Kernel kernel = (Kernel) type.getConstructor(byte[][].class, double[][].class)
+          .newInstance(plan.bucketStart, plan.padded);
       if (kernel.lanes() < MIN_LANES) {
         return scalar(forest, "the JVM's preferred vector holds " + kernel.lanes() + " bytes, fewer than " + MIN_LANES);
       }
@@ -323,7 +334,7 @@ public final class RankForest {
         kernel.leaves(scratch.wideRanks, scratch.wideLeaves);
         wideSum(n, out, i, scratch.wideLeaves);
       } else {
-        ranks(rows, from + i, n, scratch.ranks);
+        kernel.ranks(rows, from + i, n, scratch.ranks);
         kernel.leaves(scratch.ranks, scratch.leaves);
         sum(n, out, i, scratch.leaves, scratch.sums);
       }
@@ -365,95 +376,15 @@ public final class RankForest {
     }
   }
 
-  /** Writes the biased ranks of rows {@code [from, from + n)} into their columns. */
-  private void ranks(double[][] rows, int from, int n, byte[] c) {
-    final int lanes = this.lanes;
-    for (int f = 0; f < features; f++) {
-      final double[] t = thresholds[f];
-      final int base = f * lanes;
-      switch (kind[f]) {
-        case 0 -> {
-          // No split reads this feature: the kernel never loads its column.
-        }
-        case 1 -> {
-          final double t0 = t[0];
-          for (int l = 0; l < n; l++) {
-            c[base + l] = (byte) (rows[from + l][f] <= t0 ? -128 : -127);
-          }
-        }
-        case 2 -> {
-          final double t0 = t[0];
-          final double t1 = t[1];
-          for (int l = 0; l < n; l++) {
-            double x = rows[from + l][f];
-            c[base + l] = (byte) (-128 + (x <= t0 ? 0 : 1) + (x <= t1 ? 0 : 1));
-          }
-        }
-        case 3 -> {
-          final double t0 = t[0];
-          final double t1 = t[1];
-          final double t2 = t[2];
-          for (int l = 0; l < n; l++) {
-            double x = rows[from + l][f];
-            c[base + l] = (byte) (-128 + (x <= t0 ? 0 : 1) + (x <= t1 ? 0 : 1) + (x <= t2 ? 0 : 1));
-          }
-        }
-        case 4 -> {
-          final double t0 = t[0];
-          final double t1 = t[1];
-          final double t2 = t[2];
-          final double t3 = t[3];
-          for (int l = 0; l < n; l++) {
-            double x = rows[from + l][f];
-            c[base + l] = (byte) (-128 + (x <= t0 ? 0 : 1) + (x <= t1 ? 0 : 1) + (x <= t2 ? 0 : 1)
-                + (x <= t3 ? 0 : 1));
-          }
-        }
-        default -> bucketRanks(rows, from, n, f, c, base);
-      }
-    }
+  /**
+   * The biased rank columns of rows {@code [from, from + n)} as the generated code writes them
+   * ({@code n <= lanes()}, byte lanes only): for tests against {@link #rank}.
+   */
+  void ranks(double[][] rows, int from, int n, byte[] c) {
+    kernel.ranks(rows, from, n, c);
   }
 
-  private void bucketRanks(double[][] rows, int from, int n, int f, byte[] c, int base) {
-    final byte[] start = bucketStart[f];
-    final double low = bucketLow[f];
-    final double scale = bucketScale[f];
-    final int max = bucketMax[f];
-    final double[] p = padded[f];
-    final int per = perBucket[f];
-    if (per == 1) {
-      for (int l = 0; l < n; l++) {
-        double x = rows[from + l][f];
-        x = x != x ? Double.POSITIVE_INFINITY : x;
-        int r = start[bucket(x, low, scale, max)] & 0xff;
-        r += p[r] < x ? 1 : 0;
-        c[base + l] = (byte) (r - 128);
-      }
-    } else if (per == 2) {
-      for (int l = 0; l < n; l++) {
-        double x = rows[from + l][f];
-        x = x != x ? Double.POSITIVE_INFINITY : x;
-        int r = start[bucket(x, low, scale, max)] & 0xff;
-        // The thresholds are sorted, so p[r + 1] < x implies p[r] < x: counting both compares is the
-        // sequential count, without the second load waiting for the first compare.
-        r += (p[r] < x ? 1 : 0) + (p[r + 1] < x ? 1 : 0);
-        c[base + l] = (byte) (r - 128);
-      }
-    } else {
-      for (int l = 0; l < n; l++) {
-        double x = rows[from + l][f];
-        x = x != x ? Double.POSITIVE_INFINITY : x;
-        int r0 = start[bucket(x, low, scale, max)] & 0xff;
-        int r = r0;
-        for (int k = 0; k < per; k++) {
-          r += p[r0 + k] < x ? 1 : 0;
-        }
-        c[base + l] = (byte) (r - 128);
-      }
-    }
-  }
-
-  /** {@link #ranks} in 16-bit lanes, one value at a time through {@link #rank}. */
+  /** The ranks in 16-bit lanes, one value at a time through {@link #rank}. */
   private void wideRanks(double[][] rows, int from, int n, short[] c) {
     for (int f = 0; f < features; f++) {
       final int base = f * lanes;
@@ -463,7 +394,12 @@ public final class RankForest {
     }
   }
 
-  /** The rank of {@code x} among feature {@code f}'s thresholds, as {@link #ranks} computes it. */
+  /** Feature {@code f}'s sorted distinct split thresholds (vector path only); not to be modified. */
+  double[] thresholdsOf(int f) {
+    return thresholds[f];
+  }
+
+  /** The rank of {@code x} among feature {@code f}'s thresholds, as the generated {@code ranks} computes it. */
   int rank(int f, double x) {
     double[] t = thresholds[f];
     if (kind[f] != BUCKETS) {
@@ -751,6 +687,7 @@ public final class RankForest {
       if (body.length() > 0) {
         methods.add(body.toString());
       }
+      rankSource(forest, className.substring(dot + 1), b);
       String other = wide ? "byte" : "short";
       b.append("\n  public void leaves(").append(other).append("[] c, ").append(other).append("[] z) {\n");
       b.append("    throw new UnsupportedOperationException(\"").append(e0).append(" lanes\");\n  }\n");
@@ -765,6 +702,79 @@ public final class RankForest {
       }
       b.append("}\n");
       return b.toString();
+    }
+
+    /**
+     * Appends the constructor (the bucket tables) and {@code ranks}: one pass over each row, every
+     * feature's rank computed with its thresholds, bucket origin and scale as constants.
+     */
+    private void rankSource(FlatForest forest, String simpleName, StringBuilder b) {
+      int features = forest.features();
+      List<Integer> bucketed = new ArrayList<>();
+      for (int f = 0; f < features; f++) {
+        if (kind[f] == BUCKETS) {
+          bucketed.add(f);
+        }
+      }
+      b.append('\n');
+      for (int f : bucketed) {
+        b.append("  private final byte[] s").append(f).append(";\n");
+        b.append("  private final double[] p").append(f).append(";\n");
+      }
+      b.append("\n  public ").append(simpleName).append("(byte[][] s, double[][] p) {\n");
+      for (int f : bucketed) {
+        b.append("    s").append(f).append(" = s[").append(f).append("];\n");
+        b.append("    p").append(f).append(" = p[").append(f).append("];\n");
+      }
+      b.append("  }\n");
+      b.append("\n  public void ranks(double[][] rows, int from, int n, byte[] c) {\n");
+      if (wide) {
+        b.append("    throw new UnsupportedOperationException(\"short lanes\");\n  }\n");
+        return;
+      }
+      for (int f : bucketed) {
+        b.append("    final byte[] s").append(f).append(" = this.s").append(f).append(";\n");
+        b.append("    final double[] p").append(f).append(" = this.p").append(f).append(";\n");
+      }
+      b.append("    for (int l = 0; l < n; l++) {\n");
+      b.append("      final double[] r = rows[from + l];\n");
+      b.append("      double x = r[").append(features - 1).append("];\n"); // one bounds check covers the rest
+      b.append("      int k;\n");
+      for (int f = 0; f < features; f++) {
+        double[] t = thresholds[f];
+        if (kind[f] == 0) {
+          continue; // no split reads it: the kernel never loads its column
+        }
+        b.append("      x = r[").append(f).append("];\n");
+        String at = "c[" + f + " * L + l]";
+        if (kind[f] != BUCKETS) {
+          b.append("      ").append(at).append(" = (byte) (-128");
+          for (double v : t) {
+            b.append(" + (x <= ").append(literal(v)).append(" ? 0 : 1)");
+          }
+          b.append(");\n");
+          continue;
+        }
+        b.append("      x = x != x ? Double.POSITIVE_INFINITY : x;\n");
+        b.append("      k = s").append(f).append("[Math.max(0, Math.min((int) ((x - ").append(literal(bucketLow[f]))
+            .append(") * ").append(literal(bucketScale[f])).append("), ").append(bucketMax[f]).append("))] & 0xff;\n");
+        b.append("      k += ");
+        for (int j = 0; j < perBucket[f]; j++) {
+          b.append(j == 0 ? "" : " + ").append("(p").append(f).append("[k").append(j == 0 ? "" : " + " + j)
+              .append("] < x ? 1 : 0)");
+        }
+        if (perBucket[f] == 0) {
+          b.append('0');
+        }
+        b.append(";\n");
+        b.append("      ").append(at).append(" = (byte) (k - 128);\n");
+      }
+      b.append("    }\n  }\n");
+    }
+
+    /** {@code v} as an exact Java literal (hexadecimal floating point), parenthesized. */
+    private static String literal(double v) {
+      return "(" + Double.toHexString(v) + ")";
     }
 
     /** Appends the subtree at {@code s}; returns its splits. Leaves are numbered as {@link #number} does. */

@@ -96,6 +96,61 @@ class RankForestTest {
   }
 
   @Test
+  void shouldRankEveryFeatureInTheGeneratedCodeAsTheScalarRankDoes() {
+    FlatForest flat = FlatForest.compile(small, NAMES);
+    RankForest vector = RankForest.of(flat);
+    assertTrue(vector.vectorized(), vector.path());
+    int features = flat.features();
+    // Per feature: each threshold, its neighbouring doubles, and values no threshold is near.
+    List<double[]> rows = new ArrayList<>();
+    double[] specials = {Double.NaN, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, -Double.MAX_VALUE,
+        Double.MAX_VALUE, -0.0, 0.0, Double.MIN_VALUE, -Double.MIN_VALUE, 1e300, -1e300};
+    SplittableRandom random = new SplittableRandom(51);
+    int bucketed = 0;
+    for (int f = 0; f < features; f++) {
+      double[] t = vector.thresholdsOf(f);
+      bucketed += t.length > 4 ? 1 : 0;
+      List<Double> values = new ArrayList<>();
+      for (double v : t) {
+        values.addAll(List.of(v, Math.nextDown(v), Math.nextUp(v), v + random.nextDouble(-1, 1)));
+      }
+      for (double v : specials) {
+        values.add(v);
+      }
+      for (int i = 0; i < values.size(); i++) {
+        while (rows.size() <= i) {
+          double[] row = new double[features];
+          for (int g = 0; g < features; g++) {
+            row[g] = random.nextDouble(-10, 10);
+          }
+          rows.add(row);
+        }
+        rows.get(i)[f] = values.get(i);
+      }
+    }
+    assertTrue(bucketed > 0, "the model must have features ranked through bucket tables");
+    int lanes = vector.lanes();
+    byte[] columns = new byte[features * lanes];
+    int checked = 0;
+    for (int from = 0; from < rows.size(); from += lanes) {
+      int n = Math.min(lanes, rows.size() - from);
+      double[][] batch = rows.toArray(new double[0][]);
+      vector.ranks(batch, from, n, columns);
+      for (int f = 0; f < features; f++) {
+        if (vector.thresholdsOf(f).length == 0) {
+          continue; // no split reads the feature: its column is not written
+        }
+        for (int l = 0; l < n; l++) {
+          double x = batch[from + l][f];
+          assertEquals(vector.rank(f, x), columns[f * lanes + l] + 128, "feature " + f + ", x = " + x);
+          checked++;
+        }
+      }
+    }
+    assertTrue(checked > 1_000, checked + " ranks checked");
+  }
+
+  @Test
   void shouldAgreeWithTheScalarFallback() {
     FlatForest flat = FlatForest.compile(small, NAMES);
     RankForest vector = RankForest.of(flat);
