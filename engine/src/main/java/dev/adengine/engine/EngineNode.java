@@ -66,6 +66,7 @@ import dev.adengine.persistence.ServedRepository;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.Address;
@@ -151,9 +152,12 @@ public final class EngineNode {
     for (String path : s.armModelPaths()) {
       models.addArmModel(ModelHolder.load(path));
     }
-    if (s.vectorStage2()) {
-      models.compileEveryActiveModel();
-    }
+    // With vector-stage2 on, the node reports ready only once the model's compiled stage 2 is built
+    // (javac, then warm-up until C2 has compiled it: seconds of one core), so that traffic does not
+    // share the cores with the build; meanwhile the rest of the node starts.
+    CompletableFuture<?> stage2AtStart = s.vectorStage2()
+        ? models.compileEveryActiveModel()
+        : CompletableFuture.completedFuture(null);
     Catalog catalog = new Catalog();
     OnlineStats stats = new OnlineStats();
     FeatureStore features = new FeatureStore();
@@ -297,9 +301,15 @@ public final class EngineNode {
             : NodeState.Status.failing("the catalog replica is not loaded yet")),
         new NodeState.Check(NodeState.MODEL, () -> {
           var model = ranking.models().current();
-          return model != null ? NodeState.Status.ok("serving " + model.version() + ", stage 2 "
-              + (model.stage2Vectorized() ? "compiled (" + model.stage2Path() + ")" : "scalar"))
-              : NodeState.Status.failing("no model is active");
+          if (model == null) {
+            return NodeState.Status.failing("no model is active");
+          }
+          if (!stage2AtStart.isDone()) {
+            return NodeState.Status.failing("serving " + model.version() + "; its compiled stage 2 is being built"
+                + " (vector-stage2 = on)");
+          }
+          return NodeState.Status.ok("serving " + model.version() + ", stage 2 "
+              + (model.stage2Vectorized() ? "compiled (" + model.stage2Path() + ")" : "scalar"));
         }),
         new NodeState.Check(NodeState.CASSANDRA, cassandraProbe)));
     metrics.startSampling(new EngineMetrics.Sources(system, ledger, features, s.snapshotStaleAfter(), drift,

@@ -32,9 +32,9 @@ class ReadinessTest {
   void shouldNotBeReadyAndNameTheCassandraCheckWhenTheProbeFails() throws Exception {
     String keyspace = CassandraTestNode.uniqueKeyspaceName("readiness");
     // given a node whose probe query fails (as it would with Cassandra unreachable: the driver errs),
-    // with its stage 2 compiled in the background
+    // with its stage 2 compiled (the default)
     EngineNode node = startNode(keyspace, Map.of("adengine.health.cassandra-probe.query",
-        "SELECT release_version FROM system.no_such_table", "adengine.ranking.vector-stage2", "on"));
+        "SELECT release_version FROM system.no_such_table"));
     ActorSystem<Void> client = clientSystem("readiness-client");
     Clients api = Clients.of(client, node.grpcPort());
     try {
@@ -55,6 +55,15 @@ class ReadinessTest {
       // while the node is alive
       assertEquals(200, get(node.managementPort(), "/alive").statusCode());
 
+      // and the model check passes once the compiled stage 2 is built (it fails while it is being
+      // built), and then says which stage-2 path serves
+      awaitAssert(Duration.ofSeconds(90), () -> {
+        ClusterStatusResponse now = await(api.admin().clusterStatus(ClusterStatusRequest.getDefaultInstance()));
+        String detail = now.getReadinessChecks(1).getDetail();
+        assertTrue(now.getReadinessChecks(1).getOk(), detail);
+        assertTrue(detail.matches("serving \\S+, stage 2 compiled \\(rank: \\d+ rows per batch.*"), detail);
+      });
+
       // and the admin API shows each check: replica and model pass, Cassandra fails
       ClusterStatusResponse s = await(api.admin().clusterStatus(ClusterStatusRequest.getDefaultInstance()));
       assertFalse(s.getReady());
@@ -65,12 +74,6 @@ class ReadinessTest {
       assertEquals("cassandra", s.getReadinessChecks(2).getName());
       assertFalse(s.getReadinessChecks(2).getOk());
       assertFalse(NodeState.get(node.system()).ready(), "the metric's view agrees");
-      // and the model check says which stage-2 path serves: compiled, once built in the background
-      awaitAssert(Duration.ofSeconds(90), () -> {
-        ClusterStatusResponse now = await(api.admin().clusterStatus(ClusterStatusRequest.getDefaultInstance()));
-        String detail = now.getReadinessChecks(1).getDetail();
-        assertTrue(detail.matches("serving \\S+, stage 2 compiled \\(rank: \\d+ rows per batch.*"), detail);
-      });
 
       // and adsctl health exits 1 with the reason
       StringWriter out = new StringWriter();
