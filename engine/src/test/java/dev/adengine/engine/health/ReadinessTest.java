@@ -32,9 +32,9 @@ class ReadinessTest {
   void shouldNotBeReadyAndNameTheCassandraCheckWhenTheProbeFails() throws Exception {
     String keyspace = CassandraTestNode.uniqueKeyspaceName("readiness");
     // given a node whose probe query fails (as it would with Cassandra unreachable: the driver errs),
-    // with its stage 2 compiled (the default)
+    // with its stage 2 compiled at start
     EngineNode node = startNode(keyspace, Map.of("adengine.health.cassandra-probe.query",
-        "SELECT release_version FROM system.no_such_table"));
+        "SELECT release_version FROM system.no_such_table", "adengine.ranking.vector-stage2", "on"));
     ActorSystem<Void> client = clientSystem("readiness-client");
     Clients api = Clients.of(client, node.grpcPort());
     try {
