@@ -205,7 +205,10 @@ public final class BenchReport {
         generator takes from the same %d cores; and the Cassandra node's CPU per request (its \
         `/proc/<pid>/stat`, when bin/bench started it), i.e. what the engine's writes cost it on the \
         same cores (the references write nothing: what they show is the node's idle cost). A server's stepping stops after a step with over 10%% \
-        errors or a p99 over 1 s; the remaining steps are marked not run. The engine's main run starts         with one discarded step at its first rate, right after the market is created: creating 1,000         campaigns at once keeps a node and Cassandra busy for 20-30 s on 2 cores (allowance grants,         snapshots, journal writes), which is set-up, not serving.%n%n""",
+        errors or a p99 over 1 s; the remaining steps are marked not run. The engine's main run starts \
+        with one discarded step at its first rate, right after the market is created: creating 1,000 \
+        campaigns at once keeps a node and Cassandra busy for 20-30 s on 2 cores (allowance grants, \
+        snapshots, journal writes), which is set-up, not serving.%n%n""",
         run.warmupSeconds(), run.stepSeconds(), run.ticksPerSecond(), m.cores()));
 
     b.append("## Results\n\n");
