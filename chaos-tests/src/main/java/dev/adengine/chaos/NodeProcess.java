@@ -66,7 +66,6 @@ public final class NodeProcess implements AutoCloseable {
       "-XX:MetaspaceSize=256m", "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
       "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector");
 
-
   /** As {@link #start(String, String, Ports, Map, Path)}, with the given JVM flags instead of the tests' own. */
   public static NodeProcess start(String name, String keyspace, Ports ports, Map<String, String> extraEnv,
       Path logDir, List<String> jvmFlags) {

@@ -430,9 +430,8 @@ public final class LoadGenerator {
 
     /**
      * Prints one line per failed request, the first {@link #MISS_LINES} of the warm-up and of the
-     * measured seconds: its second, the
-     * target of its first attempt, how many attempts it made, and when it failed (for finding out
-     * which node a miss came from; no request content).
+     * measured seconds: its second, the target of its first attempt, how many attempts it made, and
+     * when it failed (for finding out which node a miss came from; no request content).
      */
     private void describeMiss(Call call, Status.Code code) {
       if ((call.second.warmup ? warmupMissLines : missLines).incrementAndGet() > MISS_LINES) {
@@ -442,9 +441,10 @@ public final class LoadGenerator {
       synchronized (call) {
         attempts = call.attempts;
       }
-      out.printf(Locale.ROOT, "[loadgen] miss t=%ds%s first-target=%s attempts=%d after=%.1fms %s%n",
-          call.second.index + 1, call.second.warmup ? " (warm-up)" : "", options.targets().get(call.firstTarget).host() + ":" + options.targets().get(call.firstTarget).port(),
-          attempts, (System.nanoTime() - call.intendedNanos) / 1e6, code);
+      var first = options.targets().get(call.firstTarget);
+      out.printf(Locale.ROOT, "[loadgen] miss t=%ds%s first-target=%s:%d attempts=%d after=%.1fms %s%n",
+          call.second.index + 1, call.second.warmup ? " (warm-up)" : "", first.host(), first.port(), attempts,
+          (System.nanoTime() - call.intendedNanos) / 1e6, code);
     }
 
     /** Closes, prints and adds up every finished second, oldest first. */
