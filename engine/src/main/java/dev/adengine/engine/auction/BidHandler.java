@@ -299,6 +299,8 @@ public final class BidHandler {
     int position = 0;
     long cpmRevenue = 0;
     double summedPctr = 0;
+    List<ServedAd> servedAds = new ArrayList<>(result.winners().size());
+    List<Charge> winCharges = List.of();
 
     for (Auction.Win win : result.winners()) {
       Candidate c = win.candidate();
@@ -335,8 +337,17 @@ public final class BidHandler {
           .setScore(c.score())
           .setPricing(def.pricing())
           .setTitle(c.ad().title()));
-      served.record(new ServedAd(q.requestId(), c.ad().adId(), def.campaignId(), def.advertiserId(),
-          def.pricing().name(), win.priceMicros(), settings.nodeId(), now, day, experimentArms), charge);
+      servedAds.add(new ServedAd(q.requestId(), c.ad().adId(), def.campaignId(), def.advertiserId(),
+          def.pricing().name(), win.priceMicros(), settings.nodeId(), now, day, experimentArms));
+      if (charge != null) {
+        if (winCharges.isEmpty()) {
+          winCharges = new ArrayList<>(2);
+        }
+        winCharges.add(charge);
+      }
+    }
+    if (!servedAds.isEmpty()) {
+      served.recordAll(servedAds, winCharges);
     }
     countLosers(result.outbid().size() + ranked.belowTopK().size(), result.belowReserve().size());
     if (noBids != null) {

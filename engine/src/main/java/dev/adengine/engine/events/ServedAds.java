@@ -4,6 +4,7 @@ import dev.adengine.persistence.ChargeRepository;
 import dev.adengine.persistence.ChargeRepository.Charge;
 import dev.adengine.persistence.ServedRepository;
 import dev.adengine.persistence.ServedRepository.ServedAd;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -46,23 +47,35 @@ public final class ServedAds {
    * ({@code charge} null for CPC, charged later by its click); never blocks.
    */
   public void record(ServedAd served, Charge charge) {
-    String key = key(served.requestId(), served.adId());
-    if (recent.put(key, served) == null) {
-      order.add(key);
-      if (size.incrementAndGet() > capacity) {
-        String oldest = order.poll();
-        if (oldest != null && recent.remove(oldest) != null) {
-          size.decrementAndGet();
+    recordAll(List.of(served), charge == null ? List.of() : List.of(charge));
+  }
+
+  /**
+   * Records the served ads of one request locally and starts their Cassandra writes: the ads in
+   * one statement (they share the request's partition), and the charges of its CPM wins (empty
+   * for none); never blocks. The request's writes take one in-flight slot; when none is free they
+   * stay local only and every ad counts in {@link #droppedWrites()}.
+   */
+  public void recordAll(List<ServedAd> ads, List<Charge> winCharges) {
+    for (ServedAd served : ads) {
+      String key = key(served.requestId(), served.adId());
+      if (recent.put(key, served) == null) {
+        order.add(key);
+        if (size.incrementAndGet() > capacity) {
+          String oldest = order.poll();
+          if (oldest != null && recent.remove(oldest) != null) {
+            size.decrementAndGet();
+          }
         }
       }
     }
     if (inFlight.incrementAndGet() > maxInFlight) {
       inFlight.decrementAndGet();
-      droppedWrites.incrementAndGet();
+      droppedWrites.addAndGet(ads.size());
       return;
     }
-    CompletionStage<Void> write = repository.record(served);
-    if (charge != null) {
+    CompletionStage<Void> write = repository.recordAll(ads);
+    for (Charge charge : winCharges) {
       write = write.thenCombine(charges.record(charge), (a, b) -> null);
     }
     write.whenComplete((ok, err) -> {
