@@ -237,6 +237,10 @@ public final class BenchReport {
     ratioRow(b, "engine / Pekko gRPC reference", results, "engine", "pekko-grpc", run.ratioRate());
     b.append('\n');
 
+    Map<String, List<StepResult>> withVariants = new java.util.LinkedHashMap<>(results);
+    f.variants().forEach((v, steps) -> withVariants.put(v.key(), steps));
+    cassandraSection(b, withVariants);
+
     b.append("## Latency against rate\n\n![p50 and p99 latency against rate](latency-vs-rate.png)\n\n");
     b.append("p99 (solid) and p50 (dashed) of the OK answers, log scales; steps not run are left out. "
         + "Raw figures, with every second of every step and its latency histogram: [`bench.json`](bench.json).\n\n");
@@ -279,6 +283,69 @@ public final class BenchReport {
           micros(s.cassandraCpuMicrosPerRequest()), s.note()));
     }
     b.append('\n');
+  }
+
+  /**
+   * Per step, what Cassandra did per request ({@link CassandraCounters}), beside its CPU per request:
+   * which writes its CPU went to. Only for servers and variants whose steps have the counters (the
+   * engine's; the references write nothing).
+   */
+  private static void cassandraSection(StringBuilder b, Map<String, List<StepResult>> results) {
+    Map<String, List<StepResult>> measured = new java.util.LinkedHashMap<>();
+    java.util.SortedSet<String> tables = new java.util.TreeSet<>();
+    results.forEach((name, steps) -> {
+      List<StepResult> with = steps.stream()
+          .filter(s -> s.run() && s.cassandraPerRequest().keySet().stream().anyMatch(k -> k.startsWith("writes ")))
+          .toList();
+      if (!with.isEmpty()) {
+        measured.put(name, with);
+        with.forEach(s -> s.cassandraPerRequest().forEach((k, v) -> {
+          if (k.startsWith("writes ") && v >= 0.01) {
+            tables.add(k.substring("writes ".length()));
+          }
+        }));
+      }
+    });
+    if (measured.isEmpty()) {
+      return;
+    }
+    b.append("## What the engine's requests cost Cassandra\n\n");
+    b.append("Cassandra's own counters over each measured window, per request sent, read through its local JMX "
+        + "(`org.apache.cassandra.metrics`): CQL requests it served (the native transport's completed tasks), "
+        + "writes per table of the engine's keyspace (a batch within one partition counts once), reads of the "
+        + "keyspace (point and range), kilobytes compacted, and milliseconds its collector ran per 1,000 "
+        + "requests. Tables written less than once per 100 requests are left out.\n\n");
+    StringBuilder head = new StringBuilder("| server | rate/s | Cassandra CPU/req | CQL requests/req |");
+    StringBuilder rule = new StringBuilder("| --- | ---: | ---: | ---: |");
+    for (String t : tables) {
+      head.append(" writes `").append(t).append("` |");
+      rule.append(" ---: |");
+    }
+    head.append(" reads/req | compacted/req | GC ms per 1,000 req |");
+    rule.append(" ---: | ---: | ---: |");
+    b.append(head).append('\n').append(rule).append('\n');
+    measured.forEach((name, steps) -> {
+      for (StepResult s : steps) {
+        Map<String, Double> c = s.cassandraPerRequest();
+        b.append(String.format(Locale.ROOT, "| %s | %,d | %s | %s |", name, s.rate(),
+            micros(s.cassandraCpuMicrosPerRequest()), count(c.get("cql requests"))));
+        for (String t : tables) {
+          b.append(' ').append(count(c.get("writes " + t))).append(" |");
+        }
+        double reads = c.entrySet().stream().filter(e -> e.getKey().startsWith("reads "))
+            .mapToDouble(Map.Entry::getValue).sum();
+        Double compacted = c.get("compacted KB");
+        Double gc = c.get("gc ms");
+        b.append(String.format(Locale.ROOT, " %s | %s | %s |%n", count(reads),
+            compacted == null ? "0" : String.format(Locale.ROOT, "%.1f KB", compacted),
+            gc == null ? "0" : String.format(Locale.ROOT, "%.1f", gc * 1000)));
+      }
+    });
+    b.append('\n');
+  }
+
+  private static String count(Double v) {
+    return v == null ? "0" : String.format(Locale.ROOT, "%.2f", v);
   }
 
   private static void memorySection(StringBuilder b, Run run, Findings f) {
@@ -498,6 +565,7 @@ public final class BenchReport {
             .add("\"serverAllocBytesPerRequest\":" + s.serverAllocBytesPerRequest())
             .add("\"benchCpuMicrosPerRequest\":" + s.benchCpuMicrosPerRequest())
             .add("\"cassandraCpuMicrosPerRequest\":" + s.cassandraCpuMicrosPerRequest())
+            .add("\"cassandraPerRequest\":" + doubles(s.cassandraPerRequest()))
             .add("\"sustainable\":" + BenchRules.sustainable(s))
             .add("\"load\":" + s.loadJson())
             .toString());
@@ -508,6 +576,12 @@ public final class BenchReport {
           .add(kv("note", note == null ? "" : note))
           .add("\"steps\":" + rows).toString();
     }
+  }
+
+  private static String doubles(Map<String, Double> values) {
+    StringJoiner j = new StringJoiner(",", "{", "}");
+    values.forEach((k, v) -> j.add(quote(k) + ":" + v));
+    return j.toString();
   }
 
   private static String kv(String k, Object v) {

@@ -93,6 +93,12 @@ public final class BenchSuite implements Callable<Integer> {
       + " each step (0 = not measured; bin/bench passes the node bin/cassandra runs).")
   long cassandraPid;
 
+  @Option(names = "--cassandra-jmx-port", description = "Local JMX port of that node, to count per request the CQL"
+      + " requests, table writes and reads, compactions and collections its CPU went to (default: "
+      + "$ADENGINE_CASSANDRA_JMX_PORT, else ${DEFAULT-VALUE}; read only when --cassandra-pid is given).",
+      defaultValue = "${env:ADENGINE_CASSANDRA_JMX_PORT:-7199}")
+  int cassandraJmxPort;
+
   @Option(names = "--seed", description = "Seed of the market and requests (default ${DEFAULT-VALUE}).")
   long seed = 1;
 
@@ -303,11 +309,20 @@ public final class BenchSuite implements Callable<Integer> {
       } catch (Exception e) {
         notes.merge(name, "allocation, memory and profile not measured: attach failed: " + e, (a, b) -> a + "; " + b);
       }
+      CassandraCounters counters = null;
+      if (cassandraPid > 0) {
+        try {
+          counters = CassandraCounters.connect(cassandraJmxPort);
+        } catch (Exception e) {
+          notes.merge(name, "Cassandra's counters not read: JMX on port " + cassandraJmxPort + ": " + e,
+              (a, b) -> a + "; " + b);
+        }
+      }
       String stopReason = null;
       boolean marketInPlace = false;
       if (spec.warmStep()) {
         StepResult warm = step(name + " (warm-up step, discarded)", server, spec.rates().get(0), engine, spec.ads(),
-            new Window(cpu, server.pid(), cassandraPid, probe, null), cpu, today, console);
+            new Window(cpu, server.pid(), cassandraPid, counters, spec.keyspace(), probe, null), cpu, today, console);
         marketInPlace = warm.run();
       }
       for (int i = 0; i < spec.rates().size(); i++) {
@@ -317,7 +332,7 @@ public final class BenchSuite implements Callable<Integer> {
           continue;
         }
         boolean setUp = engine && i == 0 && !marketInPlace;
-        Window window = new Window(cpu, server.pid(), cassandraPid, probe, null);
+        Window window = new Window(cpu, server.pid(), cassandraPid, counters, spec.keyspace(), probe, null);
         StepResult step = step(name, server, rate, setUp, spec.ads(), window, cpu, today, console);
         steps.add(step);
         if (engine && step.run()) {
@@ -346,7 +361,7 @@ public final class BenchSuite implements Callable<Integer> {
       // the tables: starting JFR in a JVM costs it CPU and pauses that would distort a measured step.
       if (spec.profile() && probe != null && server.alive()) {
         Path jfr = logDir.toAbsolutePath().resolve(name.replaceAll("[^A-Za-z0-9_.-]", "_") + ".jfr");
-        Window window = new Window(cpu, server.pid(), cassandraPid, probe, jfr);
+        Window window = new Window(cpu, server.pid(), cassandraPid, counters, spec.keyspace(), probe, jfr);
         profileStep = step(name + " (JFR on)", server, ratioRate, false, spec.ads(), window, cpu, today, console);
         if (window.recorded()) {
           try {
@@ -360,6 +375,9 @@ public final class BenchSuite implements Callable<Integer> {
       }
       if (probe != null) {
         closeQuietly(probe);
+      }
+      if (counters != null) {
+        closeQuietly(counters);
       }
     }
     return new Measured(steps, memory, memoryNote, profileSummary, profileNote, profileStep);
@@ -391,7 +409,7 @@ public final class BenchSuite implements Callable<Integer> {
         perRequest(window.allocatedBytes() == null ? null : window.allocatedBytes().doubleValue(), sent),
         perRequest(window.benchTicks() == null ? null : cpu.millis(window.benchTicks()) * 1000, sent),
         perRequest(window.cassandraTicks() == null ? null : cpu.millis(window.cassandraTicks()) * 1000, sent),
-        result.toJson());
+        window.cassandraPerRequest(sent), result.toJson());
     console.printf(Locale.ROOT, "[bench] %s %d/s: server CPU %s us/req, alloc %s B/req, bench CPU %s us/req,"
         + " Cassandra CPU %s us/req%n", name, rate, fmt(step.serverCpuMicrosPerRequest()),
         fmt(step.serverAllocBytesPerRequest()), fmt(step.benchCpuMicrosPerRequest()),
@@ -455,7 +473,7 @@ public final class BenchSuite implements Callable<Integer> {
   /**
    * Counters read at the start of a step's measured window (on the load generator's report thread)
    * and after the run (on the main thread): server, bench and Cassandra CPU ticks, server allocated
-   * bytes.
+   * bytes, Cassandra's own counters.
    */
   private static final class Window {
     private final ProcCpu cpu;
@@ -464,6 +482,10 @@ public final class BenchSuite implements Callable<Integer> {
     private final long cassandraPid;
     private volatile Long cassandraStart;
     private Long cassandraTicks;
+    private final CassandraCounters counters;
+    private final String keyspace;
+    private volatile Map<String, Long> countersStart;
+    private Map<String, Long> countersEnd;
     private final JvmProbe probe;
     private final Path jfr;
     private volatile Long recording;
@@ -477,10 +499,13 @@ public final class BenchSuite implements Callable<Integer> {
     private Long benchTicks;
     private Long allocated;
 
-    Window(ProcCpu cpu, long pid, long cassandraPid, JvmProbe probe, Path jfr) {
+    Window(ProcCpu cpu, long pid, long cassandraPid, CassandraCounters counters, String keyspace, JvmProbe probe,
+        Path jfr) {
       this.cpu = cpu;
       this.pid = pid;
       this.cassandraPid = cassandraPid;
+      this.counters = counters;
+      this.keyspace = keyspace;
       this.probe = probe;
       this.jfr = jfr;
     }
@@ -496,6 +521,7 @@ public final class BenchSuite implements Callable<Integer> {
       serverStart = cpu.ticks(pid);
       benchStart = cpu.selfTicks();
       cassandraStart = cassandraTicksNow();
+      countersStart = readCounters();
       allocStart = readAllocation();
       begun = true;
     }
@@ -508,6 +534,7 @@ public final class BenchSuite implements Callable<Integer> {
       benchTicks = cpu.selfTicks() - benchStart;
       Long cassandraEnd = cassandraTicksNow();
       cassandraTicks = cassandraStart == null || cassandraEnd == null ? null : cassandraEnd - cassandraStart;
+      countersEnd = readCounters();
       try {
         serverTicks = cpu.ticks(pid) - serverStart;
       } catch (java.io.UncheckedIOException e) {
@@ -537,6 +564,24 @@ public final class BenchSuite implements Callable<Integer> {
       } catch (java.io.UncheckedIOException e) {
         return null;
       }
+    }
+
+    /** Cassandra's counters now; null when not connected or they cannot be read (the node stopped). */
+    private Map<String, Long> readCounters() {
+      if (counters == null) {
+        return null;
+      }
+      try {
+        return counters.read(keyspace);
+      } catch (Exception e) {
+        return null;
+      }
+    }
+
+    /** What Cassandra did per request over the window; empty when its counters were not read at both ends. */
+    Map<String, Double> cassandraPerRequest(long requests) {
+      return countersStart == null || countersEnd == null ? Map.of()
+          : CassandraCounters.perRequest(countersStart, countersEnd, requests);
     }
 
     private Long readAllocation() {

@@ -23,26 +23,31 @@ import java.util.TreeMap;
  * @param benchCpuMicrosPerRequest the bench JVM's own utime+stime over the window / sent
  * @param cassandraCpuMicrosPerRequest the Cassandra node's utime+stime over the window / sent (what the
  *     server's writes cost it, on the same cores); null if not measured (no pid known)
+ * @param cassandraPerRequest what the Cassandra node did per request over the window
+ *     ({@link CassandraCounters}: CQL requests, writes and reads per table, compacted KB, GC ms); empty
+ *     if not measured
  * @param loadJson the load generator's raw result ({@code LoadResult.toJson()}), or null
  */
 public record StepResult(String server, int rate, boolean run, String note, int seconds, long sent, long ok,
     Map<String, Long> errors, long p50Micros, long p99Micros, long p999Micros, long maxMicros,
     Double serverCpuMicrosPerRequest, Double serverAllocBytesPerRequest, Double benchCpuMicrosPerRequest,
-    Double cassandraCpuMicrosPerRequest, String loadJson) {
+    Double cassandraCpuMicrosPerRequest, Map<String, Double> cassandraPerRequest, String loadJson) {
 
   public StepResult {
     errors = Collections.unmodifiableMap(new TreeMap<>(errors));
+    cassandraPerRequest = cassandraPerRequest == null ? Map.of()
+        : Collections.unmodifiableMap(new TreeMap<>(cassandraPerRequest));
   }
 
   public StepResult withNote(String text) {
     return new StepResult(server, rate, run, text, seconds, sent, ok, errors, p50Micros, p99Micros, p999Micros,
         maxMicros, serverCpuMicrosPerRequest, serverAllocBytesPerRequest, benchCpuMicrosPerRequest,
-        cassandraCpuMicrosPerRequest, loadJson);
+        cassandraCpuMicrosPerRequest, cassandraPerRequest, loadJson);
   }
 
   /** A step that was not run, and why. */
   public static StepResult notRun(String server, int rate, String why) {
-    return new StepResult(server, rate, false, why, 0, 0, 0, Map.of(), 0, 0, 0, 0, null, null, null, null, null);
+    return new StepResult(server, rate, false, why, 0, 0, 0, Map.of(), 0, 0, 0, 0, null, null, null, null, Map.of(), null);
   }
 
   public long errorCount() {

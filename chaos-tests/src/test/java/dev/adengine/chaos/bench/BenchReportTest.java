@@ -1,6 +1,7 @@
 package dev.adengine.chaos.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,10 +29,14 @@ class BenchReportTest {
     // given: two servers at 1,000/s, a variant of one, memory readings, and a JMH group file
     BenchReport.Findings f = new BenchReport.Findings();
     f.results().put("pekko-grpc", List.of(step("pekko-grpc", 1000, 200.0, 20_000.0)));
-    f.results().put("engine", List.of(step("engine", 1000, 300.0, 60_000.0)));
+    f.results().put("engine", List.of(step("engine", 1000, 300.0, 60_000.0, Map.of("cql requests", 1.75,
+        "writes served", 1.0, "writes feature_log", 0.5, "writes campaigns", 0.001, "reads messages", 0.25,
+        "reads snapshots", 0.05, "compacted KB", 31.5, "gc ms", 0.012))));
     f.memoryRuns().put("engine, 10,000 ads", List.of(step("engine, 10,000 ads", 1000, 320.0, 70_000.0)));
     ServerVariant variant = ServerVariant.KNOWN.get("pekko-grpc:dispatcher-1");
     f.variants().put(variant, List.of(step("pekko-grpc:dispatcher-1", 1000, 150.0, 18_000.0)));
+    f.variants().put(ServerVariant.KNOWN.get("engine:no-feature-log"), List.of(step("engine:no-feature-log", 1000,
+        280.0, 50_000.0, Map.of("cql requests", 1.25, "writes served", 1.0, "compacted KB", 12.0, "gc ms", 0.01))));
     f.memory().put("engine", new JvmProbe.Memory(150L << 20, 600L << 20, 64L << 20, 130L << 20, 650L << 20, 660L << 20));
     f.memory().put("engine, 10,000 ads", new JvmProbe.Memory(230L << 20, 600L << 20, 70L << 20, 130L << 20,
         640L << 20, 650L << 20));
@@ -53,7 +58,7 @@ class BenchReportTest {
     String md = Files.readString(dir.resolve("README.md"));
     for (String heading : List.of("## Results", "## Highest sustainable rate", "## Ratios at 1,000 requests/s",
         "## Memory", "### engine, 10,000 ads", "## Settings tried", "## Where the time goes (JFR)",
-        "## Micro-benchmarks (JMH)")) {
+        "## Micro-benchmarks (JMH)", "## What the engine's requests cost Cassandra")) {
       assertTrue(md.contains(heading), heading);
     }
     assertTrue(md.contains("| engine / Pekko gRPC reference | 1.50 (300.0 / 200.0)"), "CPU ratio");
@@ -61,6 +66,13 @@ class BenchReportTest {
         + " | 75 us |  |"), "engine step row, with Cassandra's CPU per request");
     assertTrue(md.contains("| engine | 150 MiB | 64 MiB | 600 MiB | 130 MiB | 650 MiB | 660 MiB | 58.6 KB | 60 MB/s"),
         "memory row");
+    assertTrue(md.contains("| server | rate/s | Cassandra CPU/req | CQL requests/req | writes `feature_log` |"
+        + " writes `served` | reads/req | compacted/req | GC ms per 1,000 req |"), "Cassandra table's columns, rare tables left out");
+    assertTrue(md.contains("| engine | 1,000 | 75 us | 1.75 | 0.50 | 1.00 | 0.30 | 31.5 KB | 12.0 |"),
+        "Cassandra row of the engine");
+    assertTrue(md.contains("| engine:no-feature-log | 1,000 | 70 us | 1.25 | 0 | 1.00 | 0.00 | 12.0 KB | 10.0 |"),
+        "Cassandra row of an engine variant");
+    assertFalse(md.contains("| pekko-grpc | 1,000 | 50 us |"), "no Cassandra row for a server without counters");
     assertTrue(md.contains("| 150 us | 0.75x | 17.6 KB | 0.90x |"), "variant against its server's main run");
     assertTrue(md.contains("| ScorerBench.smile |  | 1 | avgt | 2,857 ± 110 | ns/op | 24.0 |"), "JMH row");
     assertTrue(md.contains("`ledger.json` was written at 2020-01-01T00:00:00Z, before this run: not included"));
@@ -68,6 +80,7 @@ class BenchReportTest {
     JsonNode json = new ObjectMapper().readTree(dir.resolve("bench.json").toFile());
     assertEquals(300.0, json.at("/servers/engine/steps/0/serverCpuMicrosPerRequest").asDouble());
     assertEquals(75.0, json.at("/servers/engine/steps/0/cassandraCpuMicrosPerRequest").asDouble());
+    assertEquals(1.0, json.at("/servers/engine/steps/0/cassandraPerRequest/writes served").asDouble());
     assertEquals(64L << 20, json.at("/memory/engine/heapUsedAfterGcBytes").asLong());
     assertEquals("dispatcher-1", json.at("/variants/0/variant").asText());
     assertEquals(2857.1, json.at("/jmh/0/score").asDouble());
@@ -75,7 +88,12 @@ class BenchReportTest {
   }
 
   private static StepResult step(String server, int rate, double cpuMicros, double allocBytes) {
+    return step(server, rate, cpuMicros, allocBytes, Map.of());
+  }
+
+  private static StepResult step(String server, int rate, double cpuMicros, double allocBytes,
+      Map<String, Double> cassandra) {
     return new StepResult(server, rate, true, "", 20, 20_000, 20_000, Map.of(), 500, 5_000, 9_000, 12_000,
-        cpuMicros, allocBytes, 100.0, cpuMicros / 4, null);
+        cpuMicros, allocBytes, 100.0, cpuMicros / 4, cassandra, null);
   }
 }
