@@ -172,6 +172,7 @@ public final class EngineNode {
     ServingExperiments experiments = new ServingExperiments(s.experiments().userSampleCapacity());
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "adengine", config);
+    system.getWhenTerminated().thenRun(models::close); // the compiled stage 2's guard thread
     // The node's name in grants and served records: configured, or its actual remoting address,
     // plus its cluster incarnation (the member's unique uid), so that a restarted node never
     // inherits a dead one's ledger and a click can tell whether the node that served it is gone.

@@ -41,9 +41,10 @@ public record ServerVariant(String server, String name, String setting, List<Str
       new ServerVariant("engine", "bid-calling-thread", "`Bid` run on the connection's stream actor instead of a"
           + " hop to the common pool (`adengine.grpc.bid-executor = calling-thread`)", List.of(),
           List.of("-Dadengine.grpc.bid-executor=calling-thread")),
-      new ServerVariant("engine", "vector-stage2", "stage 2 on the generated vector code (`RankForest`) with a top K of"
-          + " 64 instead of the scalar `FlatForest` with 50 (`adengine.ranking.vector-stage2 = on`)", List.of(),
-          List.of("-Dadengine.ranking.vector-stage2=on", "-Dadengine.ranking.top-k=64")),
+      new ServerVariant("engine", "scalar-stage2", "stage 2 on the scalar `FlatForest` with a top K of 50 instead"
+          + " of the generated vector code (`RankForest`) with 64 (`adengine.ranking.vector-stage2 = off`)", List.of(),
+          List.of("-Dadengine.ranking.vector-stage2=off", "-Dadengine.ranking.top-k=50",
+              "-Dadengine.ranking.batch-size=16")),
       new ServerVariant("engine", "report-5s", "each campaign's spend reported to its entity every 5 s instead of every"
           + " 1 s (`adengine.budget.report-interval = 5s`): one sync, one journal write, per active campaign and"
           + " interval", List.of(), List.of("-Dadengine.budget.report-interval=5s")),
@@ -61,7 +62,7 @@ public record ServerVariant(String server, String name, String setting, List<Str
   /** What {@code bin/bench} runs unless told otherwise. */
   public static final List<String> DEFAULTS = List.of("pekko-grpc:dispatcher-1", "pekko-grpc:no-fjp-property",
       "pekko-grpc:g1", "pekko-grpc:h2-streamed", "pekko-grpc:bid-calling-thread", "engine:dispatcher-1",
-      "engine:bid-calling-thread", "engine:vector-stage2", "engine:no-kamon-agent", "engine:no-feature-log");
+      "engine:bid-calling-thread", "engine:scalar-stage2", "engine:no-kamon-agent", "engine:no-feature-log");
 
   /** {@code server:name}. */
   public String key() {

@@ -351,9 +351,9 @@ public final class BenchMain {
         retrieval from a catalog snapshot of the simulator's 1,000-campaign market, stage 1 (features
         + logistic regression) for every ad, best ad per campaign, stage 2 (the shipped model's trees
         and blend) for the top K (64, one batch of the compiled stage 2) inline, and the GSP auction.
-        `stage2=scalar` scores the trees on the scalar `FlatForest` (what a node serves by default),
-        `compiled` on the generated `RankForest` (what it serves with `vector-stage2 = on`, once
-        built). Requests from the simulator's
+        `stage2=scalar` scores the trees on the scalar `FlatForest` (what a node serves with
+        `vector-stage2 = off`), `compiled` on the generated `RankForest` (what it serves by default,
+        once built). Requests from the simulator's
         generator: `candidates=200` keeps those with 150 to 250 candidate ads, `all` keeps every request
         (the setup prints the mean). Budget reservation and the served record are not included (see
         `ledger.md`).

@@ -26,13 +26,25 @@ public final class ModelHolder {
   /** Whether each model swapped in gets its batch stage 2 compiled ({@link #compileEveryActiveModel}). */
   private volatile boolean compileEach;
   private final AtomicReference<CtrModel> shadow = new AtomicReference<>();
+  /** The compiled model in service and the scalar one it replaced, re-timed by {@link #checkStage2}; null for none. */
+  private volatile Guard guard;
+  /** How often {@link #checkStage2} runs while a compiled stage 2 serves. */
+  private final java.time.Duration guardInterval;
+  private java.util.concurrent.ScheduledExecutorService guardThread;
+  private final java.util.concurrent.atomic.AtomicLong stage2Fallbacks = new java.util.concurrent.atomic.AtomicLong();
   /** Further versions loaded for experiment arms ({@code adengine.ranking.arm-models}), by version. */
   private final java.util.concurrent.ConcurrentHashMap<String, CtrModel> armModels =
       new java.util.concurrent.ConcurrentHashMap<>();
 
   public ModelHolder(CtrModel initial) {
+    this(initial, GUARD_INTERVAL);
+  }
+
+  /** With {@code guardInterval} between two re-timings of a compiled stage 2 in service (tests). */
+  ModelHolder(CtrModel initial, java.time.Duration guardInterval) {
     initial.requireSchema(FeatureExtractor.SCHEMA_HASH);
     this.current = new AtomicReference<>(initial);
+    this.guardInterval = guardInterval;
   }
 
   public CtrModel current() {
@@ -156,6 +168,10 @@ public final class ModelHolder {
           return;
         }
         boolean swapped = current.compareAndSet(plain, compiled);
+        if (swapped) {
+          Timing guardTiming = new Timing(plain);
+          guard(new Guard(plain, compiled, m -> guardTiming.perRowNanos(m, GUARD_ROUNDS, GUARD_REPEAT)));
+        }
         LOG.info("model {}: stage 2 batches {}: {} ns per row against {} ns scalar (built in {} ms){}",
             compiled.version(), compiled.stage2Path(), Math.round(vector), Math.round(scalar), ms,
             swapped ? "" : "; not swapped in: another model was deployed");
@@ -169,6 +185,117 @@ public final class ModelHolder {
     compiler.start();
     return done;
   }
+
+  /**
+   * Re-times the compiled stage 2 in service against the scalar model it replaced, on the same fixed
+   * batch as when it was swapped in, and swaps the scalar model back in once the compiled one has
+   * been slower than it {@value #GUARD_STRIKES} checks in a row.
+   *
+   * <p>Why: passing the check at start-up does not keep the compiled code fast. HotSpot can later
+   * deoptimize it and recompile it without every vector operation intrinsified, and it then runs the
+   * Vector API's Java fallback, tens of times slower than the scalar path and allocating an object
+   * per operation. A node profiled with JFR after its start did exactly that (60% of its CPU in the
+   * fallback, docs/benchmarks/analysis.md). Compiled code is shared by every thread, so a slow
+   * compilation shows on this thread as it does on the serving ones; timing here costs the serving
+   * path nothing. A model deployed later gets a fresh compilation of its own.
+   *
+   * <p>Runs on the holder's guard thread every {@link #GUARD_INTERVAL} while a compiled stage 2
+   * serves; package-private so that tests can run a check.
+   *
+   * @return whether this check swapped the scalar model back in
+   */
+  boolean checkStage2() {
+    Guard g = guard;
+    if (g == null || current.get() != g.compiled()) {
+      return false;
+    }
+    double vector = g.perRowNanos().applyAsDouble(g.compiled());
+    double scalar = g.perRowNanos().applyAsDouble(g.plain());
+    g.strikes = vector > scalar ? g.strikes + 1 : 0;
+    if (g.strikes < GUARD_STRIKES) {
+      return false;
+    }
+    boolean swapped = current.compareAndSet(g.compiled(), g.plain());
+    guard = null;
+    if (swapped) {
+      stage2Fallbacks.incrementAndGet();
+      LOG.warn("model {}: back on the scalar stage 2: the compiled vector code took {} ns per row against {} ns"
+          + " scalar, {} checks in a row (recompiled by the JVM without its vector intrinsics); a deploy or"
+          + " a restart compiles it again", g.compiled().version(), Math.round(vector), Math.round(scalar),
+          GUARD_STRIKES);
+    }
+    return swapped;
+  }
+
+  /** Times this node's compiled stage 2 fell back to the scalar path ({@link #checkStage2}). */
+  public long stage2Fallbacks() {
+    return stage2Fallbacks.get();
+  }
+
+  /** Replaces the guarded pair (tests: with another way of timing), starting the guard thread once. */
+  synchronized void guard(Guard g) {
+    guard = g;
+    if (guardThread == null) {
+      guardThread = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "model-stage2-guard");
+        t.setDaemon(true);
+        return t;
+      });
+      long ms = guardInterval.toMillis();
+      guardThread.scheduleWithFixedDelay(() -> {
+        try {
+          checkStage2();
+        } catch (RuntimeException e) {
+          LOG.warn("stage-2 guard check failed: {}", e.toString());
+        }
+      }, ms, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Stops the guard thread (a node's shutdown; it is a daemon, so a JVM exit needs no call). */
+  public synchronized void close() {
+    if (guardThread != null) {
+      guardThread.shutdownNow();
+      guardThread = null;
+    }
+  }
+
+  /** A compiled model in service, the scalar one it replaced, how to time a model, and failed checks in a row. */
+  static final class Guard {
+    private final CtrModel plain;
+    private final CtrModel compiled;
+    private final java.util.function.ToDoubleFunction<CtrModel> perRowNanos;
+    private int strikes;
+
+    Guard(CtrModel plain, CtrModel compiled, java.util.function.ToDoubleFunction<CtrModel> perRowNanos) {
+      this.plain = plain;
+      this.compiled = compiled;
+      this.perRowNanos = perRowNanos;
+    }
+
+    CtrModel plain() {
+      return plain;
+    }
+
+    CtrModel compiled() {
+      return compiled;
+    }
+
+    java.util.function.ToDoubleFunction<CtrModel> perRowNanos() {
+      return perRowNanos;
+    }
+  }
+
+  /** Between two checks of the compiled stage 2 in service. */
+  static final java.time.Duration GUARD_INTERVAL = java.time.Duration.ofSeconds(15);
+  /** Checks in a row the compiled stage 2 must be slower than the scalar one to be swapped out. */
+  static final int GUARD_STRIKES = 2;
+  /**
+   * A check times the best of 3 rounds of 40 batches of 64 rows on each path: ~10 ms of one core on
+   * the scalar path (~0.8 us per row), every 15 s.
+   */
+  private static final int GUARD_ROUNDS = 3;
+  private static final int GUARD_REPEAT = 40;
 
   /** The compiled path must take at most this share of the scalar path's time per row to be used. */
   static final double MAX_VECTOR_SHARE = 0.7;
@@ -196,16 +323,21 @@ public final class ModelHolder {
     }
 
     double perRowNanos(CtrModel model) {
+      return perRowNanos(model, 5, REPEAT);
+    }
+
+    /** The best of {@code rounds} rounds of {@code repeat} batches, per row. */
+    double perRowNanos(CtrModel model, int rounds, int repeat) {
       double[] scratch = new double[model.scratchSize()];
       long best = Long.MAX_VALUE;
-      for (int k = 0; k < 5; k++) {
+      for (int k = 0; k < rounds; k++) {
         long t0 = System.nanoTime();
-        for (int r = 0; r < REPEAT; r++) {
+        for (int r = 0; r < repeat; r++) {
           model.stage2(rows, ROWS, logOdds, out, scratch);
         }
         best = Math.min(best, System.nanoTime() - t0);
       }
-      return (double) best / (REPEAT * ROWS);
+      return (double) best / ((long) repeat * ROWS);
     }
   }
 

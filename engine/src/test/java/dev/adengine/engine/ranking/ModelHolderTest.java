@@ -90,4 +90,57 @@ class ModelHolderTest {
     Thread.sleep(500);
     assertSame(next, scalarOnly.current());
   }
+
+  @Test
+  void shouldSwapTheScalarStage2BackInOnceTheCompiledOneIsSlowerTwoChecksInARow() throws Exception {
+    // given a holder serving its compiled stage 2 (guard thread effectively off: checks run here)
+    CtrModel plain = ModelHolder.load("");
+    ModelHolder holder = new ModelHolder(plain, java.time.Duration.ofHours(1));
+    CtrModel compiled = holder.compileInBackground().get(120, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(compiled.stage2Vectorized(), compiled.stage2Path());
+    // and a timing in which the compiled code has become 20x slower than the scalar path (as when
+    // HotSpot recompiles it without its vector intrinsics)
+    double[] compiledNanos = {100};
+    holder.guard(new ModelHolder.Guard(plain, compiled, m -> m == compiled ? compiledNanos[0] : 800));
+
+    // when: fast, then slow once, fast again: nothing changes
+    assertFalse(holder.checkStage2());
+    compiledNanos[0] = 2_000;
+    assertFalse(holder.checkStage2());
+    compiledNanos[0] = 100;
+    assertFalse(holder.checkStage2());
+    assertSame(compiled, holder.current());
+    // when slow two checks in a row
+    compiledNanos[0] = 2_000;
+    assertFalse(holder.checkStage2());
+    boolean swapped = holder.checkStage2();
+
+    // then the scalar model of the same version serves again, and the fallback is counted once
+    assertTrue(swapped);
+    assertSame(plain, holder.current());
+    assertEquals(1, holder.stage2Fallbacks());
+    assertFalse(holder.checkStage2(), "nothing left to guard");
+    holder.close();
+  }
+
+  @Test
+  void shouldLeaveANewlyDeployedModelAloneWhenTheGuardedCompiledOneIsNoLongerActive() throws Exception {
+    // given a compiled stage 2 whose timing says it is slow, then a deploy of another version
+    CtrModel plain = ModelHolder.load("");
+    ModelHolder holder = new ModelHolder(plain, java.time.Duration.ofHours(1));
+    CtrModel compiled = holder.compileInBackground().get(120, java.util.concurrent.TimeUnit.SECONDS);
+    holder.guard(new ModelHolder.Guard(plain, compiled, m -> m == compiled ? 2_000 : 800));
+    assertFalse(holder.checkStage2());
+    CtrModel next = withSchema(plain, "next", plain.schemaHash());
+    holder.swap(next);
+
+    // when the guard checks again
+    boolean swapped = holder.checkStage2();
+
+    // then the deployed model stays: the old version's scalar model is not brought back
+    assertFalse(swapped);
+    assertSame(next, holder.current());
+    assertEquals(0, holder.stage2Fallbacks());
+    holder.close();
+  }
 }
