@@ -15,7 +15,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -26,7 +30,10 @@ import java.util.concurrent.TimeUnit;
  * {@link #freshKeyspace(String)} and drops it with {@link #dropKeyspace(CqlSession)}.
  *
  * <p>The node is left running after the tests so later test runs reuse it; {@code bin/cassandra
- * stop} stops it.
+ * stop} stops it. Every keyspace named by {@link #uniqueKeyspaceName} is dropped after the test
+ * class that named it ({@link DropTestKeyspaces}), whether or not the class drops it itself: a node
+ * that keeps them accumulates hundreds of tables over a few suite runs, and each costs it heap
+ * until it runs out (seen twice: a benchmark and a test run on a developer's node died of it).
  */
 public final class CassandraTestNode {
 
@@ -39,6 +46,8 @@ public final class CassandraTestNode {
   private static final int SUFFIX_HEX_CHARS = 12;
 
   private static CassandraSettings running;
+  /** Keyspaces named by {@link #uniqueKeyspaceName} and not yet dropped by {@link #dropNamedKeyspaces}. */
+  private static final Set<String> NAMED = ConcurrentHashMap.newKeySet();
 
   private CassandraTestNode() {}
 
@@ -117,7 +126,43 @@ public final class CassandraTestNode {
     }
     byte[] random = new byte[SUFFIX_HEX_CHARS / 2];
     ThreadLocalRandom.current().nextBytes(random);
-    return clean + "_" + HexFormat.of().formatHex(random);
+    String name = clean + "_" + HexFormat.of().formatHex(random);
+    NAMED.add(name);
+    return name;
+  }
+
+  /**
+   * Drops every keyspace named by {@link #uniqueKeyspaceName} since the last call (if it exists),
+   * on the node the tests use; does nothing when none answers. A keyspace that cannot be
+   * dropped (the node is gone, a timeout) is reported on stderr and left: this is clean-up, and must
+   * not fail a test that passed.
+   *
+   * @return the keyspaces dropped or already gone
+   */
+  public static List<String> dropNamedKeyspaces() {
+    List<String> names = new ArrayList<>(NAMED);
+    NAMED.removeAll(names);
+    CassandraSettings settings;
+    synchronized (CassandraTestNode.class) {
+      settings = running != null ? running : CassandraSettings.fromEnv("adengine_test");
+    }
+    List<String> dropped = new ArrayList<>();
+    if (names.isEmpty() || !answers(settings)) {
+      return dropped;
+    }
+    try (CqlSession session = CassandraSessions.connect(settings, CONNECT_RETRY)) {
+      for (String keyspace : names) {
+        try {
+          dropKeyspace(session, keyspace);
+          dropped.add(keyspace);
+        } catch (RuntimeException e) {
+          System.err.println("[test] keyspace " + keyspace + " not dropped: " + e);
+        }
+      }
+    } catch (RuntimeException e) {
+      System.err.println("[test] keyspaces " + names + " not dropped: " + e);
+    }
+    return dropped;
   }
 
   private static boolean answers(CassandraSettings settings) {
