@@ -56,7 +56,7 @@ public record ServerVariant(String server, String name, String setting, List<Str
           + " dispatcher metrics; every adengine_* metric kept: `kamon.init.attach-instrumentation = no`)",
           List.of(), List.of("-Dkamon.init.attach-instrumentation=no")),
       new ServerVariant("engine", "no-feature-log", "the feature log off (no capture, no writer thread, no"
-          + " 16 KB Cassandra write per logged request: `adengine.lifecycle.feature-log.enabled = off`)",
+          + " Cassandra write of a few KB per logged request: `adengine.lifecycle.feature-log.enabled = off`)",
           List.of(), List.of("-Dadengine.lifecycle.feature-log.enabled=off"))));
 
   /** What {@code bin/bench} runs unless told otherwise. */
