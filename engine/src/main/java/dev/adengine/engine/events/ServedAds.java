@@ -43,14 +43,6 @@ public final class ServedAds {
   }
 
   /**
-   * Records a served ad locally and starts its Cassandra writes, with the charge of a CPM win
-   * ({@code charge} null for CPC, charged later by its click); never blocks.
-   */
-  public void record(ServedAd served, Charge charge) {
-    recordAll(List.of(served), charge == null ? List.of() : List.of(charge));
-  }
-
-  /**
    * Records the served ads of one request locally and starts their Cassandra writes: the ads in
    * one statement (they share the request's partition), and the charges of its CPM wins (empty
    * for none); never blocks. The request's writes take one in-flight slot; when none is free they

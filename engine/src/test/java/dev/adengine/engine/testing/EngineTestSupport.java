@@ -42,7 +42,13 @@ public final class EngineTestSupport {
             "pekko.remote.artery.canonical.port", 0,
             "pekko.management.http.port", 0,
             "pekko.coordinated-shutdown.exit-jvm", "off",
-            "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off")));
+            "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off",
+            // The scalar stage 2 unless a test asks for the compiled one: building it costs a node
+            // javac and ~9 s of CPU before it reports ready, which in-JVM test nodes would spend
+            // beside the test's own timed requests (EngineEndToEndTest's 300 ms deadline and its
+            // readiness check failed that way). The compiled path is tested by ModelHolderTest,
+            // ReadinessTest (a node with it on) and the chaos module's node processes (default on).
+            "adengine.ranking.vector-stage2", "off")));
     return ConfigFactory.load(o.withFallback(ConfigFactory.parseResourcesAnySyntax("application")));
   }
 
