@@ -28,6 +28,8 @@ public final class ModelHolder {
   private final AtomicReference<CtrModel> shadow = new AtomicReference<>();
   /** The compiled model in service and the scalar one it replaced, re-timed by {@link #checkStage2}; null for none. */
   private volatile Guard guard;
+  /** Checks in a row in which the guarded compiled model was slower than the scalar one. */
+  private volatile int strikes;
   /** How often {@link #checkStage2} runs while a compiled stage 2 serves. */
   private final java.time.Duration guardInterval;
   private java.util.concurrent.ScheduledExecutorService guardThread;
@@ -211,8 +213,8 @@ public final class ModelHolder {
     }
     double vector = g.perRowNanos().applyAsDouble(g.compiled());
     double scalar = g.perRowNanos().applyAsDouble(g.plain());
-    g.strikes = vector > scalar ? g.strikes + 1 : 0;
-    if (g.strikes < GUARD_STRIKES) {
+    strikes = vector > scalar ? strikes + 1 : 0;
+    if (strikes < GUARD_STRIKES) {
       return false;
     }
     boolean swapped = current.compareAndSet(g.compiled(), g.plain());
@@ -235,6 +237,7 @@ public final class ModelHolder {
   /** Replaces the guarded pair (tests: with another way of timing), starting the guard thread once. */
   synchronized void guard(Guard g) {
     guard = g;
+    strikes = 0;
     if (guardThread == null) {
       guardThread = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "model-stage2-guard");
@@ -260,31 +263,8 @@ public final class ModelHolder {
     }
   }
 
-  /** A compiled model in service, the scalar one it replaced, how to time a model, and failed checks in a row. */
-  static final class Guard {
-    private final CtrModel plain;
-    private final CtrModel compiled;
-    private final java.util.function.ToDoubleFunction<CtrModel> perRowNanos;
-    private int strikes;
-
-    Guard(CtrModel plain, CtrModel compiled, java.util.function.ToDoubleFunction<CtrModel> perRowNanos) {
-      this.plain = plain;
-      this.compiled = compiled;
-      this.perRowNanos = perRowNanos;
-    }
-
-    CtrModel plain() {
-      return plain;
-    }
-
-    CtrModel compiled() {
-      return compiled;
-    }
-
-    java.util.function.ToDoubleFunction<CtrModel> perRowNanos() {
-      return perRowNanos;
-    }
-  }
+  /** A compiled model in service, the scalar one it replaced, and how to time a model. */
+  record Guard(CtrModel plain, CtrModel compiled, java.util.function.ToDoubleFunction<CtrModel> perRowNanos) {}
 
   /** Between two checks of the compiled stage 2 in service. */
   static final java.time.Duration GUARD_INTERVAL = java.time.Duration.ofSeconds(15);
