@@ -148,7 +148,7 @@ public final class ChaosReport {
   }
 
   /** The whole report page for several runs. */
-  public static String page(List<Result> results, List<String> pngs, String how) {
+  public static String page(List<Result> results, List<String> pngs, List<String> aborted, String how) {
     StringBuilder b = new StringBuilder("# Chaos suite\n\n").append(how).append("\n\n");
     b.append("| scenario | OK ratio | worst p99 | recovery | invariants |\n| --- | ---: | ---: | ---: | --- |\n");
     for (Result r : results) {
@@ -158,6 +158,11 @@ public final class ChaosReport {
           r.passed() ? "all held" : "**violated**"));
     }
     b.append('\n');
+    if (!aborted.isEmpty()) {
+      b.append("Scenarios that could not run to their end (each counts as failed):\n\n");
+      aborted.forEach(a -> b.append("- ").append(a).append('\n'));
+      b.append('\n');
+    }
     for (int i = 0; i < results.size(); i++) {
       b.append(markdown(results.get(i), pngs.get(i)));
     }
