@@ -87,6 +87,9 @@ public final class NodeProcess implements AutoCloseable {
       env.put("ADENGINE_MGMT_PORT", Integer.toString(ports.mgmt()));
       env.put("ADENGINE_REMOTE_PORT", Integer.toString(ports.remote()));
       env.put("ADENGINE_NODE_ID", name);
+      // The compiled stage 2's classes, kept beside the logs: a restarted node skips javac (its
+      // CPU would be taken from the nodes serving meanwhile), as a node restarted by bin/engine does.
+      env.put("ADENGINE_STAGE2_CLASS_CACHE", logDir.toAbsolutePath().getParent().resolve("stage2-classes").toString());
       env.putAll(extraEnv);
       pb.redirectErrorStream(true);
       pb.redirectOutput(log.toFile());

@@ -35,6 +35,8 @@ public record EngineSettings(
     List<String> armModelPaths,
     /** Whether stage 2 is compiled to vector code in the background (ModelHolder.compileInBackground). */
     boolean vectorStage2,
+    /** Where the compiled stage 2's generated classes are kept across restarts; empty: nowhere. */
+    String stage2ClassCache,
     Duration catalogResync,
     Duration catalogCoalesce,
     double refillBelow,
@@ -112,6 +114,7 @@ public record EngineSettings(
         c.getString("ranking.model"),
         List.copyOf(c.getStringList("ranking.arm-models")),
         c.getBoolean("ranking.vector-stage2"),
+        c.getString("ranking.stage2-class-cache"),
         c.getDuration("catalog.resync-interval"),
         c.getDuration("catalog.coalesce"),
         c.getDouble("budget.refill-below"),

@@ -77,7 +77,16 @@ public final class CtrModel {
    * run the vector path the copy keeps the scalar one; {@link #stage2Path()} says which and why.
    */
   public CtrModel withCompiledStage2() {
-    RankForest batch = RankForest.of(stage2);
+    return withCompiledStage2(null);
+  }
+
+  /**
+   * As {@link #withCompiledStage2()}, keeping the generated class in {@code classCache} (a directory,
+   * or {@code null}) so that a restart on the same machine skips javac ({@link RankForest#of(FlatForest,
+   * java.nio.file.Path)}).
+   */
+  public CtrModel withCompiledStage2(java.nio.file.Path classCache) {
+    RankForest batch = RankForest.of(stage2, classCache);
     batch.warmUp(20_000);
     return new CtrModel(version, schemaHash, featureNames, metadata, stage1, stage1Calibration, stage2, stage2Blend,
         batch);

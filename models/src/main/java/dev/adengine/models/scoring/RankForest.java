@@ -5,6 +5,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -221,6 +222,15 @@ public final class RankForest {
    * about a second (generation and compilation); call {@link #warmUp} before serving.
    */
   public static RankForest of(FlatForest forest) {
+    return of(forest, null);
+  }
+
+  /**
+   * As {@link #of(FlatForest)}, with the generated class's bytes kept in {@code classCache} (a
+   * directory; {@code null}: none), so that a JVM started again on the same machine skips javac for
+   * a forest it compiled before ({@link CompiledClassCache}).
+   */
+  public static RankForest of(FlatForest forest, Path classCache) {
     if (ModuleLayer.boot().findModule(VectorForest.VECTOR_MODULE).isEmpty()) {
       return scalar(forest, "module " + VectorForest.VECTOR_MODULE + " not in the JVM (run with --add-modules "
           + VectorForest.VECTOR_MODULE + ")");
@@ -243,7 +253,10 @@ public final class RankForest {
     String name = "dev.adengine.models.scoring.generated.RankForest" + CLASSES.incrementAndGet();
     try {
       String source = plan.source(forest, name);
-      Class<?> type = VectorForest.compile(javac, name, source);
+      int javacRuns = VectorForest.JAVAC_RUNS.get();
+      Class<?> type = VectorForest.compile(javac, name, source,
+          classCache == null ? null : new CompiledClassCache(classCache));
+      name = type.getName(); // a cached class keeps the name it was compiled under
       Kernel kernel = (Kernel) type.getConstructor(byte[][].class, double[][].class)
           .newInstance(plan.bucketStart, plan.padded);
       if (kernel.lanes() < MIN_LANES) {
@@ -251,11 +264,19 @@ public final class RankForest {
       }
       String path = String.format(Locale.ROOT, "rank: %d rows per batch, %d trees in %d groups of %d, generated %s",
           kernel.lanes(), forest.trees(), plan.groups, plan.perGroup, name);
+      if (classCache != null && VectorForest.JAVAC_RUNS.get() == javacRuns) {
+        path += " (javac skipped: from the class cache)";
+      }
       SHARED.put(key, new Compiled(kernel, plan, path));
       return new RankForest(forest, kernel, path, plan);
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       return scalar(forest, "code generation failed: " + e);
     }
+  }
+
+  /** Forgets the kernels shared between equal forests, as a new JVM starts without them: for tests. */
+  static void forgetSharedKernels() {
+    SHARED.clear();
   }
 
   /** The forest as {@link FlatForest#write} writes it: equal bytes, equal trees and so equal scores. */

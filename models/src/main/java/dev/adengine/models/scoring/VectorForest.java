@@ -388,9 +388,46 @@ public final class VectorForest {
     constants.add(forest.slotValues()[s]);
   }
 
+  /** How many times {@link #compile} ran javac in this JVM (a cache hit does not): for tests. */
+  static final AtomicInteger JAVAC_RUNS = new AtomicInteger();
+
   /** Compiles one class in memory and defines it in a new class loader under this class's. */
-  static Class<?> compile(JavaCompiler javac, String className, String source)
+  static Class<?> compile(JavaCompiler javac, String className, String source) throws ClassNotFoundException {
+    return define(className, javac(javac, className, source));
+  }
+
+  /**
+   * As {@link #compile(JavaCompiler, String, String)}, but defines the classes of an earlier
+   * compilation of the same source from {@code cache} when it holds them (then the class keeps the
+   * name it was compiled under), and stores what javac compiles otherwise. A cache that cannot be
+   * written costs only the next start's javac run.
+   */
+  static Class<?> compile(JavaCompiler javac, String className, String source, CompiledClassCache cache)
       throws ClassNotFoundException {
+    if (cache == null) {
+      return compile(javac, className, source);
+    }
+    String key = CompiledClassCache.key(className, source);
+    var cached = cache.get(key);
+    if (cached.isPresent()) {
+      try {
+        return define(cached.get().className(), cached.get().classes());
+      } catch (ClassNotFoundException | LinkageError e) {
+        // not what it claims to be: compile again, and overwrite it below
+      }
+    }
+    Map<String, byte[]> classes = javac(javac, className, source);
+    try {
+      cache.put(key, new CompiledClassCache.Entry(className, classes));
+    } catch (java.io.IOException | RuntimeException e) {
+      // the compiled class serves all the same; only the next start compiles again
+    }
+    return define(className, classes);
+  }
+
+  /** Runs javac on {@code source} in memory; every class it writes, by binary name. */
+  private static Map<String, byte[]> javac(JavaCompiler javac, String className, String source) {
+    JAVAC_RUNS.incrementAndGet();
     DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
     Map<String, ByteArrayOutputStream> classes = new ConcurrentHashMap<>();
     StandardJavaFileManager standard = javac.getStandardFileManager(diagnostics, Locale.ROOT, null);
@@ -431,14 +468,20 @@ public final class VectorForest {
       }
       throw new IllegalStateException("javac failed:" + errors);
     }
+    Map<String, byte[]> bytes = new java.util.TreeMap<>();
+    classes.forEach((name, out) -> bytes.put(name, out.toByteArray()));
+    return bytes;
+  }
+
+  /** Defines {@code classes} in a new class loader under this class's; returns {@code className}. */
+  private static Class<?> define(String className, Map<String, byte[]> classes) throws ClassNotFoundException {
     ClassLoader loader = new ClassLoader(VectorForest.class.getClassLoader()) {
       @Override
       protected Class<?> findClass(String name) throws ClassNotFoundException {
-        ByteArrayOutputStream bytes = classes.get(name);
-        if (bytes == null) {
+        byte[] code = classes.get(name);
+        if (code == null) {
           throw new ClassNotFoundException(name);
         }
-        byte[] code = bytes.toByteArray();
         return defineClass(name, code, 0, code.length);
       }
     };
