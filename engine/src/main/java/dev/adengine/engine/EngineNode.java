@@ -314,7 +314,7 @@ public final class EngineNode {
         }),
         new NodeState.Check(NodeState.CASSANDRA, cassandraProbe)));
     metrics.startSampling(new EngineMetrics.Sources(system, ledger, features, s.snapshotStaleAfter(), drift,
-        featureLog), config.getDuration("adengine.metrics.sample-interval"));
+        featureLog, models), config.getDuration("adengine.metrics.sample-interval"));
     var management = PekkoManagement.get(system).start().toCompletableFuture()
         .get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     system.log().info("adengine node {} serving gRPC on {}", nodeId, binding.localAddress());

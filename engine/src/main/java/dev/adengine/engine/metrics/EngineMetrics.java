@@ -109,6 +109,8 @@ public final class EngineMetrics implements BidHandler.Meter, FeatureLogWriter.S
   private final Counter logDropped;
   private final Counter logRateLimited;
   private final Counter logFailed;
+  private final Gauge stage2Compiled;
+  private final Counter stage2Fallbacks;
   /** PSI gauges by model version and feature; the sampler's thread only. */
   private final Map<String, Map<String, Gauge>> psi = new HashMap<>();
 
@@ -138,6 +140,8 @@ public final class EngineMetrics implements BidHandler.Meter, FeatureLogWriter.S
     this.logDropped = counter("adengine.featurelog.records", node.withTag("result", "dropped"));
     this.logRateLimited = counter("adengine.featurelog.records", node.withTag("result", "rate_limited"));
     this.logFailed = counter("adengine.featurelog.records", node.withTag("result", "failed"));
+    this.stage2Compiled = gauge("adengine.model.stage2_compiled", MeasurementUnit.none(), node);
+    this.stage2Fallbacks = counter("adengine.model.stage2_fallbacks", node);
   }
 
   public String nodeId() {
@@ -259,7 +263,7 @@ public final class EngineMetrics implements BidHandler.Meter, FeatureLogWriter.S
 
   /** What the sampler reads. */
   public record Sources(ActorSystem<?> system, BudgetLedger ledger, FeatureStore features, Duration staleAfter,
-      DriftMonitor drift, FeatureLogWriter featureLog) {}
+      DriftMonitor drift, FeatureLogWriter featureLog, dev.adengine.engine.ranking.ModelHolder models) {}
 
   /** Starts sampling {@code sources} every {@code interval} on the system's scheduler; stops with the system. */
   public void startSampling(Sources sources, Duration interval) {
@@ -278,6 +282,7 @@ public final class EngineMetrics implements BidHandler.Meter, FeatureLogWriter.S
     private long droppedSeen;
     private long rateLimitedSeen;
     private long failedSeen;
+    private long fallbacksSeen;
 
     Sampler(Sources s) {
       this.s = s;
@@ -317,6 +322,10 @@ public final class EngineMetrics implements BidHandler.Meter, FeatureLogWriter.S
         droppedSeen = add(logDropped, st.droppedQueueFull(), droppedSeen);
         rateLimitedSeen = add(logRateLimited, st.rateLimited(), rateLimitedSeen);
         failedSeen = add(logFailed, st.failed() + st.encodeFailures(), failedSeen);
+      }
+      if (s.models() != null) {
+        stage2Compiled.update(s.models().current().stage2Vectorized() ? 1 : 0);
+        fallbacksSeen = add(stage2Fallbacks, s.models().stage2Fallbacks(), fallbacksSeen);
       }
       if (s.drift() != null) {
         samplePsi(now);
