@@ -170,7 +170,12 @@ class ExperimentSimulationTest {
         requests += a.getRequests();
         events += a.getImpressions() + a.getClicks();
       }
-      assertEquals(run.ok(), requests, "requests in the report");
+      // The node counts every request it answered OK; the simulator, those whose answer reached it
+      // within tmax. A request answered just after its deadline is in the first count and a
+      // DEADLINE_EXCEEDED in the second (34 of 4,500 in one CI run on a loaded machine).
+      long late = run.errorsByStatus().getOrDefault("DEADLINE_EXCEEDED", 0L);
+      assertTrue(requests >= run.ok() && requests <= run.ok() + late, "requests in the report: " + requests
+          + ", answered OK " + run.ok() + ", past their deadline " + late);
       assertEquals(run.eventsAccepted(), events, "events in the report");
       return r;
     });
