@@ -176,7 +176,15 @@ class ExperimentSimulationTest {
       long late = run.errorsByStatus().getOrDefault("DEADLINE_EXCEEDED", 0L);
       assertTrue(requests >= run.ok() && requests <= run.ok() + late, "requests in the report: " + requests
           + ", answered OK " + run.ok() + ", past their deadline " + late);
-      assertEquals(run.eventsAccepted(), events, "events in the report");
+      if (run.eventBatchErrorsByStatus().isEmpty()) {
+        assertEquals(run.eventsAccepted(), events, "events in the report");
+      } else {
+        // likewise an event batch the node accepted after the simulator's deadline for it: counted
+        // by the node, not by the simulator (33 such batches, 4,156 events, in the same CI run)
+        assertTrue(events >= run.eventsAccepted() && events <= run.eventsSent(), "events in the report: " + events
+            + ", accepted " + run.eventsAccepted() + ", sent " + run.eventsSent() + ", failed batches "
+            + run.eventBatchErrorsByStatus());
+      }
       return r;
     });
   }
