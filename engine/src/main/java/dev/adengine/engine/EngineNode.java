@@ -156,7 +156,8 @@ public final class EngineNode {
     // (javac, then warm-up until C2 has compiled it: seconds of one core), so that traffic does not
     // share the cores with the build; meanwhile the rest of the node starts.
     CompletableFuture<?> stage2AtStart = s.vectorStage2()
-        ? models.compileEveryActiveModel(s.stage2ClassCache().isEmpty() ? null : java.nio.file.Path.of(s.stage2ClassCache()))
+        ? models.compileEveryActiveModel(s.stage2ClassCache().isEmpty() ? null
+            : java.nio.file.Path.of(s.stage2ClassCache()))
         : CompletableFuture.completedFuture(null);
     Catalog catalog = new Catalog();
     OnlineStats stats = new OnlineStats();

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
@@ -75,9 +74,7 @@ final class CompiledClassCache {
     byte[] data;
     try {
       data = Files.readAllBytes(file(key));
-    } catch (NoSuchFileException e) {
-      return Optional.empty();
-    } catch (IOException e) {
+    } catch (IOException e) { // none (NoSuchFileException), or unreadable: compiled again
       return Optional.empty();
     }
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {

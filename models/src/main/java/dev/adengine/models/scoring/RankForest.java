@@ -253,9 +253,9 @@ public final class RankForest {
     String name = "dev.adengine.models.scoring.generated.RankForest" + CLASSES.incrementAndGet();
     try {
       String source = plan.source(forest, name);
-      int javacRuns = VectorForest.JAVAC_RUNS.get();
-      Class<?> type = VectorForest.compile(javac, name, source,
+      VectorForest.Compiled compiled = VectorForest.compile(javac, name, source,
           classCache == null ? null : new CompiledClassCache(classCache));
+      Class<?> type = compiled.type();
       name = type.getName(); // a cached class keeps the name it was compiled under
       Kernel kernel = (Kernel) type.getConstructor(byte[][].class, double[][].class)
           .newInstance(plan.bucketStart, plan.padded);
@@ -264,7 +264,7 @@ public final class RankForest {
       }
       String path = String.format(Locale.ROOT, "rank: %d rows per batch, %d trees in %d groups of %d, generated %s",
           kernel.lanes(), forest.trees(), plan.groups, plan.perGroup, name);
-      if (classCache != null && VectorForest.JAVAC_RUNS.get() == javacRuns) {
+      if (compiled.fromCache()) {
         path += " (javac skipped: from the class cache)";
       }
       SHARED.put(key, new Compiled(kernel, plan, path));

@@ -402,16 +402,16 @@ public final class VectorForest {
    * name it was compiled under), and stores what javac compiles otherwise. A cache that cannot be
    * written costs only the next start's javac run.
    */
-  static Class<?> compile(JavaCompiler javac, String className, String source, CompiledClassCache cache)
+  static Compiled compile(JavaCompiler javac, String className, String source, CompiledClassCache cache)
       throws ClassNotFoundException {
     if (cache == null) {
-      return compile(javac, className, source);
+      return new Compiled(compile(javac, className, source), false);
     }
     String key = CompiledClassCache.key(className, source);
     var cached = cache.get(key);
     if (cached.isPresent()) {
       try {
-        return define(cached.get().className(), cached.get().classes());
+        return new Compiled(define(cached.get().className(), cached.get().classes()), true);
       } catch (ClassNotFoundException | LinkageError e) {
         // not what it claims to be: compile again, and overwrite it below
       }
@@ -422,8 +422,11 @@ public final class VectorForest {
     } catch (java.io.IOException | RuntimeException e) {
       // the compiled class serves all the same; only the next start compiles again
     }
-    return define(className, classes);
+    return new Compiled(define(className, classes), false);
   }
+
+  /** A class compiled by javac, or defined from {@link CompiledClassCache} ({@code fromCache}). */
+  record Compiled(Class<?> type, boolean fromCache) {}
 
   /** Runs javac on {@code source} in memory; every class it writes, by binary name. */
   private static Map<String, byte[]> javac(JavaCompiler javac, String className, String source) {

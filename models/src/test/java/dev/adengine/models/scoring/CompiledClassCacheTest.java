@@ -45,14 +45,17 @@ class CompiledClassCacheTest {
     CompiledClassCache cache = new CompiledClassCache(dir);
     String first = "dev.adengine.models.scoring.generated.CacheProbe1";
     int runs = VectorForest.JAVAC_RUNS.get();
-    Class<?> compiled = VectorForest.compile(JAVAC, first, source(first, "forty-two"), cache);
+    Class<?> compiled = VectorForest.compile(JAVAC, first, source(first, "forty-two"), cache).type();
     assertEquals(runs + 1, VectorForest.JAVAC_RUNS.get());
     assertEquals("forty-two", call(compiled));
     assertEquals(1, Files.list(dir).count(), "one entry, no temporary file left");
 
     // when the same source is compiled again under the name a restarted JVM's counter gives it
     String second = "dev.adengine.models.scoring.generated.CacheProbe7";
-    Class<?> cached = VectorForest.compile(JAVAC, second, source(second, "forty-two"), new CompiledClassCache(dir));
+    VectorForest.Compiled again = VectorForest.compile(JAVAC, second, source(second, "forty-two"),
+        new CompiledClassCache(dir));
+    Class<?> cached = again.type();
+    assertTrue(again.fromCache());
 
     // then javac did not run, and the class is the first compilation's, under its name
     assertEquals(runs + 1, VectorForest.JAVAC_RUNS.get());
@@ -60,7 +63,7 @@ class CompiledClassCacheTest {
     assertEquals("forty-two", call(cached));
 
     // and other source is another entry, compiled by javac
-    Class<?> other = VectorForest.compile(JAVAC, second, source(second, "seven"), cache);
+    Class<?> other = VectorForest.compile(JAVAC, second, source(second, "seven"), cache).type();
     assertEquals(runs + 2, VectorForest.JAVAC_RUNS.get());
     assertEquals("seven", call(other));
     assertNotEquals(CompiledClassCache.key(first, source(first, "forty-two")),
@@ -93,7 +96,7 @@ class CompiledClassCacheTest {
 
       // when the source is compiled again, javac runs and the class works
       int runs = VectorForest.JAVAC_RUNS.get();
-      Class<?> again = VectorForest.compile(JAVAC, name, source, cache);
+      Class<?> again = VectorForest.compile(JAVAC, name, source, cache).type();
       assertEquals(runs + 1, VectorForest.JAVAC_RUNS.get());
       assertEquals("intact", call(again));
       // and the entry is whole again
