@@ -41,7 +41,13 @@ import jdk.jfr.consumer.RecordingFile;
  *       copying bytes into a socket, so {@link #nativeByMethod} is given to tell the two apart.
  *   <li>{@code jdk.ObjectAllocationSample}: a throttled sample (300/s in "profile") of allocations,
  *       each weighted by the bytes it stands for ({@code weight}), so the sums estimate the bytes
- *       allocated, which is what drives the GC.
+ *       allocated, which is what drives the GC. The weight is what the thread allocated since its
+ *       previous sample, so each thread's first sample in a recording also carries what it allocated
+ *       before the recording started (since its last sample in an earlier recording, or since it
+ *       started): one such sample outweighed a whole 2 s workload in a test. Each thread's first
+ *       sample is therefore counted in {@link #allocationSamples} and left out of the byte tables
+ *       ({@link #allocationSamplesLeftOut}), which understates a thread started during the
+ *       recording by its bytes up to its first sample.
  * </ul>
  *
  * <p>JFR records at most 64 frames per stack by default; in deep Pekko or Netty stacks the project's
@@ -63,6 +69,8 @@ import jdk.jfr.consumer.RecordingFile;
  * @param allocationSamples {@code jdk.ObjectAllocationSample} events
  * @param allocationSamplesWithoutStack of those, the ones without a stack trace: a "(no stack)" row in
  *     the tables by frame, their class still in {@link #allocByClass}
+ * @param allocationSamplesLeftOut of those, each thread's first, left out of the byte tables
+ * @param allocationBytesLeftOut the weights of the samples left out (not bytes of this recording alone)
  * @param allocByComponent estimated bytes by the component of the allocating (top frame) method's class
  * @param allocByPart estimated bytes by the innermost project frame's package, as {@link #inclusiveByPart}
  * @param allocByMethod estimated bytes by allocating method
@@ -71,7 +79,8 @@ import jdk.jfr.consumer.RecordingFile;
 public record JfrSummary(Duration duration, long executionSamples, long executionSamplesWithoutStack,
     long nativeSamples, Breakdown selfByComponent, Breakdown inclusiveByPart, Breakdown selfByMethod,
     Breakdown inclusiveByProjectMethod, Breakdown threads, Breakdown nativeByMethod, long allocationSamples,
-    long allocationSamplesWithoutStack, Breakdown allocByComponent, Breakdown allocByPart, Breakdown allocByMethod,
+    long allocationSamplesWithoutStack, long allocationSamplesLeftOut, long allocationBytesLeftOut,
+    Breakdown allocByComponent, Breakdown allocByPart, Breakdown allocByMethod,
     Breakdown allocByClass) {
 
   /** Rows kept per table by {@link #read(Path)}; the component and package tables are kept whole. */
@@ -267,6 +276,8 @@ public record JfrSummary(Duration duration, long executionSamples, long executio
     Instant first = null;
     Instant last = null;
     Map<RecordedMethod, String> names = new HashMap<>();
+    // allocation samples by thread, counted once every event is read (events are not in time order)
+    Map<Long, List<AllocSample>> allocByThread = new HashMap<>();
 
     try (RecordingFile file = new RecordingFile(recording)) {
       while (file.hasMoreEvents()) {
@@ -311,27 +322,43 @@ public record JfrSummary(Duration duration, long executionSamples, long executio
           }
           case "jdk.ObjectAllocationSample" -> {
             allocationSamples++;
-            long bytes = e.getLong("weight");
-            allocatedBytes += bytes;
             RecordedClass type = e.getClass("objectClass");
-            allocClass.add(type == null ? "(unknown)" : normalizeClass(type.getName()), bytes);
+            String className = type == null ? "(unknown)" : normalizeClass(type.getName());
             RecordedStackTrace stack = e.getStackTrace();
+            AllocSample sample;
             if (stack == null || stack.getFrames().isEmpty()) {
               allocationWithoutStack++;
-              allocComponent.add("(no stack)", bytes);
-              allocPart.add("(no stack)", bytes);
-              allocMethod.add("(no stack)", bytes);
-              continue;
+              sample = new AllocSample(e.getStartTime(), e.getLong("weight"), className, "(no stack)", "(no stack)",
+                  "(no stack)");
+            } else {
+              RecordedMethod top = stack.getFrames().get(0).getMethod();
+              sample = new AllocSample(e.getStartTime(), e.getLong("weight"), className, component(className(top)),
+                  methodName(top, names), partOf(stack));
             }
-            RecordedMethod top = stack.getFrames().get(0).getMethod();
-            allocComponent.add(component(className(top)), bytes);
-            allocMethod.add(methodName(top, names), bytes);
-            allocPart.add(partOf(stack), bytes);
+            allocByThread.computeIfAbsent(threadKey(e.getThread("eventThread")), k -> new ArrayList<>()).add(sample);
           }
           default -> {
             // other events only bound the duration
           }
         }
+      }
+    }
+    // each thread's earliest sample weighs what it allocated before the recording too: left out
+    long leftOut = 0;
+    long leftOutBytes = 0;
+    for (List<AllocSample> samples : allocByThread.values()) {
+      AllocSample firstOfThread = samples.stream().min(Comparator.comparing(AllocSample::time)).orElseThrow();
+      leftOut++;
+      leftOutBytes += firstOfThread.bytes();
+      for (AllocSample a : samples) {
+        if (a == firstOfThread) {
+          continue;
+        }
+        allocatedBytes += a.bytes();
+        allocClass.add(a.className(), a.bytes());
+        allocComponent.add(a.component(), a.bytes());
+        allocMethod.add(a.method(), a.bytes());
+        allocPart.add(a.part(), a.bytes());
       }
     }
     long withStack = executionSamples - executionWithoutStack;
@@ -340,9 +367,21 @@ public record JfrSummary(Duration duration, long executionSamples, long executio
         selfComponent.breakdown(withStack, Integer.MAX_VALUE), inclusivePart.breakdown(withStack, Integer.MAX_VALUE),
         selfMethod.breakdown(withStack, keep), inclusiveMethod.breakdown(withStack, keep),
         threads.breakdown(withStack, keep), nativeMethod.breakdown(nativeSamples - nativeWithoutStack, keep),
-        allocationSamples, allocationWithoutStack,
+        allocationSamples, allocationWithoutStack, leftOut, leftOutBytes,
         allocComponent.breakdown(allocatedBytes, Integer.MAX_VALUE), allocPart.breakdown(allocatedBytes, Integer.MAX_VALUE),
         allocMethod.breakdown(allocatedBytes, keep), allocClass.breakdown(allocatedBytes, keep));
+  }
+
+  /** An allocation sample, named as the tables name it, kept until its thread's first sample is known. */
+  private record AllocSample(Instant time, long bytes, String className, String component, String method,
+      String part) {}
+
+  /** A thread's key for {@link AllocSample}s: its Java thread id, else (a JVM-internal thread) its OS id, negated. */
+  private static long threadKey(RecordedThread t) {
+    if (t == null) {
+      return Long.MIN_VALUE;
+    }
+    return t.getJavaThreadId() > 0 ? t.getJavaThreadId() : -1 - t.getOSThreadId();
   }
 
   private static String partOf(RecordedStackTrace stack) {
@@ -415,9 +454,10 @@ public record JfrSummary(Duration duration, long executionSamples, long executio
         "JFR (settings \"profile\") over %.1f s: %,d execution samples (threads running Java code, sampled "
             + "every 10 ms; %,d without a stack, left out below), %,d native-method samples (threads in native "
             + "code such as socket I/O or waiting in `epoll_wait`, busy or idle, which execution samples do not "
-            + "see), %,d allocation samples standing for %s allocated.%n%n",
+            + "see), %,d allocation samples standing for %s allocated (each thread's first sample, %,d here, "
+            + "left out: JFR weighs it with what the thread allocated before the recording too, %s).%n%n",
         seconds, executionSamples, executionSamplesWithoutStack, nativeSamples, allocationSamples,
-        bytes(allocatedBytes())));
+        bytes(allocatedBytes()), allocationSamplesLeftOut, bytes(allocationBytesLeftOut)));
 
     table(b, "CPU by component (self): each execution sample counted to the component of the method it was "
         + "running (its top frame).", "component", selfByComponent, topN, false, false);
@@ -492,6 +532,8 @@ public record JfrSummary(Duration duration, long executionSamples, long executio
         .add("\"nativeSamples\":" + nativeSamples)
         .add("\"allocationSamples\":" + allocationSamples)
         .add("\"allocationSamplesWithoutStack\":" + allocationSamplesWithoutStack)
+        .add("\"allocationSamplesLeftOut\":" + allocationSamplesLeftOut)
+        .add("\"allocationBytesLeftOut\":" + allocationBytesLeftOut)
         .add("\"allocatedBytes\":" + allocatedBytes())
         .add("\"selfByComponent\":" + json(selfByComponent))
         .add("\"inclusiveByPart\":" + json(inclusiveByPart))
