@@ -38,12 +38,39 @@ class LoadGeneratorTest {
   private static NodeProcess node;
 
   @BeforeAll
-  static void startNode() {
+  static void startNode() throws Exception {
     CassandraSettings cassandra = CassandraTestNode.ensureRunning();
     node = NodeProcess.start("loadgen-node", CassandraTestNode.uniqueKeyspaceName("loadgen"), NodeProcess.freePorts(),
         Map.of("ADENGINE_CASSANDRA_HOST", cassandra.host(), "ADENGINE_CASSANDRA_PORT", Integer.toString(cassandra.port())),
         NodeProcess.logDir("loadgen"));
     node.awaitReady(Duration.ofSeconds(120));
+    warmUp();
+  }
+
+  /**
+   * Drives the fresh node with the first test's market (upserted again there) until it answers 3 s of 100 bids/s all
+   * in time, for at most 120 s. A node just ready runs interpreted code and may still be building its
+   * compiled stage 2: a CI run on a loaded machine answered 16% of 200/s in time right after start.
+   * The tests below are about the generator's accounting, not about a cold node's speed.
+   */
+  private static void warmUp() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    for (int round = 1; ; round++) {
+      LoadResult r = LoadGenerator.run(LoadOptions.builder()
+          .target("127.0.0.1", node.grpcPort())
+          .campaigns(100)
+          .setupMarket(round == 1)
+          .rate(100)
+          .warmupSeconds(0)
+          .durationSeconds(3)
+          .tmaxMs(500)
+          .seed(11)
+          .build(), System.out);
+      System.out.printf("[loadgen-test] warm-up round %d: %.1f%% OK%n", round, 100 * r.totals().okRatio());
+      if (r.totals().okRatio() >= 0.99 || System.nanoTime() > deadline) {
+        return;
+      }
+    }
   }
 
   @AfterAll
@@ -55,21 +82,23 @@ class LoadGeneratorTest {
 
   @Test
   void shouldSendAtTheRateAndAccountForEveryRequestWhenItDrivesANode() throws Exception {
-    // when the generator creates a small market and sends 200 requests/s for 3 s after 1 s of warm-up
+    // when the generator creates a small market and sends 100 requests/s for 3 s after 1 s of warm-up
+    // (a shared 2-core machine: the assertions are about accounting, not the engine's speed; a loaded
+    // one answered 1% of 200/s within 500 ms, the generator's own sends lagging by up to 425 ms)
     LoadResult result = LoadGenerator.run(LoadOptions.builder()
         .target("127.0.0.1", node.grpcPort())
         .campaigns(100)
-        .rate(200)
+        .rate(100)
         .warmupSeconds(1)
         .durationSeconds(3)
-        .tmaxMs(500) // a shared 2-core machine: the assertions are about accounting, not the engine's speed
+        .tmaxMs(1000)
         .seed(11)
         .build(), System.out);
 
     // then the measured seconds hold the scheduled count, every request has an outcome, nearly all OK
     LoadResult.Totals totals = result.totals();
     assertEquals(3, totals.seconds());
-    assertEquals(600, totals.sent(), 6, "sent within 1% of rate x duration");
+    assertEquals(300, totals.sent(), 3, "sent within 1% of rate x duration");
     assertEquals(totals.sent(), totals.ok() + totals.errorCount(), "errors: " + totals.errors());
     assertTrue(totals.okRatio() >= 0.99, "ok ratio " + totals.okRatio() + ", errors: " + totals.errors());
     assertEquals(totals.ok(), totals.latencyMicros().getTotalCount());
@@ -81,7 +110,7 @@ class LoadGeneratorTest {
     long measuredSent = 0;
     for (LoadResult.Second s : result.seconds()) {
       assertEquals(s.sent(), s.ok() + s.errorCount(), "second " + s.index());
-      assertEquals(200, s.sent(), 2, "second " + s.index());
+      assertEquals(100, s.sent(), 1, "second " + s.index());
       measuredSent += s.warmup() ? 0 : s.sent();
     }
     assertEquals(totals.sent(), measuredSent);
@@ -110,7 +139,7 @@ class LoadGeneratorTest {
         .rate(100)
         .warmupSeconds(0)
         .durationSeconds(2)
-        .tmaxMs(500)
+        .tmaxMs(1000)
         .build(), System.out);
 
     // then every request is answered OK, those first sent to the closed port after one retry
