@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Labels.</b> Accepted impressions and clicks are joined to the log by (request, ad): {@link
  * #label} queues them (never blocking the event path) and the writer thread writes them keyed by
- * the serving hour, bounded the same way. Failed writes of records and labels are retried, {@value
- * #ATTEMPTS} attempts in all, before they count as failed.
+ * the serving hour, bounded the same way. Failed writes of records and labels are retried with
+ * exponential backoff, {@value #ATTEMPTS} attempts in all, before they count as failed.
  */
 public final class FeatureLogWriter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FeatureLogWriter.class);
@@ -257,7 +257,7 @@ public final class FeatureLogWriter implements AutoCloseable {
         labelsWritten.increment();
       } else if (l.attempt() < ATTEMPTS) {
         labelsInFlight.release();
-        retries.add(new Retry(System.nanoTime() + RETRY_DELAY_NANOS * l.attempt(), null,
+        retries.add(new Retry(System.nanoTime() + retryDelayNanos(l.attempt()), null,
             new PendingLabel(l.click(), l.requestId(), l.adId(), l.servedAtMs(), l.atMs(), l.attempt() + 1), 0));
       } else {
         labelsInFlight.release();
@@ -274,9 +274,19 @@ public final class FeatureLogWriter implements AutoCloseable {
   static final int DRIFT_EVERY = 4;
   private long driftRows; // the writer thread only
 
-  /** Writes attempted at most this often (a Cassandra timeout under load is usually passing). */
-  static final int ATTEMPTS = 3;
+  /**
+   * Writes attempted at most this often (a Cassandra timeout under load is usually passing), the
+   * n-th retry {@code 200 ms x 2^(n-1)} after the failure: 0.2, 0.4, 0.8 and 1.6 s, so a write
+   * outlives about 3 s of backoff plus its attempts' timeouts. With 3 attempts 0.2 and 0.4 s apart,
+   * a CI run on an overloaded machine counted 36% of a test's records as failed.
+   */
+  static final int ATTEMPTS = 5;
   private static final long RETRY_DELAY_NANOS = 200_000_000L;
+
+  /** The delay before the retry that follows failed attempt {@code attempt} (1-based). */
+  static long retryDelayNanos(int attempt) {
+    return RETRY_DELAY_NANOS << Math.min(attempt - 1, 10);
+  }
 
   /** A failed record or label write waiting to be tried again, due at {@code dueNanos}. */
   private record Retry(long dueNanos, LoggedRequest record, PendingLabel label, int recordAttempt) {}
@@ -426,7 +436,7 @@ public final class FeatureLogWriter implements AutoCloseable {
       if (err == null) {
         written.increment();
       } else if (attempt < ATTEMPTS) {
-        retries.add(new Retry(System.nanoTime() + RETRY_DELAY_NANOS * attempt, record, null, attempt + 1));
+        retries.add(new Retry(System.nanoTime() + retryDelayNanos(attempt), record, null, attempt + 1));
       } else {
         failed.increment();
         logFailure("record", err);

@@ -104,6 +104,12 @@ class FeatureLogWriterTest {
   }
 
   @Test
+  void shouldBackOffExponentiallyBetweenAttempts() {
+    assertEquals(List.of(200L, 400L, 800L, 1600L), java.util.stream.IntStream.range(1, FeatureLogWriter.ATTEMPTS)
+        .mapToObj(a -> FeatureLogWriter.retryDelayNanos(a) / 1_000_000).toList());
+  }
+
+  @Test
   void shouldCountARecordAsFailedOnlyWhenEveryAttemptFailed() {
     FlakyStore store = new FlakyStore(Integer.MAX_VALUE);
     try (FeatureLogWriter w = new FeatureLogWriter(settings(100, 4, 0), store, "n1", null, null)) {
