@@ -36,7 +36,6 @@ import dev.adengine.engine.grpc.AuctionServiceImpl;
 import dev.adengine.engine.grpc.BidRoute;
 import dev.adengine.engine.grpc.EventServiceImpl;
 import dev.adengine.engine.health.CassandraProbe;
-import dev.adengine.engine.health.ModelStatus;
 import dev.adengine.engine.health.NodeState;
 import dev.adengine.engine.slo.SloPublisher;
 import dev.adengine.engine.slo.SloSettings;
@@ -155,13 +154,11 @@ public final class EngineNode {
     }
     // With vector-stage2 on, the node reports ready only once the model's compiled stage 2 is built
     // (javac, then warm-up until C2 has compiled it: seconds of one core), so that traffic does not
-    // share the cores with the build, or once it has waited stage2-ready-wait for it (ModelStatus);
-    // meanwhile the rest of the node starts.
+    // share the cores with the build; meanwhile the rest of the node starts.
     CompletableFuture<?> stage2AtStart = s.vectorStage2()
         ? models.compileEveryActiveModel(s.stage2ClassCache().isEmpty() ? null
             : java.nio.file.Path.of(s.stage2ClassCache()))
         : CompletableFuture.completedFuture(null);
-    ModelStatus stage2Status = new ModelStatus(models::current, stage2AtStart, s.stage2ReadyWait(), System::nanoTime);
     Catalog catalog = new Catalog();
     OnlineStats stats = new OnlineStats();
     FeatureStore features = new FeatureStore();
@@ -304,7 +301,18 @@ public final class EngineNode {
         new NodeState.Check(NodeState.REPLICA, () -> catalog.loaded()
             ? NodeState.Status.ok(catalog.current().campaignCount() + " campaigns")
             : NodeState.Status.failing("the catalog replica is not loaded yet")),
-        new NodeState.Check(NodeState.MODEL, stage2Status),
+        new NodeState.Check(NodeState.MODEL, () -> {
+          var model = ranking.models().current();
+          if (model == null) {
+            return NodeState.Status.failing("no model is active");
+          }
+          if (!stage2AtStart.isDone()) {
+            return NodeState.Status.failing("serving " + model.version() + "; its compiled stage 2 is being built"
+                + " (vector-stage2 = on)");
+          }
+          return NodeState.Status.ok("serving " + model.version() + ", stage 2 "
+              + (model.stage2Vectorized() ? "compiled (" + model.stage2Path() + ")" : "scalar"));
+        }),
         new NodeState.Check(NodeState.CASSANDRA, cassandraProbe)));
     metrics.startSampling(new EngineMetrics.Sources(system, ledger, features, s.snapshotStaleAfter(), drift,
         featureLog, models), config.getDuration("adengine.metrics.sample-interval"));

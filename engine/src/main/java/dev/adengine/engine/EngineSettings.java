@@ -37,8 +37,6 @@ public record EngineSettings(
     boolean vectorStage2,
     /** Where the compiled stage 2's generated classes are kept across restarts; empty: nowhere. */
     String stage2ClassCache,
-    /** How long the readiness check waits for the compiled stage 2 built at start (ModelStatus). */
-    Duration stage2ReadyWait,
     Duration catalogResync,
     Duration catalogCoalesce,
     double refillBelow,
@@ -117,7 +115,6 @@ public record EngineSettings(
         List.copyOf(c.getStringList("ranking.arm-models")),
         c.getBoolean("ranking.vector-stage2"),
         c.getString("ranking.stage2-class-cache"),
-        c.getDuration("ranking.stage2-ready-wait"),
         c.getDuration("catalog.resync-interval"),
         c.getDuration("catalog.coalesce"),
         c.getDouble("budget.refill-below"),

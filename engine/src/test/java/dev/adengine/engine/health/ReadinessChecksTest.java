@@ -2,14 +2,11 @@ package dev.adengine.engine.health;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.adengine.engine.ranking.ModelHolder;
-import dev.adengine.models.scoring.CtrModel;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The node's readiness checks and the cached Cassandra probe, on a fake clock. */
@@ -34,39 +31,6 @@ class ReadinessChecksTest {
     assertEquals(List.of(new NodeState.Result("replica", true, "3 campaigns"),
         new NodeState.Result("model", false, "no model is active")), state.results());
     assertFalse(state.status(NodeState.CASSANDRA).ok(), "an unregistered check fails");
-  }
-
-  @Test
-  void shouldWaitForTheCompiledStage2AtMostTheReadyWaitThenServeScalarUntilItIsBuilt() throws Exception {
-    // given a node whose model is active and whose compiled stage 2 is being built, waiting 30 s
-    CtrModel model = ModelHolder.load("");
-    AtomicReference<CtrModel> current = new AtomicReference<>();
-    CompletableFuture<Void> built = new CompletableFuture<>();
-    AtomicLong nanos = new AtomicLong(5_000_000_000L);
-    ModelStatus status = new ModelStatus(current::get, built, Duration.ofSeconds(30), nanos::get);
-
-    // then it fails with no model, and while the build runs for less than 30 s, saying why
-    assertEquals(NodeState.Status.failing("no model is active"), status.get());
-    current.set(model);
-    nanos.addAndGet(29_999_000_000L);
-    assertFalse(status.get().ok());
-    assertEquals("serving " + model.version() + "; its compiled stage 2 is being built (vector-stage2 = on;"
-        + " ready after at most 30 s)", status.get().detail());
-
-    // and passes after 30 s with the build still running, on the scalar path
-    nanos.addAndGet(1_000_000);
-    assertTrue(status.get().ok());
-    assertEquals("serving " + model.version() + ", stage 2 scalar while its compiled code is still being built"
-        + " (stopped waiting for it after 30 s)", status.get().detail());
-
-    // and once the build is over, says which path serves
-    built.complete(null);
-    assertEquals(NodeState.Status.ok("serving " + model.version() + ", stage 2 scalar"), status.get());
-
-    // and a build over before the wait passes at once
-    ModelStatus quick = new ModelStatus(current::get, CompletableFuture.completedFuture(null), Duration.ofSeconds(30),
-        nanos::get);
-    assertTrue(quick.get().ok());
   }
 
   @Test
