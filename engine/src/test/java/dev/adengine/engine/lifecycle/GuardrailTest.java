@@ -122,6 +122,7 @@ class GuardrailTest {
     SimulationSummary s = TrafficSimulator.run(SimulatorOptions.builder()
         .target("127.0.0.1", node.grpcPort())
         .rate(150)
+        .tmaxMs(1000) // the engine's cap: the test is about the guardrail, not latency (see ExperimentSimulationTest)
         .duration(d)
         .seed(31L)
         .trafficSeed(setup ? 31L : 32L)

@@ -305,6 +305,7 @@ class LifecycleEndToEndTest {
     SimulationSummary summary = TrafficSimulator.run(SimulatorOptions.builder()
         .target("127.0.0.1", node.grpcPort())
         .rate(rate)
+        .tmaxMs(1000) // the engine's cap: the test is about the lifecycle, not latency (see ExperimentSimulationTest)
         .duration(d)
         .seed(21L)
         .trafficSeed(trafficSeed)
