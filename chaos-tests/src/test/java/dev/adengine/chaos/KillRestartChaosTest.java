@@ -36,11 +36,12 @@ class KillRestartChaosTest {
 
   /**
    * How long the cluster may take to have all members Up and the restarted node serving. The check
-   * is that it recovers; how fast goes in the report (bin/chaos). A CI run on a loaded machine took
-   * 95.7 s (a JVM starting on two cores shared with two nodes under load, Cassandra and the
-   * generator), 90 s being the bound then.
+   * is that it recovers; how fast goes in the report (bin/chaos). On a loaded machine (a JVM
+   * starting on two cores shared with two nodes under load, Cassandra and the generator) a CI run
+   * took 95.7 s, 90 s being the bound then, and a local run 182.4 s, of which the restarted node's
+   * compiled stage 2 took 148 s (javac skipped: its warm-up), the node reporting ready only after it.
    */
-  static final Duration RECOVERY_MAX = Duration.ofSeconds(180);
+  static final Duration RECOVERY_MAX = Duration.ofSeconds(300);
 
   @Test
   void shouldAnswerBidsAndChargeEveryEventOnceWhenANodeIsKilledAndRestarted() throws Exception {

@@ -169,16 +169,21 @@ public final class ModelHolder {
         Timing timing = new Timing(plain);
         double scalar = timing.perRowNanos(plain);
         double vector = timing.perRowNanos(compiled);
+        long built = System.nanoTime();
+        int warmUps = 0;
         for (int round = 1; round < VERIFY_ROUNDS && vector > MAX_VECTOR_SHARE * scalar; round++) {
           compiled.warmUpStage2(WARM_UP_BATCHES);
+          warmUps++;
           scalar = Math.min(scalar, timing.perRowNanos(plain));
           vector = timing.perRowNanos(compiled);
         }
         long ms = (System.nanoTime() - started) / 1_000_000;
+        String how = String.format(java.util.Locale.ROOT, "compiled, warmed up and timed in %d ms, then %d more"
+            + " warm-up round(s) of %,d batches in %d ms", (built - started) / 1_000_000, warmUps, WARM_UP_BATCHES, (System.nanoTime() - built) / 1_000_000);
         if (vector > MAX_VECTOR_SHARE * scalar) {
           LOG.warn("model {}: stage 2 stays on the scalar path: the compiled vector code took {} ns per row"
-              + " against {} ns scalar after {} ms of warm-up (not compiled well by this JVM yet)",
-              plain.version(), Math.round(vector), Math.round(scalar), ms);
+              + " against {} ns scalar after {} ms of warm-up (not compiled well by this JVM yet; {})",
+              plain.version(), Math.round(vector), Math.round(scalar), ms, how);
           done.complete(current.get());
           return;
         }
@@ -187,8 +192,8 @@ public final class ModelHolder {
           Timing guardTiming = new Timing(plain);
           guard(new Guard(plain, compiled, m -> guardTiming.perRowNanos(m, GUARD_ROUNDS, GUARD_REPEAT)));
         }
-        LOG.info("model {}: stage 2 batches {}: {} ns per row against {} ns scalar (built in {} ms){}",
-            compiled.version(), compiled.stage2Path(), Math.round(vector), Math.round(scalar), ms,
+        LOG.info("model {}: stage 2 batches {}: {} ns per row against {} ns scalar (built in {} ms: {}){}",
+            compiled.version(), compiled.stage2Path(), Math.round(vector), Math.round(scalar), ms, how,
             swapped ? "" : "; not swapped in: another model was deployed");
         done.complete(current.get());
       } catch (RuntimeException | LinkageError e) {
