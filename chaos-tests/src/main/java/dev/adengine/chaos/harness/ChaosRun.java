@@ -152,25 +152,17 @@ public final class ChaosRun {
    */
   private String prewarm(LocalDate today) throws Exception {
     long started = System.nanoTime();
-    double lastRatio = 0;
-    int round = 1;
-    for (; round <= PREWARM_ROUNDS; round++) {
-      LoadOptions o = LoadOptions.builder().targets(cluster.targets()).rate(settings.rate())
-          .durationSeconds(PREWARM_ROUND_SECONDS).warmupSeconds(0).campaigns(settings.campaigns()).setupMarket(false)
-          .tmaxMs(settings.tmaxMs()).hedgeMs(hedgeMs(settings)).seed(11).today(today).build();
-      LoadResult r = new LoadGenerator(o, out).run();
-      lastRatio = r.totals().okRatio();
-      out.printf(Locale.ROOT, "[chaos] pre-warm round %d: %.2f%% OK%n", round, 100 * lastRatio);
-      if (lastRatio >= settings.minOkRatio()) {
-        break;
-      }
-    }
+    List<Double> ratios = LoadGenerator.warmUntil(n -> LoadOptions.builder().targets(cluster.targets())
+        .rate(settings.rate()).durationSeconds(PREWARM_ROUND_SECONDS).warmupSeconds(0).campaigns(settings.campaigns())
+        .setupMarket(false).tmaxMs(settings.tmaxMs()).hedgeMs(hedgeMs(settings)).seed(11).today(today).build(),
+        settings.minOkRatio(), PREWARM_ROUNDS, "chaos", out);
     long seconds = (System.nanoTime() - started) / 1_000_000_000L;
-    return round <= PREWARM_ROUNDS
+    double last = ratios.get(ratios.size() - 1);
+    return last >= settings.minOkRatio()
         ? String.format(Locale.ROOT, "warmed up for %d s before the run (%d round(s) of %d s until one had %.1f%% OK)",
-            seconds, round, PREWARM_ROUND_SECONDS, 100 * settings.minOkRatio())
+            seconds, ratios.size(), PREWARM_ROUND_SECONDS, 100 * settings.minOkRatio())
         : String.format(Locale.ROOT, "warmed up for %d s before the run without a round reaching %.1f%% OK (last %.2f%%)",
-            seconds, 100 * settings.minOkRatio(), 100 * lastRatio);
+            seconds, 100 * settings.minOkRatio(), 100 * last);
   }
 
   /** Runs the scenario on the started cluster; blocks until the traffic is done and checked. */

@@ -89,6 +89,28 @@ public final class LoadGenerator {
   }
 
   /**
+   * Warms a target up: runs the short run {@code round.apply(n)} for n = 1, 2, ... until one has at
+   * least {@code okRatio} OK or {@code maxRounds} have run, printing each round's ratio to {@code out}
+   * under {@code label}. A just-started JVM answers a fraction of its first seconds' bids in time on a
+   * loaded machine; what follows should measure a warm one.
+   *
+   * @return each round's OK ratio, in order (the last is the first to reach {@code okRatio}, if any did)
+   */
+  public static List<Double> warmUntil(java.util.function.IntFunction<LoadOptions> round, double okRatio,
+      int maxRounds, String label, PrintStream out) throws MarketSetup.SetupException, InterruptedException {
+    List<Double> ratios = new ArrayList<>();
+    for (int n = 1; n <= maxRounds; n++) {
+      double ratio = run(round.apply(n), out).totals().okRatio();
+      ratios.add(ratio);
+      out.printf(Locale.ROOT, "[%s] warm-up round %d: %.2f%% OK%n", label, n, 100 * ratio);
+      if (ratio >= okRatio) {
+        break;
+      }
+    }
+    return ratios;
+  }
+
+  /**
    * Asks a running {@link #run()} to stop sending; it then waits for the outstanding answers and
    * returns the seconds sent so far.
    */

@@ -49,28 +49,21 @@ class LoadGeneratorTest {
 
   /**
    * Drives the fresh node with the first test's market (upserted again there) until it answers 3 s of 100 bids/s all
-   * in time, for at most 120 s. A node just ready runs interpreted code and may still be building its
+   * in time, for at most 40 rounds. A node just ready runs interpreted code and may still be building its
    * compiled stage 2: a CI run on a loaded machine answered 16% of 200/s in time right after start.
    * The tests below are about the generator's accounting, not about a cold node's speed.
    */
   private static void warmUp() throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    for (int round = 1; ; round++) {
-      LoadResult r = LoadGenerator.run(LoadOptions.builder()
-          .target("127.0.0.1", node.grpcPort())
-          .campaigns(100)
-          .setupMarket(round == 1)
-          .rate(100)
-          .warmupSeconds(0)
-          .durationSeconds(3)
-          .tmaxMs(500)
-          .seed(11)
-          .build(), System.out);
-      System.out.printf("[loadgen-test] warm-up round %d: %.1f%% OK%n", round, 100 * r.totals().okRatio());
-      if (r.totals().okRatio() >= 0.99 || System.nanoTime() > deadline) {
-        return;
-      }
-    }
+    LoadGenerator.warmUntil(round -> LoadOptions.builder()
+        .target("127.0.0.1", node.grpcPort())
+        .campaigns(100)
+        .setupMarket(round == 1)
+        .rate(100)
+        .warmupSeconds(0)
+        .durationSeconds(3)
+        .tmaxMs(500)
+        .seed(11)
+        .build(), 0.99, 40, "loadgen-test", System.out);
   }
 
   @AfterAll
