@@ -239,6 +239,7 @@ public final class BenchReport {
 
     Map<String, List<StepResult>> withVariants = new java.util.LinkedHashMap<>(results);
     f.variants().forEach((v, steps) -> withVariants.put(v.key(), steps));
+    threadSection(b, run, withVariants);
     cassandraSection(b, withVariants);
 
     b.append("## Latency against rate\n\n![p50 and p99 latency against rate](latency-vs-rate.png)\n\n");
@@ -342,6 +343,76 @@ public final class BenchReport {
       }
     });
     b.append('\n');
+  }
+
+  /** How many pools a server's table shows before "other pools". */
+  static final int THREAD_ROWS = 12;
+
+  /**
+   * The server's CPU and allocation per request by thread pool, at the ratio rate, for every server and
+   * setting tried that measured it: exact per-thread counters, so it says which pool the ratios'
+   * difference is in.
+   */
+  private static void threadSection(StringBuilder b, Run run, Map<String, List<StepResult>> servers) {
+    b.append(String.format(Locale.ROOT, "## CPU and allocation by thread pool at %,d requests/s%n%n",
+        run.ratioRate()));
+    b.append("Each live thread's CPU time and heap allocation (`ThreadMXBean.getThreadCpuTime` and "
+        + "`getThreadAllocatedBytes`, read through JMX at both ends of the measured window), summed by thread "
+        + "name without its numbers, per request sent: exact counters, not samples. The JVM's own threads "
+        + "(garbage collectors, JIT compilers, the VM thread), which have no such counters, are read from "
+        + "`/proc/<pid>/task/*/stat` by their names, at 100 ticks a second. The last row is the process's CPU "
+        + "(`/proc/<pid>/stat`) and allocation less all of these: threads that ended in the window and the "
+        + "time between the reads.\n\n");
+    boolean any = false;
+    for (Map.Entry<String, List<StepResult>> e : servers.entrySet()) {
+      StepResult s = e.getValue().stream().filter(x -> x.rate() == run.ratioRate() && x.run()
+          && !x.threads().isEmpty()).findFirst().orElse(null);
+      if (s == null) {
+        continue;
+      }
+      any = true;
+      b.append("### ").append(e.getKey()).append("\n\n");
+      b.append(String.format(Locale.ROOT, "%,d of %,d OK, p99 %s; server CPU %s and allocation %s per request.%n%n",
+          s.ok(), s.sent(), ms(s.ok(), s.p99Micros()), micros(s.serverCpuMicrosPerRequest()),
+          kilobytes(s.serverAllocBytesPerRequest())));
+      b.append("| thread pool (numbers removed) | threads | CPU/req | CPU share | alloc/req | alloc share |\n");
+      b.append("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+      Double cpu = s.serverCpuMicrosPerRequest();
+      Double alloc = s.serverAllocBytesPerRequest();
+      List<ThreadUsage.Share> shares = s.threads();
+      for (int i = 0; i < Math.min(THREAD_ROWS, shares.size()); i++) {
+        threadRow(b, shares.get(i), cpu, alloc);
+      }
+      if (shares.size() > THREAD_ROWS) {
+        List<ThreadUsage.Share> rest = shares.subList(THREAD_ROWS, shares.size());
+        threadRow(b, new ThreadUsage.Share("other pools (" + rest.size() + ")",
+            rest.stream().mapToInt(ThreadUsage.Share::threads).sum(),
+            rest.stream().mapToDouble(ThreadUsage.Share::cpuMicrosPerRequest).sum(),
+            rest.stream().mapToDouble(ThreadUsage.Share::allocBytesPerRequest).sum()), cpu, alloc);
+      }
+      ThreadUsage.Share rest = ThreadUsage.rest(shares, cpu, alloc);
+      threadRow(b, rest, cpu, alloc);
+      b.append('\n');
+    }
+    if (!any) {
+      b.append("Not measured in this run.\n\n");
+    }
+  }
+
+  private static void threadRow(StringBuilder b, ThreadUsage.Share s, Double cpu, Double alloc) {
+    b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n",
+        s.group().equals(ThreadUsage.REST) || s.group().startsWith("JVM: ") || s.group().startsWith("other pools")
+            ? s.group() : "`" + s.group() + "`",
+        s.threads() == 0 ? "" : Integer.toString(s.threads()),
+        Double.isNaN(s.cpuMicrosPerRequest()) ? "-" : String.format(Locale.ROOT, "%.1f us", s.cpuMicrosPerRequest()),
+        share(s.cpuMicrosPerRequest(), cpu),
+        Double.isNaN(s.allocBytesPerRequest()) ? "-" : kilobytes(s.allocBytesPerRequest()),
+        share(s.allocBytesPerRequest(), alloc)));
+  }
+
+  private static String share(double part, Double whole) {
+    return whole == null || whole <= 0 || Double.isNaN(part) ? "-"
+        : String.format(Locale.ROOT, "%.1f%%", 100 * part / whole);
   }
 
   private static String count(Double v) {
@@ -566,6 +637,7 @@ public final class BenchReport {
             .add("\"benchCpuMicrosPerRequest\":" + s.benchCpuMicrosPerRequest())
             .add("\"cassandraCpuMicrosPerRequest\":" + s.cassandraCpuMicrosPerRequest())
             .add("\"cassandraPerRequest\":" + doubles(s.cassandraPerRequest()))
+            .add("\"threads\":" + ThreadUsage.json(s.threads()))
             .add("\"sustainable\":" + BenchRules.sustainable(s))
             .add("\"load\":" + s.loadJson())
             .toString());

@@ -409,7 +409,7 @@ public final class BenchSuite implements Callable<Integer> {
         perRequest(window.allocatedBytes() == null ? null : window.allocatedBytes().doubleValue(), sent),
         perRequest(window.benchTicks() == null ? null : cpu.millis(window.benchTicks()) * 1000, sent),
         perRequest(window.cassandraTicks() == null ? null : cpu.millis(window.cassandraTicks()) * 1000, sent),
-        window.cassandraPerRequest(sent), result.toJson());
+        window.cassandraPerRequest(sent), window.threads(sent), result.toJson());
     console.printf(Locale.ROOT, "[bench] %s %d/s: server CPU %s us/req, alloc %s B/req, bench CPU %s us/req,"
         + " Cassandra CPU %s us/req%n", name, rate, fmt(step.serverCpuMicrosPerRequest()),
         fmt(step.serverAllocBytesPerRequest()), fmt(step.benchCpuMicrosPerRequest()),
@@ -493,6 +493,10 @@ public final class BenchSuite implements Callable<Integer> {
     private volatile long serverStart;
     private volatile long benchStart;
     private volatile Long allocStart;
+    private volatile Map<Long, ThreadUsage.Sample> threadsStart;
+    private Map<Long, ThreadUsage.Sample> threadsEnd;
+    private volatile Map<String, Long> jvmTicksStart;
+    private Map<String, Long> jvmTicksEnd;
     private volatile boolean begun;
     private volatile String note = "";
     private Long serverTicks;
@@ -523,6 +527,8 @@ public final class BenchSuite implements Callable<Integer> {
       cassandraStart = cassandraTicksNow();
       countersStart = readCounters();
       allocStart = readAllocation();
+      threadsStart = readThreads();
+      jvmTicksStart = readJvmTicks();
       begun = true;
     }
 
@@ -541,6 +547,8 @@ public final class BenchSuite implements Callable<Integer> {
         note = "server CPU not measured: " + e.getMessage();
         return;
       }
+      threadsEnd = readThreads();
+      jvmTicksEnd = readJvmTicks();
       Long allocEnd = readAllocation();
       allocated = allocStart == null || allocEnd == null ? null : allocEnd - allocStart;
       // after the counters: writing the recording out costs the server CPU and allocation
@@ -594,6 +602,41 @@ public final class BenchSuite implements Callable<Integer> {
         note = "allocation not measured: " + e;
         return null;
       }
+    }
+
+    /** The server's threads' own figures, read at both ends of the window; null when not read. */
+    private Map<Long, ThreadUsage.Sample> readThreads() {
+      if (probe == null) {
+        return null;
+      }
+      try {
+        return probe.threads();
+      } catch (Exception e) {
+        note = "CPU and allocation by thread not measured: " + e;
+        return null;
+      }
+    }
+
+    /** The server JVM's own threads' CPU ticks by class; null when they cannot be read (it exited). */
+    private Map<String, Long> readJvmTicks() {
+      try {
+        return cpu.jvmInternalTicks(pid);
+      } catch (java.io.UncheckedIOException e) {
+        return null;
+      }
+    }
+
+    /**
+     * CPU and allocation per request by thread pool over the window, the JVM's own threads included
+     * when read at both ends; empty when the Java threads were not read at both ends.
+     */
+    List<ThreadUsage.Share> threads(long requests) {
+      if (threadsStart == null || threadsEnd == null) {
+        return List.of();
+      }
+      List<ThreadUsage.Share> shares = ThreadUsage.between(threadsStart, threadsEnd, requests);
+      return jvmTicksStart == null || jvmTicksEnd == null ? shares
+          : ThreadUsage.withJvmInternal(shares, jvmTicksStart, jvmTicksEnd, cpu.millis(1), requests);
     }
 
     Long serverTicks() {

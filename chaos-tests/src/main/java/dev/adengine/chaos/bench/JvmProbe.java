@@ -24,6 +24,8 @@ import jdk.management.jfr.FlightRecorderMXBean;
  *       a window, the difference over its requests is the server's allocation per request, which drives
  *       its GC cost. The JMX reads themselves allocate a few kilobytes in the server, negligible
  *       against thousands of requests.
+ *   <li>{@link #threads()}: every live Java thread's name, CPU time and allocated bytes
+ *       ({@code com.sun.management.ThreadMXBean}), for {@link ThreadUsage}'s table by pool.
  *   <li>{@link #memory()}: heap in use as found, then after a full collection (what the server
  *       really retains), and the process's resident set from {@code /proc/<pid>/status}.
  *   <li>{@link #startRecording()} / {@link #stopRecording(long, Path)}: a JFR recording with the JDK's
@@ -67,6 +69,27 @@ public final class JvmProbe implements AutoCloseable {
       throw new IllegalStateException("TotalThreadAllocatedBytes is -1: thread allocation measurement is off");
     }
     return bytes;
+  }
+
+  /**
+   * Every live Java thread's counters now, by thread id. Three JMX calls (ids, then names, then CPU
+   * and allocation of those ids): a thread that ends in between reads as {@code -1} and a thread that
+   * starts in between is missed, both rare against a window of seconds.
+   */
+  public java.util.Map<Long, ThreadUsage.Sample> threads() throws Exception {
+    com.sun.management.ThreadMXBean threads = ManagementFactory.newPlatformMXBeanProxy(mbeans,
+        ManagementFactory.THREAD_MXBEAN_NAME, com.sun.management.ThreadMXBean.class);
+    long[] ids = threads.getAllThreadIds();
+    java.lang.management.ThreadInfo[] infos = threads.getThreadInfo(ids);
+    long[] cpu = threads.getThreadCpuTime(ids);
+    long[] alloc = threads.getThreadAllocatedBytes(ids);
+    java.util.Map<Long, ThreadUsage.Sample> out = new java.util.HashMap<>();
+    for (int i = 0; i < ids.length; i++) {
+      if (infos[i] != null) {
+        out.put(ids[i], new ThreadUsage.Sample(ids[i], infos[i].getThreadName(), cpu[i], alloc[i]));
+      }
+    }
+    return out;
   }
 
   /**

@@ -58,6 +58,59 @@ public final class ProcCpu {
     }
   }
 
+  /**
+   * The JVM's own threads of process {@code pid}, which are not Java threads and have no
+   * {@code ThreadMXBean} counters: utime + stime in ticks, summed by {@link #jvmInternalClass} of their
+   * names ({@code /proc/<pid>/task/<tid>/stat}). Threads of other names are left out; a thread that
+   * ends while this reads is skipped.
+   */
+  public java.util.Map<String, Long> jvmInternalTicks(long pid) {
+    java.util.Map<String, Long> out = new java.util.TreeMap<>();
+    try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("stat"), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+          continue; // ended meanwhile
+        }
+        String kind = jvmInternalClass(stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+        if (kind != null) {
+          out.merge(kind, parseTicks(stat), Long::sum);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list the threads of " + pid, e);
+    }
+    return out;
+  }
+
+  /** Class name of the JVM's garbage-collector threads. */
+  public static final String JVM_GC = "JVM: garbage collector";
+  /** Class name of the JIT compiler threads (and the code cache sweeper). */
+  public static final String JVM_JIT = "JVM: JIT compilers";
+  /** Class name of the VM thread (safepoints) and the JVM's other service threads. */
+  public static final String JVM_VM = "JVM: VM thread and services";
+
+  /**
+   * Which of the JVM's own threads a Linux thread name ({@code comm}, at most 15 characters) is, or
+   * null for any other thread (Java threads carry their Java name, cut to 15 characters).
+   */
+  public static String jvmInternalClass(String comm) {
+    if (comm.startsWith("GC Thread") || comm.startsWith("G1 ") || comm.startsWith("ParGC")
+        || comm.startsWith("PSYoung") || comm.startsWith("ZWorker") || comm.startsWith("Shenandoah")) {
+      return JVM_GC;
+    }
+    if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre") || comm.equals("Sweeper thread")) {
+      return JVM_JIT;
+    }
+    if (comm.equals("VM Thread") || comm.equals("VM Periodic Tas") || comm.equals("Service Thread")
+        || comm.equals("Monitor Deflati")) {
+      return JVM_VM;
+    }
+    return null;
+  }
+
   /** Ticks to milliseconds. */
   public double millis(long ticks) {
     return ticks * 1000.0 / ticksPerSecond;

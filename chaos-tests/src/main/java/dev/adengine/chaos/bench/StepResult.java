@@ -26,28 +26,32 @@ import java.util.TreeMap;
  * @param cassandraPerRequest what the Cassandra node did per request over the window
  *     ({@link CassandraCounters}: CQL requests, writes and reads per table, compacted KB, GC ms); empty
  *     if not measured
+ * @param threads the server's CPU and allocation per request by thread pool ({@link ThreadUsage}),
+ *     largest CPU first; empty if not measured
  * @param loadJson the load generator's raw result ({@code LoadResult.toJson()}), or null
  */
 public record StepResult(String server, int rate, boolean run, String note, int seconds, long sent, long ok,
     Map<String, Long> errors, long p50Micros, long p99Micros, long p999Micros, long maxMicros,
     Double serverCpuMicrosPerRequest, Double serverAllocBytesPerRequest, Double benchCpuMicrosPerRequest,
-    Double cassandraCpuMicrosPerRequest, Map<String, Double> cassandraPerRequest, String loadJson) {
+    Double cassandraCpuMicrosPerRequest, Map<String, Double> cassandraPerRequest, java.util.List<ThreadUsage.Share> threads,
+    String loadJson) {
 
   public StepResult {
     errors = Collections.unmodifiableMap(new TreeMap<>(errors));
     cassandraPerRequest = cassandraPerRequest == null ? Map.of()
         : Collections.unmodifiableMap(new TreeMap<>(cassandraPerRequest));
+    threads = threads == null ? java.util.List.of() : java.util.List.copyOf(threads);
   }
 
   public StepResult withNote(String text) {
     return new StepResult(server, rate, run, text, seconds, sent, ok, errors, p50Micros, p99Micros, p999Micros,
         maxMicros, serverCpuMicrosPerRequest, serverAllocBytesPerRequest, benchCpuMicrosPerRequest,
-        cassandraCpuMicrosPerRequest, cassandraPerRequest, loadJson);
+        cassandraCpuMicrosPerRequest, cassandraPerRequest, threads, loadJson);
   }
 
   /** A step that was not run, and why. */
   public static StepResult notRun(String server, int rate, String why) {
-    return new StepResult(server, rate, false, why, 0, 0, 0, Map.of(), 0, 0, 0, 0, null, null, null, null, Map.of(), null);
+    return new StepResult(server, rate, false, why, 0, 0, 0, Map.of(), 0, 0, 0, 0, null, null, null, null, Map.of(), null, null);
   }
 
   public long errorCount() {

@@ -31,7 +31,10 @@ class BenchReportTest {
     f.results().put("pekko-grpc", List.of(step("pekko-grpc", 1000, 200.0, 20_000.0)));
     f.results().put("engine", List.of(step("engine", 1000, 300.0, 60_000.0, Map.of("cql requests", 1.75,
         "writes served", 1.0, "writes feature_log", 0.5, "writes campaigns", 0.001, "reads messages", 0.25,
-        "reads snapshots", 0.05, "compacted KB", 31.5, "gc ms", 0.012))));
+        "reads snapshots", 0.05, "compacted KB", 31.5, "gc ms", 0.012), List.of(
+            new ThreadUsage.Share("ForkJoinPool.commonPool-worker", 2, 150.0, 30_720.0),
+            new ThreadUsage.Share("adengine-pekko.actor.default-dispatcher", 2, 90.0, 10_240.0),
+            new ThreadUsage.Share(ProcCpu.JVM_GC, 0, 45.0, 0)))));
     f.memoryRuns().put("engine, 10,000 ads", List.of(step("engine, 10,000 ads", 1000, 320.0, 70_000.0)));
     ServerVariant variant = ServerVariant.KNOWN.get("pekko-grpc:dispatcher-1");
     f.variants().put(variant, List.of(step("pekko-grpc:dispatcher-1", 1000, 150.0, 18_000.0)));
@@ -58,7 +61,8 @@ class BenchReportTest {
     String md = Files.readString(dir.resolve("README.md"));
     for (String heading : List.of("## Results", "## Highest sustainable rate", "## Ratios at 1,000 requests/s",
         "## Memory", "### engine, 10,000 ads", "## Settings tried", "## Where the time goes (JFR)",
-        "## Micro-benchmarks (JMH)", "## What the engine's requests cost Cassandra")) {
+        "## Micro-benchmarks (JMH)", "## What the engine's requests cost Cassandra",
+        "## CPU and allocation by thread pool at 1,000 requests/s")) {
       assertTrue(md.contains(heading), heading);
     }
     assertTrue(md.contains("| engine / Pekko gRPC reference | 1.50 (300.0 / 200.0)"), "CPU ratio");
@@ -74,6 +78,13 @@ class BenchReportTest {
         "Cassandra row of an engine variant");
     assertFalse(md.contains("| pekko-grpc | 1,000 | 50 us |"), "no Cassandra row for a server without counters");
     assertTrue(md.contains("| 150 us | 0.75x | 17.6 KB | 0.90x |"), "variant against its server's main run");
+    assertTrue(md.contains("| `ForkJoinPool.commonPool-worker` | 2 | 150.0 us | 50.0% | 30.0 KB | 51.2% |"),
+        "a pool's row, with its shares of the process's CPU and allocation");
+    assertTrue(md.contains("| JVM: garbage collector |  | 45.0 us | 15.0% | 0.0 KB | 0.0% |"),
+        "the JVM's own threads, not quoted as a Java thread name");
+    assertTrue(md.contains("| (rest: threads ended in the window, time between the reads) |  | 15.0 us | 5.0% | 18.6 KB"
+        + " | 31.7% |"), "what the pools do not account for");
+    assertFalse(md.contains("### pekko-grpc\n\n20,000 of"), "no table for a server without thread figures");
     assertTrue(md.contains("| ScorerBench.smile |  | 1 | avgt | 2,857 ± 110 | ns/op | 24.0 |"), "JMH row");
     assertTrue(md.contains("`ledger.json` was written at 2020-01-01T00:00:00Z, before this run: not included"));
     // and the JSON parses and carries the same numbers
@@ -81,6 +92,8 @@ class BenchReportTest {
     assertEquals(300.0, json.at("/servers/engine/steps/0/serverCpuMicrosPerRequest").asDouble());
     assertEquals(75.0, json.at("/servers/engine/steps/0/cassandraCpuMicrosPerRequest").asDouble());
     assertEquals(1.0, json.at("/servers/engine/steps/0/cassandraPerRequest/writes served").asDouble());
+    assertEquals("ForkJoinPool.commonPool-worker", json.at("/servers/engine/steps/0/threads/0/group").asText());
+    assertEquals(150.0, json.at("/servers/engine/steps/0/threads/0/cpuMicrosPerRequest").asDouble());
     assertEquals(64L << 20, json.at("/memory/engine/heapUsedAfterGcBytes").asLong());
     assertEquals("dispatcher-1", json.at("/variants/0/variant").asText());
     assertEquals(2857.1, json.at("/jmh/0/score").asDouble());
@@ -93,7 +106,12 @@ class BenchReportTest {
 
   private static StepResult step(String server, int rate, double cpuMicros, double allocBytes,
       Map<String, Double> cassandra) {
+    return step(server, rate, cpuMicros, allocBytes, cassandra, List.of());
+  }
+
+  private static StepResult step(String server, int rate, double cpuMicros, double allocBytes,
+      Map<String, Double> cassandra, List<ThreadUsage.Share> threads) {
     return new StepResult(server, rate, true, "", 20, 20_000, 20_000, Map.of(), 500, 5_000, 9_000, 12_000,
-        cpuMicros, allocBytes, 100.0, cpuMicros / 4, cassandra, null);
+        cpuMicros, allocBytes, 100.0, cpuMicros / 4, cassandra, threads, null);
   }
 }

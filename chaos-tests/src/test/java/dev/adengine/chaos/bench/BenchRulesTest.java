@@ -55,6 +55,6 @@ class BenchRulesTest {
   private static StepResult step(int rate, long errors, long p99Micros) {
     Map<String, Long> e = errors == 0 ? Map.of() : Map.of("DEADLINE_EXCEEDED", errors);
     return new StepResult("s", rate, true, "", 10, 1000, 1000 - errors, e, 1000, p99Micros, p99Micros, p99Micros,
-        100.0, 2048.0, 300.0, null, Map.of(), null);
+        100.0, 2048.0, 300.0, null, Map.of(), null, null);
   }
 }
