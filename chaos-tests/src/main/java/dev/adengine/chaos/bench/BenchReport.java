@@ -208,7 +208,11 @@ public final class BenchReport {
         errors or a p99 over 1 s; the remaining steps are marked not run. The engine's main run starts \
         with one discarded step at its first rate, right after the market is created: creating 1,000 \
         campaigns at once keeps a node and Cassandra busy for 20-30 s on 2 cores (allowance grants, \
-        snapshots, journal writes), which is set-up, not serving.%n%n""",
+        snapshots, journal writes), which is set-up, not serving. Then, before its first measured step, \
+        each server is driven at its first rate in rounds (`--settle-rounds`, `--settle-seconds`) until its \
+        JIT compilers take at most `--settle-jit-share` of its CPU in a round: a JVM just started spends \
+        much of its CPU compiling, the longer the busier the machine, and a step measured then measures \
+        the compiler; each server's note says how many rounds it took.%n%n""",
         run.warmupSeconds(), run.stepSeconds(), run.ticksPerSecond(), m.cores()));
 
     b.append("## Results\n\n");

@@ -60,6 +60,18 @@ public final class BenchSuite implements Callable<Integer> {
   @Option(names = "--warmup-seconds", description = "Warm-up seconds before each step (default ${DEFAULT-VALUE}).")
   int warmupSeconds = 5;
 
+  @Option(names = "--settle-rounds", description = "Before its first measured step, each server is driven at its"
+      + " first rate in rounds of --settle-seconds until its JIT compilers take at most --settle-jit-share of its"
+      + " CPU in a round, at most this many rounds (default ${DEFAULT-VALUE}; 0 = none).")
+  int settleRounds = 12;
+
+  @Option(names = "--settle-seconds", description = "Seconds per settling round (default ${DEFAULT-VALUE}).")
+  int settleSeconds = 10;
+
+  @Option(names = "--settle-jit-share", description = "JIT compilers' share of the server's CPU in a round below"
+      + " which it counts as settled (default ${DEFAULT-VALUE}).")
+  double settleJitShare = 0.05;
+
   @Option(names = "--servers", split = ",", description = "Among grpc-java,pekko-grpc,engine (default all).")
   List<String> servers = new ArrayList<>(ALL_SERVERS);
 
@@ -325,6 +337,12 @@ public final class BenchSuite implements Callable<Integer> {
             new Window(cpu, server.pid(), cassandraPid, counters, spec.keyspace(), probe, null), cpu, today, console);
         marketInPlace = warm.run();
       }
+      if (!spec.kind().equals("engine") || marketInPlace) {
+        String settled = settle(name, server, spec.rates().get(0), spec.ads(), cpu, today, console);
+        if (settled != null) {
+          notes.merge(name, settled, (a, b) -> a + "; " + b);
+        }
+      }
       for (int i = 0; i < spec.rates().size(); i++) {
         int rate = spec.rates().get(i);
         if (stopReason != null) {
@@ -381,6 +399,52 @@ public final class BenchSuite implements Callable<Integer> {
       }
     }
     return new Measured(steps, memory, memoryNote, profileSummary, profileNote, profileStep);
+  }
+
+  /**
+   * Drives the server at {@code rate} in rounds of {@link #settleSeconds} until its JIT compilers' share
+   * of its CPU in a round is at most {@link #settleJitShare}, at most {@link #settleRounds} rounds: a
+   * JVM just started spends much of its CPU compiling, more so on a loaded machine, and a step measured
+   * then says more about the compiler than about the server. Returns what it did, for the report's
+   * notes, or null when it did nothing.
+   */
+  private String settle(String name, ServerUnderTest server, int rate, int ads, ProcCpu cpu, LocalDate today,
+      PrintStream console) throws InterruptedException {
+    if (settleRounds <= 0) {
+      return null;
+    }
+    List<String> shares = new ArrayList<>();
+    for (int round = 1; round <= settleRounds; round++) {
+      long process;
+      long jit;
+      try {
+        long processStart = cpu.ticks(server.pid());
+        long jitStart = cpu.jvmInternalTicks(server.pid()).getOrDefault(ProcCpu.JVM_JIT, 0L);
+        LoadOptions options = LoadOptions.builder().target("127.0.0.1", server.port()).rate(rate)
+            .durationSeconds(settleSeconds).warmupSeconds(0).seed(seed + round).campaigns(campaigns)
+            .setupMarket(false).today(today).loadTestBudgets(true).ads(ads).build();
+        new LoadGenerator(options, new PrintStream(java.io.OutputStream.nullOutputStream())).run();
+        process = cpu.ticks(server.pid()) - processStart;
+        jit = cpu.jvmInternalTicks(server.pid()).getOrDefault(ProcCpu.JVM_JIT, 0L) - jitStart;
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (Exception e) {
+        return String.format(Locale.ROOT, "settling at %,d/s stopped after %d round(s): %s", rate, round - 1,
+            e.getMessage());
+      }
+      double share = process <= 0 ? 0 : (double) jit / process;
+      shares.add(String.format(Locale.ROOT, "%.0f%%", 100 * share));
+      console.printf(Locale.ROOT, "[bench] %s settling at %d/s, round %d: JIT compilers %.1f%% of the server's CPU%n",
+          name, rate, round, 100 * share);
+      if (share <= settleJitShare) {
+        return String.format(Locale.ROOT, "settled before measuring: %d round(s) of %d s at %,d/s until the JIT"
+            + " compilers took at most %.0f%% of its CPU (%s)", round, settleSeconds, rate, 100 * settleJitShare,
+            String.join(", ", shares));
+      }
+    }
+    return String.format(Locale.ROOT, "not settled before measuring: the JIT compilers still took over %.0f%% of its"
+        + " CPU after %d rounds of %d s at %,d/s (%s)", 100 * settleJitShare, settleRounds, settleSeconds, rate,
+        String.join(", ", shares));
   }
 
   /** One load-generator run at {@code rate}, with counters read around its measured window. */
