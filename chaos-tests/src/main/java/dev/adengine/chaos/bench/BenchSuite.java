@@ -300,9 +300,10 @@ public final class BenchSuite implements Callable<Integer> {
       if (engine && !made.contains(spec.keyspace())) {
         made.add(spec.keyspace());
       }
+      List<String> flags = spec.profile() ? withRecorderAtStart(spec.flags(), name) : spec.flags();
       server = engine
-          ? ServerUnderTest.engine(spec.keyspace(), spec.flags(), logDir, START_WAIT)
-          : ServerUnderTest.reference(spec.kind(), spec.flags(), logDir, START_WAIT);
+          ? ServerUnderTest.engine(spec.keyspace(), flags, logDir, START_WAIT)
+          : ServerUnderTest.reference(spec.kind(), flags, logDir, START_WAIT);
     } catch (Exception e) {
       notes.put(name, "did not start: " + e.getMessage());
       spec.rates().forEach(r -> steps.add(StepResult.notRun(name, r, "server did not start")));
@@ -445,6 +446,22 @@ public final class BenchSuite implements Callable<Integer> {
     return String.format(Locale.ROOT, "not settled before measuring: the JIT compilers still took over %.0f%% of its"
         + " CPU after %d rounds of %d s at %,d/s (%s)", 100 * settleJitShare, settleRounds, settleSeconds, rate,
         String.join(", ", shares));
+  }
+
+  /**
+   * {@code flags} with a one-second JFR recording at the JVM's start, for a server that is profiled
+   * later. The first recording in a JVM adds JVMTI capabilities, and HotSpot then throws away the
+   * compiled code that depends on them ("Jvmti state change invalidated dependencies"): a server whose
+   * first recording starts in the middle of a run is recompiled during its profile, and the engine's
+   * compiled stage 2 came back without its vector intrinsics each time (its guard then swapped the
+   * scalar path in, so the profile showed the Vector API's fallback). Recording at start, before any
+   * of the server's code is compiled, moves that to where it costs nothing.
+   */
+  private List<String> withRecorderAtStart(List<String> flags, String name) {
+    List<String> out = new ArrayList<>(flags);
+    out.add("-XX:StartFlightRecording=duration=1s,settings=default,filename="
+        + logDir.toAbsolutePath().resolve(name.replaceAll("[^A-Za-z0-9_.-]", "_") + "-start.jfr"));
+    return out;
   }
 
   /** One load-generator run at {@code rate}, with counters read around its measured window. */
