@@ -80,11 +80,25 @@ public class BidPathBench {
         throw new IllegalStateException("stage 2 did not compile: " + model.stage2Path());
       }
     }
+    // Every ad with impressions and some clicks seen, as on a node that has served for a while: the
+    // bid path reads each candidate's counts, and a lookup that finds an entry costs more than a miss.
+    OnlineStats stats = new OnlineStats();
+    java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+    for (var e : catalog.current().campaigns().values()) {
+      for (var ad : e.def().ads()) {
+        for (int i = 1 + random.nextInt(3); i > 0; i--) {
+          stats.impression(ad.adId());
+        }
+        if (random.nextInt(10) == 0) {
+          stats.click(ad.adId());
+        }
+      }
+    }
     RankingPool ranking = RankingPool.inline(new RankingPool.Settings(0, topK, 64, 0, 1.0), new ModelHolder(model));
     handler = new BidHandler(new BidHandler.Settings(Map.of(Placement.SEARCH_RESULTS, 10_000L), 1.0, 0.0,
         Auction.Type.GSP, Duration.ofMinutes(30), Duration.ofMinutes(1), Duration.ofMillis(15), "bench",
         "default", "control"),
-        catalog, ledger, new OnlineStats(), new FeatureStore(), ranking,
+        catalog, ledger, stats, new FeatureStore(), ranking,
         new ServingExperiments(1_024), null, new FeatureLogWriter(new FeatureLogWriter.Settings(false, 1, 1, 1, 1.0, 0,
             FeatureLogWriter.Candidates.AUCTION), null, "bench", null, null), new ModelHealth("bench", 0),
         Clock.systemUTC());

@@ -87,6 +87,7 @@ public final class BidHandler {
   private final ModelHealth health;
   private final Clock clock;
   private final Meter meter;
+  private final PostingLookups lookups;
 
   /**
    * What the bid path counts for metrics: called on the request's thread, so an implementation must
@@ -129,6 +130,7 @@ public final class BidHandler {
     this.catalog = catalog;
     this.ledger = ledger;
     this.stats = stats;
+    this.lookups = new PostingLookups(ledger, stats);
     this.ranking = ranking;
     this.experiments = experiments;
     this.served = served;
@@ -181,7 +183,8 @@ public final class BidHandler {
       collect(snapshot.forDestination(q.destination()), snapshot, q, reserve, serving, candidates, noBids);
       collect(snapshot.anyDestination(), snapshot, q, reserve, serving, candidates, noBids);
     } else {
-      collect(snapshot.candidates(q.destination(), q.device(), q.placement()), q, reserve, serving, candidates);
+      collect(snapshot, snapshot.candidates(q.destination(), q.device(), q.placement()), q, reserve, serving,
+          candidates);
       collect(snapshot.anyDestinationCandidates(q.device(), q.placement()), snapshot, q, reserve, serving, candidates,
           null);
     }
@@ -403,12 +406,21 @@ public final class BidHandler {
   }
 
   /** The destination's posting list: each campaign comes with its ads that serve there. */
-  private void collect(CatalogSnapshot.Posting[] postings, BidQuery q, long reserve, Serving serving,
-      RankingPool.Stage1 out) {
-    for (CatalogSnapshot.Posting p : postings) {
-      NoBidReason reason = eligibility(p.entry(), p.advertiser(), q, reserve);
+  private void collect(CatalogSnapshot snapshot, CatalogSnapshot.Posting[] postings, BidQuery q, long reserve,
+      Serving serving, RankingPool.Stage1 out) {
+    if (postings.length == 0) {
+      return;
+    }
+    PostingLookups.Resolved resolved = lookups.of(snapshot, postings);
+    for (int i = 0; i < postings.length; i++) {
+      CatalogSnapshot.Posting p = postings[i];
+      CampaignEntry e = p.entry();
+      NoBidReason reason = targeting(e, p.advertiser(), q, reserve);
       if (reason == null) {
-        offer(p.entry().def(), p.ads(), null, serving, out);
+        reason = budget(e.def(), resolved.ledger(i, e.def().campaignId(), ledger));
+      }
+      if (reason == null) {
+        offer(e.def(), p.ads(), null, serving, out, resolved, i);
       } else {
         meter.noBids(reason, 1);
       }
@@ -420,13 +432,16 @@ public final class BidHandler {
       RankingPool.Stage1 out, List<NoBid> noBids) {
     for (CampaignEntry e : entries) {
       CampaignDef def = e.def();
-      NoBidReason reason = eligibility(e, snapshot.advertiser(e.def().advertiserId()), q, reserve);
+      NoBidReason reason = targeting(e, snapshot.advertiser(e.def().advertiserId()), q, reserve);
+      if (reason == null) {
+        reason = budget(def, ledger.get(def.campaignId()));
+      }
       if (reason != null) {
         meter.noBids(reason, 1);
         addNoBid(noBids, def.campaignId(), reason, null);
         continue;
       }
-      if (offer(def, def.ads(), q.destination(), serving, out) == 0) {
+      if (offer(def, def.ads(), q.destination(), serving, out, null, 0) == 0) {
         meter.noBids(NoBidReason.NO_ADS, 1);
         addNoBid(noBids, def.campaignId(), NoBidReason.NO_ADS, "no ad for a hotel in the searched destination");
       }
@@ -436,9 +451,11 @@ public final class BidHandler {
   /**
    * Offers a campaign's ads to stage 1 with their online features: the campaign's cluster-wide
    * decayed counts (its entity's snapshot) and each ad's counts seen by this node. With a
-   * {@code destination}, only the ads serving there; returns how many were offered.
+   * {@code destination}, only the ads serving there; returns how many were offered. With
+   * {@code resolved}, the ads' counts are read through posting {@code posting} of it.
    */
-  private int offer(CampaignDef def, List<AdDef> ads, String destination, Serving serving, RankingPool.Stage1 out) {
+  private int offer(CampaignDef def, List<AdDef> ads, String destination, Serving serving, RankingPool.Stage1 out,
+      PostingLookups.Resolved resolved, int posting) {
     CampaignSnapshot snap = features.get(def.campaignId());
     double campaignImpressions = snap == null ? 0 : snap.decayedImpressions();
     double campaignClicks = snap == null ? 0 : snap.decayedClicks();
@@ -449,7 +466,8 @@ public final class BidHandler {
         continue;
       }
       offered++;
-      OnlineStats.Counts counts = stats.of(ad.adId());
+      OnlineStats.Counts counts = resolved == null ? stats.of(ad.adId())
+          : resolved.counts(posting, i, ad.adId(), stats);
       double quality = serving.qualityWeight() == 0 ? 1.0
           : Math.pow(Math.max(0.1, ad.reviewScore()) / 10.0, serving.qualityWeight());
       out.offer(def, ad, counts.impressions(), counts.clicks(), campaignImpressions, campaignClicks, quality);
@@ -457,8 +475,11 @@ public final class BidHandler {
     return offered;
   }
 
-  /** Why campaign {@code e} (of advertiser {@code adv}, null if unknown) cannot bid; null when it can. */
-  private NoBidReason eligibility(CampaignEntry e, AdvertiserEntry adv, BidQuery q, long reserve) {
+  /**
+   * Why campaign {@code e} (of advertiser {@code adv}, null if unknown) cannot bid for reasons other
+   * than its budget; null when none.
+   */
+  private static NoBidReason targeting(CampaignEntry e, AdvertiserEntry adv, BidQuery q, long reserve) {
     CampaignDef def = e.def();
     if (e.paused()) {
       return NoBidReason.CAMPAIGN_PAUSED;
@@ -481,7 +502,11 @@ public final class BidHandler {
     if (def.bidMicros() < reserve) {
       return NoBidReason.BELOW_FLOOR;
     }
-    CampaignLedger l = ledger.get(def.campaignId());
+    return null;
+  }
+
+  /** Why a campaign with ledger {@code l} (null: none on this node) cannot pay its largest charge; null when it can. */
+  private NoBidReason budget(CampaignDef def, CampaignLedger l) {
     if (l == null || l.free() < def.maxChargeMicros()) {
       CampaignSnapshot snap = features.get(def.campaignId());
       return snap != null && snap.remainingMicros() < def.maxChargeMicros()

@@ -30,6 +30,11 @@ public final class OnlineStats {
     return c == null ? NONE : c;
   }
 
+  /** The ad's counts, or null while it has none (an ad's counts, once there, are never removed). */
+  public Counts find(String adId) {
+    return byAd.get(adId);
+  }
+
   public void impression(String adId) {
     byAd.computeIfAbsent(adId, k -> new Counts()).impressions.increment();
   }

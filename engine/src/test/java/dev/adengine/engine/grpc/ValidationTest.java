@@ -210,4 +210,29 @@ class ValidationTest {
     // then
     assertEquals("campaign", bad.field());
   }
+
+  @Test
+  void shouldAcceptExactlyTheKeysTheDocumentedPatternAccepts() {
+    // given: 20,000 random strings of 0-70 characters, from the key alphabet and its neighbours
+    java.util.regex.Pattern documented = java.util.regex.Pattern.compile("[A-Za-z0-9_.:\\-]{1,64}");
+    String alphabet = "aZz09_.:-/ @,;\u00e9\u0000AbC";
+    java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+    int accepted = 0;
+    for (int i = 0; i < 20_000; i++) {
+      // mostly key characters, so that long valid keys occur too
+      int length = random.nextInt(71);
+      StringBuilder b = new StringBuilder(length);
+      for (int c = 0; c < length; c++) {
+        b.append(random.nextInt(20) == 0 ? alphabet.charAt(random.nextInt(alphabet.length()))
+            : alphabet.charAt(random.nextInt(9)));
+      }
+      String value = b.toString();
+
+      // when / then: the loop and the pattern agree on every one
+      boolean expected = documented.matcher(value).matches();
+      assertEquals(expected, Validation.isKey(value), () -> "key " + value);
+      accepted += expected ? 1 : 0;
+    }
+    assertTrue(accepted > 1_000 && accepted < 19_000, "both outcomes exercised: " + accepted);
+  }
 }
