@@ -456,7 +456,8 @@ public final class BidHandler {
    */
   private int offer(CampaignDef def, List<AdDef> ads, String destination, Serving serving, RankingPool.Stage1 out,
       PostingLookups.Resolved resolved, int posting) {
-    CampaignSnapshot snap = features.get(def.campaignId());
+    CampaignSnapshot snap = resolved == null ? features.get(def.campaignId())
+        : resolved.snapshot(posting, def.campaignId(), features);
     double campaignImpressions = snap == null ? 0 : snap.decayedImpressions();
     double campaignClicks = snap == null ? 0 : snap.decayedClicks();
     int offered = 0;

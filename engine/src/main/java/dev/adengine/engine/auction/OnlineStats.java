@@ -35,6 +35,15 @@ public final class OnlineStats {
     return byAd.get(adId);
   }
 
+  /**
+   * The ad's counts, made (at zero) if it has none yet: the object its events will count into, which
+   * the bid path can keep. One per ad of the catalog that was ever a candidate.
+   */
+  public Counts counts(String adId) {
+    Counts c = byAd.get(adId);
+    return c != null ? c : byAd.computeIfAbsent(adId, k -> new Counts());
+  }
+
   public void impression(String adId) {
     byAd.computeIfAbsent(adId, k -> new Counts()).impressions.increment();
   }

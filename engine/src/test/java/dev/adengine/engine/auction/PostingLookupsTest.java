@@ -15,6 +15,8 @@ import dev.adengine.engine.catalog.AdDef;
 import dev.adengine.engine.catalog.CampaignDef;
 import dev.adengine.engine.catalog.CampaignEntry;
 import dev.adengine.engine.catalog.CatalogSnapshot;
+import dev.adengine.engine.features.CampaignSnapshot;
+import dev.adengine.engine.features.FeatureStore;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.Test;
 class PostingLookupsTest {
   private final BudgetLedger ledger = new BudgetLedger();
   private final OnlineStats stats = new OnlineStats();
+  private final FeatureStore features = new FeatureStore();
   private final PostingLookups lookups = new PostingLookups(ledger, stats);
 
   @Test
@@ -39,25 +42,46 @@ class PostingLookupsTest {
     assertEquals(1, postings.length);
     PostingLookups.Resolved resolved = lookups.of(snapshot, postings);
 
-    // when nothing is there yet: no ledger, zero counts
+    // when nothing is there yet: no ledger, no snapshot, zero counts
     assertNull(resolved.ledger(0, "c", ledger));
-    assertEquals(0, resolved.counts(0, 1, "a2", stats).impressions());
+    assertNull(resolved.snapshot(0, "c", features));
+    OnlineStats.Counts kept = resolved.counts(0, 1, "a2", stats);
+    assertEquals(0, kept.impressions());
 
-    // then, once the campaign has a ledger and the ad an impression, the next request sees them
+    // then, once the campaign has a ledger and a snapshot and the ad events, the next request sees them
     CampaignLedger created = ledger.getOrCreate("c");
+    features.offer(snapshotOf("c", 1_000));
     stats.impression("a2");
-    assertSame(created, resolved.ledger(0, "c", ledger));
-    assertEquals(1, resolved.counts(0, 1, "a2", stats).impressions());
-    // and the kept counter is the live one: later events show without another lookup
     stats.impression("a2");
     stats.click("a2");
-    OnlineStats.Counts kept = resolved.counts(0, 1, "a2", stats);
+    assertSame(created, resolved.ledger(0, "c", ledger));
+    assertEquals(1_000, resolved.snapshot(0, "c", features).publishedAtMillis());
+    // through the objects kept at the first lookup: the events counted into them
+    assertSame(kept, resolved.counts(0, 1, "a2", stats));
     assertEquals(2, kept.impressions());
     assertEquals(1, kept.clicks());
     assertSame(stats.find("a2"), kept);
-    // the other ad is still without counts
-    assertNull(stats.find("a1"));
-    assertEquals(0, resolved.counts(0, 0, "a1", stats).impressions());
+    // a newer snapshot replaces the held one in the kept slot, an older one does not
+    features.offer(snapshotOf("c", 3_000));
+    features.offer(snapshotOf("c", 2_000));
+    assertEquals(3_000, resolved.snapshot(0, "c", features).publishedAtMillis());
+    assertEquals(3_000, features.get("c").publishedAtMillis());
+  }
+
+  @Test
+  void shouldNotCountTheEmptySlotsOfLookupsAsSnapshots() {
+    // given: the bid path looked up two campaigns without snapshots, one campaign has one
+    features.slot("x");
+    features.slot("y");
+    features.offer(snapshotOf("c", 1_000));
+
+    // then: only the held snapshot counts, for the store's size and its freshness
+    assertEquals(1, features.size());
+    FeatureStore.Freshness f = features.freshness(61_000, 30_000);
+    assertEquals(1, f.snapshots());
+    assertEquals(60_000, f.maxAgeMillis());
+    assertEquals(1, f.stale());
+    assertNull(features.get("x"));
   }
 
   @Test
@@ -75,6 +99,10 @@ class PostingLookupsTest {
     CatalogSnapshot.Posting[] again = second.candidates("oslo", Device.MOBILE, Placement.SEARCH_RESULTS);
     assertNotSame(postings, again);
     assertNotSame(resolved, lookups.of(second, again));
+  }
+
+  private static CampaignSnapshot snapshotOf(String campaignId, long publishedAtMillis) {
+    return new CampaignSnapshot(campaignId, "2026-11-30", 100_000_000, 0, 0, false, 10, 1, 0, 0, publishedAtMillis);
   }
 
   private static CatalogSnapshot snapshot() {
