@@ -54,7 +54,9 @@ import jdk.jfr.consumer.RecordingFile;
  * frame can be cut off, which {@link #inclusiveByPart} shows as its own row rather than hiding it in
  * "no project frame". Events without a stack trace are skipped and counted.
  *
- * @param duration from the first event's start to the last event's end
+ * @param duration from the first event's end to the last event's end (not from the first start: an
+ *     event can describe something begun long before the recording, such as {@code jdk.ActiveRecording}
+ *     for another recording running in the JVM, which carries that recording's start)
  * @param executionSamples {@code jdk.ExecutionSample} events, with or without a stack
  * @param executionSamplesWithoutStack of those, the ones without a stack trace (skipped below)
  * @param nativeSamples {@code jdk.NativeMethodSample} events
@@ -282,8 +284,9 @@ public record JfrSummary(Duration duration, long executionSamples, long executio
     try (RecordingFile file = new RecordingFile(recording)) {
       while (file.hasMoreEvents()) {
         RecordedEvent e = file.readEvent();
-        if (first == null || e.getStartTime().isBefore(first)) {
-          first = e.getStartTime();
+        // by end times: jdk.ActiveRecording of another recording starts when that one did, minutes before
+        if (first == null || e.getEndTime().isBefore(first)) {
+          first = e.getEndTime();
         }
         if (last == null || e.getEndTime().isAfter(last)) {
           last = e.getEndTime();
