@@ -130,7 +130,7 @@ public final class BidHandler {
     this.catalog = catalog;
     this.ledger = ledger;
     this.stats = stats;
-    this.lookups = new PostingLookups(ledger, stats);
+    this.lookups = new PostingLookups();
     this.ranking = ranking;
     this.experiments = experiments;
     this.served = served;

@@ -79,27 +79,12 @@ final class PostingLookups {
     }
   }
 
-  private final BudgetLedger ledger;
-  private final OnlineStats stats;
   private volatile Cache cache = new Cache(null);
 
   private record Cache(CatalogSnapshot snapshot, ConcurrentHashMap<CatalogSnapshot.Posting[], Resolved> lists) {
     Cache(CatalogSnapshot snapshot) {
       this(snapshot, new ConcurrentHashMap<>());
     }
-  }
-
-  PostingLookups(BudgetLedger ledger, OnlineStats stats) {
-    this.ledger = ledger;
-    this.stats = stats;
-  }
-
-  BudgetLedger ledger() {
-    return ledger;
-  }
-
-  OnlineStats stats() {
-    return stats;
   }
 
   /** The resolved lookups of {@code postings}, a posting list of {@code snapshot}. */

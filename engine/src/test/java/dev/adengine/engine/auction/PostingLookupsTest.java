@@ -32,7 +32,7 @@ class PostingLookupsTest {
   private final BudgetLedger ledger = new BudgetLedger();
   private final OnlineStats stats = new OnlineStats();
   private final FeatureStore features = new FeatureStore();
-  private final PostingLookups lookups = new PostingLookups(ledger, stats);
+  private final PostingLookups lookups = new PostingLookups();
 
   @Test
   void shouldLookUpAgainUntilFoundThenKeepTheLiveObject() {
