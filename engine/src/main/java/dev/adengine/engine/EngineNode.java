@@ -21,6 +21,7 @@ import dev.adengine.engine.campaign.CampaignEntity;
 import dev.adengine.engine.catalog.Catalog;
 import dev.adengine.engine.catalog.CatalogReplica;
 import dev.adengine.engine.catalog.CatalogUpdate;
+import dev.adengine.engine.events.ClickCharges;
 import dev.adengine.engine.events.EventIngest;
 import dev.adengine.engine.features.CampaignSnapshot;
 import dev.adengine.engine.features.FeatureStore;
@@ -184,8 +185,8 @@ public final class EngineNode {
     long uid = Cluster.get(system).selfMember().uniqueAddress().longUid();
     String nodeId = base + "#" + Long.toUnsignedString(uid, 36);
     // A click's claim on a reservation that was never committed is settled from the charge log.
-    BudgetLedger ledger = new BudgetLedger(System::currentTimeMillis,
-        (campaignId, day, eventId) -> chargeRepo.exists(campaignId, day, nodeId, ChargeRepository.Charge.clickId(eventId)));
+    ClickCharges clickCharges = new ClickCharges(eventRepo, chargeRepo, nodeId, System::currentTimeMillis);
+    BudgetLedger ledger = new BudgetLedger(System::currentTimeMillis, clickCharges);
 
     ActorRef<Topic.Command<CatalogUpdate>> topic = system.systemActorOf(
         Topic.create(CatalogUpdate.class, "catalog"), "catalog-topic", Props.empty());
@@ -278,7 +279,7 @@ public final class EngineNode {
             s.clickWindow(), s.clickGrace(), s.replyMargin(), nodeId, s.experiments().defaultExperimentId(),
             s.experiments().defaultArm()),
         catalog, ledger, stats, features, ranking, experiments, served, featureLog, health, clock, metrics);
-    EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, router, ledger, stats,
+    EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, clickCharges, router, ledger, stats,
         s.clickWindow(), s.servedRetryDelay(), nodeId, clock, liveness, experiments, featureLog, health);
 
     @SuppressWarnings("unchecked")

@@ -27,8 +27,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A CPC click whose event and charge cannot be stored (the store fails past the driver's retries,
  * as when Cassandra is down) is answered "temporarily unable", and its spend is not booked: the
- * money stays reserved while the click may still be retried, and is released once its window has
- * ended with no charge in the charge log. Spend is booked when, and only when, the charge is durable.
+ * money stays reserved while the click may still be retried, and while it cannot be told whether the
+ * click was stored, and is released once its window has ended with neither a charge in the charge
+ * log nor the click in the events table. Spend is booked when, and only when, the charge is durable.
  */
 class StoreFailureSpendTest {
   private static final long UNIT = 1_000_000L;
@@ -71,7 +72,15 @@ class StoreFailureSpendTest {
       CampaignView held = await(api.admin().getCampaign(GetCampaignRequest.newBuilder().setCampaignId("c-s").build()));
       assertEquals(0, held.getSpentMicros(), "spend booked for a click whose charge was never stored");
       assertEquals(price, held.getReservedMicros());
-      // and once the click window has ended with no charge in the charge log, it is released
+      // and it stays reserved past the click window while the events table cannot be read: whether
+      // the click was stored (and so is owed) cannot be told
+      Thread.sleep(6_000); // the reservation's 8 s have passed
+      CampaignView unknown = await(api.admin().getCampaign(GetCampaignRequest.newBuilder().setCampaignId("c-s").build()));
+      assertEquals(0, unknown.getSpentMicros());
+      assertEquals(price, unknown.getReservedMicros(), "released while it could not be told whether the click was stored");
+      // and once the events table can be read again and shows no such click, with no charge in the
+      // charge log, it is released
+      cql.execute(SimpleStatement.newInstance(eventsTable(keyspace)).setTimeout(Duration.ofSeconds(60)));
       awaitAssert(Duration.ofSeconds(15), () -> {
         CampaignView v = await(api.admin().getCampaign(GetCampaignRequest.newBuilder().setCampaignId("c-s").build()));
         assertEquals(0, v.getSpentMicros());
@@ -83,6 +92,16 @@ class StoreFailureSpendTest {
     } finally {
       EngineTestSupport.stop(node);
       client.terminate();
+      EngineTestSupport.dropKeyspace(keyspace);
     }
+  }
+
+  /** The events table as its migration creates it. */
+  private static String eventsTable(String keyspace) throws java.io.IOException {
+    String cql = java.nio.file.Files.readString(
+        java.nio.file.Path.of("../persistence/src/main/resources/db/migration/V0002__events.cql"));
+    int start = cql.indexOf("CREATE TABLE");
+    int end = cql.indexOf(';', start);
+    return cql.substring(start, end).replace("${keyspace}", keyspace);
   }
 }

@@ -101,6 +101,20 @@ public final class EventRepository {
     return AsyncPages.first(session.executeAsync(statement), EventRepository::toEvent);
   }
 
+  /**
+   * The stored event, or empty, read at the serial consistency level: it completes any insert of
+   * this id still in its Paxos round, so an empty answer means that no insert whose outcome was
+   * unknown (a write timeout) can land later. For deciding whether an event was stored, not for
+   * the hot path (it costs a Paxos round).
+   */
+  public CompletionStage<Optional<StoredEvent>> findSerial(String eventId) {
+    BoundStatement statement =
+        select
+            .bind(Objects.requireNonNull(eventId, "eventId"))
+            .setConsistencyLevel(serialConsistency);
+    return AsyncPages.first(session.executeAsync(statement), EventRepository::toEvent);
+  }
+
   private static StoredEvent toEvent(Row row) {
     return new StoredEvent(
         row.getString("event_id"),

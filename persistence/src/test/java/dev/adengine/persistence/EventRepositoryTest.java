@@ -82,6 +82,21 @@ class EventRepositoryTest {
     assertTrue(found.isEmpty());
   }
 
+  @Test
+  void shouldFindAStoredEventAtSerialConsistencyAndNothingForAnUnknownOne() {
+    // given an event stored by its lightweight transaction
+    StoredEvent click = event("e-serial", "node-s", 7_000);
+    assertTrue(Await.result(events.insertIfAbsent(click)));
+
+    // when both it and an id never stored are read at serial consistency
+    Optional<StoredEvent> found = Await.result(events.findSerial("e-serial"));
+    Optional<StoredEvent> none = Await.result(events.findSerial("e-serial-never"));
+
+    // then the stored one is found as stored, the other not
+    assertEquals(Optional.of(click), found);
+    assertTrue(none.isEmpty());
+  }
+
   private static StoredEvent event(String eventId, String node, long chargedMicros) {
     return new StoredEvent(
         eventId, "req-1", "ad-1", "camp-1", "CLICK", 1_767_225_600_000L, chargedMicros, node);

@@ -51,6 +51,7 @@ public final class EventIngest {
   private final ServedAds served;
   private final EventRepository events;
   private final ChargeRepository charges;
+  private final ClickCharges clickCharges;
   private final LedgerService.Router router;
   private final Members members;
   private final BudgetLedger ledger;
@@ -70,7 +71,7 @@ public final class EventIngest {
    *     in experiment arms counts toward each of them (and a CPC click's charge as their revenue)
    */
   public EventIngest(Catalog catalog, ServedAds served, EventRepository events, ChargeRepository charges,
-      LedgerService.Router router, BudgetLedger ledger, OnlineStats stats, Duration clickWindow,
+      ClickCharges clickCharges, LedgerService.Router router, BudgetLedger ledger, OnlineStats stats, Duration clickWindow,
       Duration servedRetryDelay, String nodeId, Clock clock, Members members, ServingExperiments experiments,
       FeatureLogWriter featureLog, ModelHealth health) {
     this.featureLog = featureLog;
@@ -79,6 +80,7 @@ public final class EventIngest {
     this.servedRetryDelay = servedRetryDelay;
     this.members = members;
     this.charges = charges;
+    this.clickCharges = clickCharges;
     this.router = router;
     this.catalog = catalog;
     this.served = served;
@@ -195,10 +197,17 @@ public final class EventIngest {
     // store that fails leaves the money reserved, for a retry of the click to commit, or for the
     // serving node to release when the click window ends without a charge in the charge log.
     // Claims and commits are idempotent per click event id.
+    // If the store fails past the claim, the click may be stored without its charge row (the event
+    // insert is the commit point): the repair writes it, and commits, if the event is stored.
     return conversion(s, e).thenCompose(outcome -> switch (outcome) {
       case CONVERTED -> store(index, e, s, charge).thenApply(stored -> {
         commit(s, e);
         return stored;
+      }).whenComplete((stored, err) -> {
+        if (err != null) {
+          clickCharges.repairLater(chargeRow(s, e, charge), e.getEventId(), s.servedAtMs() + clickWindow.toMillis(),
+              () -> commit(s, e));
+        }
       });
       case ALREADY_CLICKED -> done(index, e, Outcome.REJECTED, "ad already clicked for request");
       case NO_RESERVATION -> done(index, e, Outcome.REJECTED, "click window closed");
@@ -264,13 +273,16 @@ public final class EventIngest {
       }
       // The charge row is durable before the ack. It is idempotent, so a duplicate writes it again:
       // that completes a first attempt that stored the event but failed before the charge.
-      String day = s.day() != null ? s.day() : LocalDate.ofInstant(Instant.ofEpochMilli(s.servedAtMs()),
-          ZoneOffset.UTC).toString();
-      Charge row = new Charge(s.campaignId(), day, s.node(), Charge.clickId(e.getEventId()), charge, "CLICK",
-          clock.millis());
-      return charges.record(row)
+      return charges.record(chargeRow(s, e, charge))
           .thenApply(v -> new Result(index, e.getEventId(), isNew ? Outcome.ACCEPTED : Outcome.DUPLICATE, null));
     });
+  }
+
+  /** The charge-log row of a CPC click, booked against the node that served the ad. */
+  private Charge chargeRow(ServedAd s, Event e, long charge) {
+    String day = s.day() != null ? s.day() : LocalDate.ofInstant(Instant.ofEpochMilli(s.servedAtMs()),
+        ZoneOffset.UTC).toString();
+    return new Charge(s.campaignId(), day, s.node(), Charge.clickId(e.getEventId()), charge, "CLICK", clock.millis());
   }
 
   private void count(Event e, boolean click) {
