@@ -155,7 +155,9 @@ public final class EngineNode {
     }
     // With vector-stage2 on, the node reports ready only once the model's compiled stage 2 is built
     // (javac, then warm-up until C2 has compiled it: seconds of one core), so that traffic does not
-    // share the cores with the build; meanwhile the rest of the node starts.
+    // share the cores with the build; meanwhile the rest of the node starts. It waits at most
+    // stage2-ready-wait, then serves on the scalar path until the build is over.
+    long startedNanos = System.nanoTime();
     CompletableFuture<?> stage2AtStart = s.vectorStage2()
         ? models.compileEveryActiveModel(s.stage2ClassCache().isEmpty() ? null
             : java.nio.file.Path.of(s.stage2ClassCache()))
@@ -302,18 +304,8 @@ public final class EngineNode {
         new NodeState.Check(NodeState.REPLICA, () -> catalog.loaded()
             ? NodeState.Status.ok(catalog.current().campaignCount() + " campaigns")
             : NodeState.Status.failing("the catalog replica is not loaded yet")),
-        new NodeState.Check(NodeState.MODEL, () -> {
-          var model = ranking.models().current();
-          if (model == null) {
-            return NodeState.Status.failing("no model is active");
-          }
-          if (!stage2AtStart.isDone()) {
-            return NodeState.Status.failing("serving " + model.version() + "; its compiled stage 2 is being built"
-                + " (vector-stage2 = on)");
-          }
-          return NodeState.Status.ok("serving " + model.version() + ", stage 2 "
-              + (model.stage2Vectorized() ? "compiled (" + model.stage2Path() + ")" : "scalar"));
-        }),
+        new NodeState.Check(NodeState.MODEL, () -> modelStatus(ranking.models().current(), stage2AtStart.isDone(),
+            java.time.Duration.ofNanos(System.nanoTime() - startedNanos), s.stage2ReadyWait())),
         new NodeState.Check(NodeState.CASSANDRA, cassandraProbe)));
     metrics.startSampling(new EngineMetrics.Sources(system, ledger, features, s.snapshotStaleAfter(), drift,
         featureLog, models), config.getDuration("adengine.metrics.sample-interval"));
@@ -322,6 +314,28 @@ public final class EngineNode {
     system.log().info("adengine node {} serving gRPC on {}", nodeId, binding.localAddress());
     return new EngineNode(system, session, binding, s, catalog, ledger, nodeId, experiments, slo,
         management.port());
+  }
+
+  /**
+   * The readiness check {@code model}: failing with no active model, or while the compiled stage 2
+   * built at start is not ready and the node has waited less than {@code readyWait} for it; else ok,
+   * saying which stage-2 path serves.
+   */
+  static NodeState.Status modelStatus(dev.adengine.models.scoring.CtrModel model, boolean stage2Built,
+      java.time.Duration waited, java.time.Duration readyWait) {
+    if (model == null) {
+      return NodeState.Status.failing("no model is active");
+    }
+    if (!stage2Built) {
+      if (waited.compareTo(readyWait) < 0) {
+        return NodeState.Status.failing("serving " + model.version() + "; its compiled stage 2 is being built"
+            + " (vector-stage2 = on)");
+      }
+      return NodeState.Status.ok("serving " + model.version() + ", stage 2 scalar while its compiled stage 2 is"
+          + " built (longer than stage2-ready-wait " + readyWait.toSeconds() + " s)");
+    }
+    return NodeState.Status.ok("serving " + model.version() + ", stage 2 "
+        + (model.stage2Vectorized() ? "compiled (" + model.stage2Path() + ")" : "scalar"));
   }
 
   /** The registry's active model as a node loads it at start: the model and its activation (or none). */

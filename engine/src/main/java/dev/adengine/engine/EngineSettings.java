@@ -37,6 +37,8 @@ public record EngineSettings(
     boolean vectorStage2,
     /** Where the compiled stage 2's generated classes are kept across restarts; empty: nowhere. */
     String stage2ClassCache,
+    /** How long a starting node stays unready while its compiled stage 2 is built; then it serves scalar. */
+    Duration stage2ReadyWait,
     Duration catalogResync,
     Duration catalogCoalesce,
     double refillBelow,
@@ -115,6 +117,7 @@ public record EngineSettings(
         List.copyOf(c.getStringList("ranking.arm-models")),
         c.getBoolean("ranking.vector-stage2"),
         c.getString("ranking.stage2-class-cache"),
+        c.getDuration("ranking.stage2-ready-wait"),
         c.getDuration("catalog.resync-interval"),
         c.getDuration("catalog.coalesce"),
         c.getDouble("budget.refill-below"),
