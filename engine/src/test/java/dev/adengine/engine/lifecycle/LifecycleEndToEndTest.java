@@ -81,6 +81,11 @@ class LifecycleEndToEndTest {
     // by far (AUC near 0.5), whatever the margin.
     Map<String, Object> config = new HashMap<>();
     config.put("adengine.lifecycle.pipeline.trees", 40);
+    // The training and hold-out windows must be what was served: a queue that holds the whole 40 s
+    // window (10,000 records), so that a slow test Cassandra delays the log instead of thinning it
+    // (a CI run on a busy machine dropped 7.5% with the default 4,096). Dropping when full is
+    // FeatureLogWriterTest's.
+    config.put("adengine.lifecycle.feature-log.queue-capacity", 16_384);
     config.put("adengine.lifecycle.pipeline.min-train-rows", 2_000);
     config.put("adengine.lifecycle.pipeline.min-slice-rows", 300);
     config.put("adengine.lifecycle.pipeline.gates.max-auc-drop", 0.05);
@@ -324,7 +329,7 @@ class LifecycleEndToEndTest {
    * 1% of records and labels may be lost, or the training windows would not be what was served.
    */
   private static void awaitFlushed(Clients api) {
-    awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
+    awaitAssert(Duration.ofSeconds(90), Duration.ofMillis(200), () -> {
       ModelStatusView s = await(api.admin().getModelStatus(GetModelStatusRequest.getDefaultInstance()));
       var f = s.getFeatureLog();
       assertEquals(f.getCaptured(), f.getWritten() + f.getDropped(), "feature log of " + s.getNodeId() + " settled: " + f);
