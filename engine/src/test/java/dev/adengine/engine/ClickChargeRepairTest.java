@@ -20,8 +20,6 @@ import dev.adengine.api.v1.UpsertCampaignRequest;
 import dev.adengine.engine.testing.EngineTestSupport;
 import dev.adengine.engine.testing.EngineTestSupport.Clients;
 import dev.adengine.persistence.testing.CassandraTestNode;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -81,7 +79,7 @@ class ClickChargeRepairTest {
       assertEquals(price, stored.getLong("charged_micros"));
 
       // when the charge log can be written again, and the publisher does not retry
-      cql.execute(SimpleStatement.newInstance(chargesTable(keyspace)).setTimeout(Duration.ofSeconds(60)));
+      cql.execute(SimpleStatement.newInstance(migrationTable("V0004__charges.cql", keyspace)).setTimeout(Duration.ofSeconds(60)));
 
       // then the node writes the click's charge row and books it as spend, once, within the window
       awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(500), () -> {
@@ -108,13 +106,5 @@ class ClickChargeRepairTest {
       client.terminate();
       EngineTestSupport.dropKeyspace(keyspace);
     }
-  }
-
-  /** The charges table as its migration creates it. */
-  private static String chargesTable(String keyspace) throws Exception {
-    String cql = Files.readString(Path.of("../persistence/src/main/resources/db/migration/V0004__charges.cql"));
-    int start = cql.indexOf("CREATE TABLE");
-    int end = cql.indexOf(';', start);
-    return cql.substring(start, end).replace("${keyspace}", keyspace);
   }
 }

@@ -80,7 +80,7 @@ class StoreFailureSpendTest {
       assertEquals(price, unknown.getReservedMicros(), "released while it could not be told whether the click was stored");
       // and once the events table can be read again and shows no such click, with no charge in the
       // charge log, it is released
-      cql.execute(SimpleStatement.newInstance(eventsTable(keyspace)).setTimeout(Duration.ofSeconds(60)));
+      cql.execute(SimpleStatement.newInstance(migrationTable("V0002__events.cql", keyspace)).setTimeout(Duration.ofSeconds(60)));
       awaitAssert(Duration.ofSeconds(15), () -> {
         CampaignView v = await(api.admin().getCampaign(GetCampaignRequest.newBuilder().setCampaignId("c-s").build()));
         assertEquals(0, v.getSpentMicros());
@@ -94,14 +94,5 @@ class StoreFailureSpendTest {
       client.terminate();
       EngineTestSupport.dropKeyspace(keyspace);
     }
-  }
-
-  /** The events table as its migration creates it. */
-  private static String eventsTable(String keyspace) throws java.io.IOException {
-    String cql = java.nio.file.Files.readString(
-        java.nio.file.Path.of("../persistence/src/main/resources/db/migration/V0002__events.cql"));
-    int start = cql.indexOf("CREATE TABLE");
-    int end = cql.indexOf(';', start);
-    return cql.substring(start, end).replace("${keyspace}", keyspace);
   }
 }

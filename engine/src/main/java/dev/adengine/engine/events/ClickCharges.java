@@ -1,5 +1,6 @@
 package dev.adengine.engine.events;
 
+import dev.adengine.engine.Failures;
 import dev.adengine.engine.budget.BudgetLedger;
 import dev.adengine.persistence.ChargeRepository;
 import dev.adengine.persistence.ChargeRepository.Charge;
@@ -138,7 +139,7 @@ public final class ClickCharges implements BudgetLedger.ChargeCheck {
           } else {
             pending.decrementAndGet();
             LOG.warn("Gave up writing the charge row of click {} of campaign {} at the end of its window ({}); left"
-                + " to the serving node's check when its claim expires", eventId, row.campaignId(), rootMessage(err));
+                + " to the serving node's check when its claim expires", eventId, row.campaignId(), Failures.rootName(err));
           }
         });
   }
@@ -147,13 +148,5 @@ public final class ClickCharges implements BudgetLedger.ChargeCheck {
   private static boolean isChargedClick(StoredEvent e, String campaignId, long amount) {
     return "CLICK".equals(e.type()) && campaignId.equals(e.campaignId()) && e.chargedMicros() > 0
         && (amount < 0 || e.chargedMicros() == amount);
-  }
-
-  private static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null) {
-      c = c.getCause();
-    }
-    return c.getClass().getSimpleName();
   }
 }

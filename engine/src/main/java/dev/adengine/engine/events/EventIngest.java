@@ -1,5 +1,6 @@
 package dev.adengine.engine.events;
 
+import dev.adengine.engine.Failures;
 import dev.adengine.api.v1.Event;
 import dev.adengine.api.v1.EventAck;
 import dev.adengine.api.v1.EventBatch;
@@ -161,7 +162,7 @@ public final class EventIngest {
         .thenCompose(found -> found.isPresent() ? CompletableFuture.completedFuture(found) : findAgainLater(e))
         .thenCompose(found -> afterServedLookup(index, e, found))
         .exceptionally(err -> new Result(index, e.getEventId(), Outcome.REJECTED,
-            "temporarily unable to verify or store the event, retry: " + rootMessage(err)));
+            "temporarily unable to verify or store the event, retry: " + Failures.rootName(err)));
   }
 
   /**
@@ -321,13 +322,5 @@ public final class EventIngest {
 
   private static CompletionStage<Result> done(int index, Event e, Outcome outcome, String reason) {
     return CompletableFuture.completedFuture(new Result(index, e.getEventId(), outcome, reason));
-  }
-
-  private static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null) {
-      c = c.getCause();
-    }
-    return c.getClass().getSimpleName();
   }
 }

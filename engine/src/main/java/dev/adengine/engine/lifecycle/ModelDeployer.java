@@ -1,5 +1,6 @@
 package dev.adengine.engine.lifecycle;
 
+import dev.adengine.engine.Failures;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.adengine.engine.CborSerializable;
@@ -230,7 +231,7 @@ public final class ModelDeployer extends AbstractBehavior<ModelDeployer.Command>
     boolean active = ACTIVE_SCOPE.equals(l.scope());
     if (l.failure() != null) {
       getContext().getLog().error("model for scope {} (activation {}) not loaded, keeping the current one: {}",
-          l.scope(), l.seq(), rootMessage(l.failure()));
+          l.scope(), l.seq(), String.valueOf(Failures.root(l.failure())));
       // forget it so that the next resync tries again
       if (active && activeSeen == l.seq()) {
         activeSeen = activeInstalled;
@@ -282,7 +283,7 @@ public final class ModelDeployer extends AbstractBehavior<ModelDeployer.Command>
     armLoading.remove(l.version());
     if (l.failure() != null) {
       getContext().getLog().warn("model {} named by an experiment arm not loaded (the arm serves the active"
-          + " model; next try in {}): {}", l.version(), settings.resync(), rootMessage(l.failure()));
+          + " model; next try in {}): {}", l.version(), settings.resync(), String.valueOf(Failures.root(l.failure())));
       return this;
     }
     if (l.model().reference() != null) {
@@ -300,13 +301,5 @@ public final class ModelDeployer extends AbstractBehavior<ModelDeployer.Command>
             new Replicator.WriteAll(settings.writeTimeout()), replyTo,
             reg -> reg.value().seq() >= entry.seq() ? reg : reg.withValue(self, entry, SEQ_CLOCK)),
         Written::new);
-  }
-
-  private static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null) {
-      c = c.getCause();
-    }
-    return c.toString();
   }
 }

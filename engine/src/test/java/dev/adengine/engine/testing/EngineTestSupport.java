@@ -74,6 +74,25 @@ public final class EngineTestSupport {
     }
   }
 
+  /**
+   * The first {@code CREATE TABLE} statement of a persistence migration, for {@code keyspace}: how a
+   * test that dropped a table to simulate a failing store brings it back exactly as deployed.
+   */
+  public static String migrationTable(String migration, String keyspace) {
+    try {
+      String cql = java.nio.file.Files.readString(
+          java.nio.file.Path.of("../persistence/src/main/resources/db/migration", migration));
+      int start = cql.indexOf("CREATE TABLE");
+      if (start < 0) {
+        throw new IllegalArgumentException(migration + " creates no table");
+      }
+      int end = cql.indexOf(';', start);
+      return cql.substring(start, end).replace("${keyspace}", keyspace);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   public static void stop(EngineNode node) {
     if (node != null) {
       await(node.stop());
