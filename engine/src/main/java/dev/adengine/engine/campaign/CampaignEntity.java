@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -650,7 +651,11 @@ public final class CampaignEntity
     long revision = state.revision();
     byte[] payload = CampaignViews.catalogPayload(state);
     CatalogUpdate update = new CatalogUpdate(CatalogUpdate.Kind.CAMPAIGN, campaignId, revision, payload);
-    ctx.pipeToSelf(deps.publisher().publish(update, state.advertiserId()), (ok, err) -> {
+    // Done, not the write's Void: a null result that reaches a stopped (handed-off) entity would be a
+    // null dead letter, which Pekko's DeadLetterListener fails on.
+    java.util.concurrent.CompletionStage<Done> written =
+        deps.publisher().publish(update, state.advertiserId()).thenApply(v -> Done.getInstance());
+    ctx.pipeToSelf(written, (ok, err) -> {
       if (err != null) {
         ctx.getLog().warn("Catalog write of campaign {} revision {} failed, retrying in 1s: {}", campaignId, revision,
             err.toString());

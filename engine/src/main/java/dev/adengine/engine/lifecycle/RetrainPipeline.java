@@ -26,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -190,7 +191,8 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
       replyTo.tell(StatusReply.success(runId));
     }
     Execution e = new Execution(runId, request, now);
-    getContext().pipeToSelf(e.run(), (ok, err) -> new Finished(runId, err));
+    // Done, not Void: a null result reaching this singleton after it moved would be a null dead letter.
+    getContext().pipeToSelf(e.run().thenApply(v -> Done.getInstance()), (ok, err) -> new Finished(runId, err));
   }
 
   private Behavior<Command> onRecovered(Recovered r) {
@@ -206,7 +208,8 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
     running = run.runId();
     getContext().getLog().warn("pipeline run {} was interrupted at step {} (on node {}); recovering", run.runId(),
         run.step(), run.node());
-    getContext().pipeToSelf(new Execution(run).recover(), (ok, err) -> new Finished(run.runId(), err));
+    getContext().pipeToSelf(new Execution(run).recover().thenApply(v -> Done.getInstance()),
+        (ok, err) -> new Finished(run.runId(), err));
     return this;
   }
 
