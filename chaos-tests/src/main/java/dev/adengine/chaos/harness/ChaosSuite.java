@@ -60,6 +60,12 @@ public final class ChaosSuite implements Callable<Integer> {
   @Option(names = "--tmax-ms", defaultValue = "100", description = "every bid's deadline")
   int tmaxMs;
 
+  @Option(names = "--vector-stage2", defaultValue = "off", description = "the nodes' compiled stage 2"
+      + " (adengine.ranking.vector-stage2): off by default, because the scenarios are about faults, and three"
+      + " co-located nodes each building and warming the generated vector code (minutes of JIT work on 2 loaded"
+      + " cores) starve the cluster they test")
+  String vectorStage2;
+
   @Option(names = "--out", defaultValue = "docs/chaos")
   Path out;
 
@@ -123,7 +129,7 @@ public final class ChaosSuite implements Callable<Integer> {
         .toString().replaceAll("[^0-9]", "");
     ChaosCluster.Options options = new ChaosCluster.Options(nodes, keyspace, cassandra.host(), cassandra.port(),
         transport, Map.of("ADENGINE_LEASE", "2s", "ADENGINE_CLICK_WINDOW", "20s", "ADENGINE_CLICK_GRACE", "5s",
-            "ADENGINE_SETTLE_INTERVAL", "1s"), Path.of("var/chaos/logs", name), "/dev/shm/adengine-chaos-aeron-");
+            "ADENGINE_SETTLE_INTERVAL", "1s", "ADENGINE_VECTOR_STAGE2", vectorStage2), Path.of("var/chaos/logs", name), "/dev/shm/adengine-chaos-aeron-");
     ChaosRun.Settings settings = new ChaosRun.Settings(scenario, rate, Duration.ofSeconds(durationSeconds),
         Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(faultAtSeconds), downFor, campaigns, billingRate, tmaxMs, 0.999,
         Duration.ofSeconds(120));
@@ -170,6 +176,11 @@ public final class ChaosSuite implements Callable<Integer> {
             + "generator at %.0f bids/s against every node plus billing traffic, on the 2-core development machine "
             + "(shared with other work: latencies are noisy and are reported, not asserted; the target is p99 < 100 ms "
             + "in every phase). Phases: before the fault; during it, until every member is Up again and the touched "
-            + "node serves; after.", Instant.now().truncatedTo(ChronoUnit.SECONDS), nodes, rate);
+            + "node serves; after. The nodes rank with `adengine.ranking.vector-stage2 = %s`%s.",
+        Instant.now().truncatedTo(ChronoUnit.SECONDS), nodes, rate, vectorStage2, "off".equals(vectorStage2)
+            ? " (the scalar stage 2: on this machine three co-located nodes building and warming up the compiled one"
+                + " kept both cores busy for minutes, and the cluster answered 4-20% of bids within 100 ms during a"
+                + " 2-minute pre-warm; `--vector-stage2 on` runs it)"
+            : "");
   }
 }
