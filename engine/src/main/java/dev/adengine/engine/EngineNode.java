@@ -160,7 +160,7 @@ public final class EngineNode {
     long startedNanos = System.nanoTime();
     CompletableFuture<?> stage2AtStart = s.vectorStage2()
         ? models.compileEveryActiveModel(s.stage2ClassCache().isEmpty() ? null
-            : java.nio.file.Path.of(s.stage2ClassCache()))
+            : java.nio.file.Path.of(s.stage2ClassCache()), s.stage2BuildBudget())
         : CompletableFuture.completedFuture(null);
     Catalog catalog = new Catalog();
     OnlineStats stats = new OnlineStats();

@@ -39,6 +39,8 @@ public record EngineSettings(
     String stage2ClassCache,
     /** How long a starting node stays unready while its compiled stage 2 is built; then it serves scalar. */
     Duration stage2ReadyWait,
+    /** The longest the compiled stage 2's build may take; past it the node stays on the scalar path. */
+    Duration stage2BuildBudget,
     Duration catalogResync,
     Duration catalogCoalesce,
     double refillBelow,
@@ -118,6 +120,7 @@ public record EngineSettings(
         c.getBoolean("ranking.vector-stage2"),
         c.getString("ranking.stage2-class-cache"),
         c.getDuration("ranking.stage2-ready-wait"),
+        c.getDuration("ranking.stage2-build-budget"),
         c.getDuration("catalog.resync-interval"),
         c.getDuration("catalog.coalesce"),
         c.getDouble("budget.refill-below"),

@@ -27,6 +27,8 @@ public final class ModelHolder {
   private volatile boolean compileEach;
   /** Where generated stage-2 classes are kept across restarts ({@link #compileEveryActiveModel(java.nio.file.Path)}). */
   private volatile java.nio.file.Path classCache;
+  /** Wall time a build of the compiled stage 2 may take before the node gives up on it ({@link #compileInBackground}). */
+  private volatile java.time.Duration buildBudget = DEFAULT_BUILD_BUDGET;
   private final AtomicReference<CtrModel> shadow = new AtomicReference<>();
   /** The compiled model in service and the scalar one it replaced, re-timed by {@link #checkStage2}; null for none. */
   private volatile Guard guard;
@@ -135,6 +137,16 @@ public final class ModelHolder {
   }
 
   /**
+   * As {@link #compileEveryActiveModel(java.nio.file.Path)}, giving each build at most
+   * {@code buildBudget} of wall time ({@code adengine.ranking.stage2-build-budget}).
+   */
+  public CompletableFuture<CtrModel> compileEveryActiveModel(java.nio.file.Path classCache,
+      java.time.Duration buildBudget) {
+    this.buildBudget = buildBudget;
+    return compileEveryActiveModel(classCache);
+  }
+
+  /**
    * Compiles the active model's batch stage 2 ({@link CtrModel#withCompiledStage2()}: generated
    * vector code, compiled and warmed up, a few seconds of one core) on a thread of its own, and
    * swaps the compiled model in when it is ready and measured faster, unless another model was
@@ -159,8 +171,9 @@ public final class ModelHolder {
     CompletableFuture<CtrModel> done = new CompletableFuture<>();
     Thread compiler = new Thread(() -> {
       long started = System.nanoTime();
+      long budget = buildBudget.toNanos();
       try {
-        CtrModel compiled = plain.withCompiledStage2(classCache);
+        CtrModel compiled = plain.withCompiledStage2(classCache, started, budget);
         if (!compiled.stage2Vectorized()) {
           LOG.info("model {}: stage 2 batches {}", compiled.version(), compiled.stage2Path());
           done.complete(current.get());
@@ -171,8 +184,9 @@ public final class ModelHolder {
         double vector = timing.perRowNanos(compiled);
         long built = System.nanoTime();
         int warmUps = 0;
-        for (int round = 1; round < VERIFY_ROUNDS && vector > MAX_VECTOR_SHARE * scalar; round++) {
-          compiled.warmUpStage2(WARM_UP_BATCHES);
+        for (int round = 1; round < VERIFY_ROUNDS && vector > MAX_VECTOR_SHARE * scalar
+            && System.nanoTime() - started <= budget; round++) {
+          compiled.warmUpStage2(WARM_UP_BATCHES, started, budget);
           warmUps++;
           scalar = Math.min(scalar, timing.perRowNanos(plain));
           vector = timing.perRowNanos(compiled);
@@ -182,8 +196,10 @@ public final class ModelHolder {
             + " warm-up round(s) of %,d batches in %d ms", (built - started) / 1_000_000, warmUps, WARM_UP_BATCHES, (System.nanoTime() - built) / 1_000_000);
         if (vector > MAX_VECTOR_SHARE * scalar) {
           LOG.warn("model {}: stage 2 stays on the scalar path: the compiled vector code took {} ns per row"
-              + " against {} ns scalar after {} ms of warm-up (not compiled well by this JVM yet; {})",
-              plain.version(), Math.round(vector), Math.round(scalar), ms, how);
+              + " against {} ns scalar after {} ms of warm-up (not compiled well by this JVM yet{}; {})",
+              plain.version(), Math.round(vector), Math.round(scalar), ms,
+              System.nanoTime() - started > budget ? ", and the build budget of " + buildBudget.toSeconds()
+                  + " s is spent: the cores are contended" : "", how);
           done.complete(current.get());
           return;
         }
@@ -300,6 +316,12 @@ public final class ModelHolder {
   /** Measure-and-warm rounds before giving up on the compiled path. */
   static final int VERIFY_ROUNDS = 10;
   private static final int WARM_UP_BATCHES = 5_000;
+  /**
+   * The default build budget: the build took 15.6 s on a quiet 2-core machine; on one whose cores
+   * were contended by two other nodes building theirs, its warm-up ran the Vector API's fallback for
+   * over 400 s (30 s of CPU taken from serving) without finishing.
+   */
+  static final java.time.Duration DEFAULT_BUILD_BUDGET = java.time.Duration.ofMinutes(2);
 
   /** Times batch stage 2 on a fixed, deterministic batch of rows: the best of a few repetitions. */
   private static final class Timing {

@@ -86,8 +86,17 @@ public final class CtrModel {
    * java.nio.file.Path)}).
    */
   public CtrModel withCompiledStage2(java.nio.file.Path classCache) {
+    return withCompiledStage2(classCache, System.nanoTime(), Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #withCompiledStage2(java.nio.file.Path)}, cutting the warm-up short once
+   * {@code budgetNanos} have passed since {@code startNanos} ({@link RankForest#warmUp(int, long, long)}):
+   * the copy is then compiled but maybe not yet fast, which its caller measures.
+   */
+  public CtrModel withCompiledStage2(java.nio.file.Path classCache, long startNanos, long budgetNanos) {
     RankForest batch = RankForest.of(stage2, classCache);
-    batch.warmUp(20_000);
+    batch.warmUp(20_000, startNanos, budgetNanos);
     return new CtrModel(version, schemaHash, featureNames, metadata, stage1, stage1Calibration, stage2, stage2Blend,
         batch);
   }
@@ -95,6 +104,11 @@ public final class CtrModel {
   /** Runs the compiled batch stage 2 this many more batches (nothing on the scalar path): more JIT warm-up. */
   public void warmUpStage2(int batches) {
     stage2Batch.warmUp(batches);
+  }
+
+  /** As {@link #warmUpStage2(int)}, within a budget ({@link RankForest#warmUp(int, long, long)}). */
+  public void warmUpStage2(int batches, long startNanos, long budgetNanos) {
+    stage2Batch.warmUp(batches, startNanos, budgetNanos);
   }
 
   /** Which path the batch stage 2 takes ({@link RankForest#path()}). */

@@ -379,8 +379,18 @@ public final class RankForest {
    * path). Does nothing on the scalar path.
    */
   public void warmUp(int batches) {
+    warmUp(batches, System.nanoTime(), Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #warmUp(int)}, stopping early once {@code budgetNanos} have passed since
+   * {@code startNanos} ({@link System#nanoTime}); returns the batches run. On a machine whose cores
+   * are contended the compiler lags and the batches run the Vector API's slow fallback, so an
+   * unbounded warm-up could take minutes of CPU from serving.
+   */
+  public int warmUp(int batches, long startNanos, long budgetNanos) {
     if (kernel == null) {
-      return;
+      return 0;
     }
     java.util.SplittableRandom random = new java.util.SplittableRandom(1);
     double[][] rows = new double[lanes][features];
@@ -394,7 +404,11 @@ public final class RankForest {
         row[f] = t.length == 0 ? random.nextDouble() : t[random.nextInt(t.length)] + random.nextDouble(-1, 1);
       }
       margins(rows, 0, lanes, out, scratch);
+      if ((b & 63) == 63 && System.nanoTime() - startNanos > budgetNanos) {
+        return b + 1;
+      }
     }
+    return batches;
   }
 
   /**

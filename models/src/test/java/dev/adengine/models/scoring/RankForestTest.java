@@ -168,6 +168,18 @@ class RankForestTest {
   }
 
   @Test
+  void shouldStopItsWarmUpOnceItsBudgetIsSpentAndRunEveryBatchWithinIt() {
+    RankForest vector = RankForest.of(FlatForest.compile(small, NAMES));
+    RankForest scalar = RankForest.scalar(FlatForest.compile(small, NAMES), "test");
+    // a budget already spent: the warm-up stops at its first check, after 64 batches
+    assertEquals(64, vector.warmUp(20_000, System.nanoTime() - 1_000, 0));
+    // a budget it cannot spend: every batch runs
+    assertEquals(200, vector.warmUp(200, System.nanoTime(), Long.MAX_VALUE));
+    // the scalar path has nothing to warm up
+    assertEquals(0, scalar.warmUp(200, System.nanoTime(), Long.MAX_VALUE));
+  }
+
+  @Test
   void shouldScoreARangeInTheMiddleAndLeaveTheRestOfOutAlone() {
     RankForest vector = RankForest.of(FlatForest.compile(small, NAMES));
     double[][] rows = FlatForestTest.rows(40, new SplittableRandom(41));
