@@ -41,8 +41,15 @@ public final class ChaosCluster implements AutoCloseable {
   private static final Duration CALL_DEADLINE = Duration.ofSeconds(3);
 
   /** How to start the nodes. {@code env} is added to every node's environment (timings, transport). */
+  /** {@code jvmFlags}: the node processes' JVM flags ({@link NodeProcess#TEST_NODE_FLAGS} in the tests). */
   public record Options(int nodes, String keyspace, String cassandraHost, int cassandraPort, String transport,
-      Map<String, String> env, Path logDir, String aeronDirPrefix) {
+      Map<String, String> env, Path logDir, String aeronDirPrefix, List<String> jvmFlags) {
+    public Options(int nodes, String keyspace, String cassandraHost, int cassandraPort, String transport,
+        Map<String, String> env, Path logDir, String aeronDirPrefix) {
+      this(nodes, keyspace, cassandraHost, cassandraPort, transport, env, logDir, aeronDirPrefix,
+          NodeProcess.TEST_NODE_FLAGS);
+    }
+
     public boolean aeron() {
       return "aeron-udp".equals(transport);
     }
@@ -207,7 +214,8 @@ public final class ChaosCluster implements AutoCloseable {
       deleteTree(n.aeronDir());
       env.put("ADENGINE_AERON_DIR", n.aeronDir().toString());
     }
-    NodeProcess p = NodeProcess.start(n.name(), options.keyspace(), n.ports, env, options.logDir());
+    NodeProcess p = NodeProcess.start(n.name(), options.keyspace(), n.ports, env, options.logDir(),
+        options.jvmFlags());
     started.add(p);
     n.process = p;
   }

@@ -1,6 +1,7 @@
 package dev.adengine.chaos.harness;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import dev.adengine.chaos.NodeProcess;
 import dev.adengine.chaos.harness.ChaosRun.Scenario;
 import dev.adengine.persistence.CassandraSessions;
 import dev.adengine.persistence.CassandraSettings;
@@ -66,6 +67,11 @@ public final class ChaosSuite implements Callable<Integer> {
       + " cores) starve the cluster they test")
   String vectorStage2;
 
+  @Option(names = "--jit", defaultValue = "c1", description = "the nodes' JIT: c1 (-XX:TieredStopAtLevel=1, the"
+      + " default) or tiered (the JVM's default, C1 then C2). Three co-located nodes compiling with C2 took 14%% of a"
+      + " core each for minutes after every start on this machine; at tens of bids/s per node C1 code is fast enough")
+  String jit;
+
   @Option(names = "--out", defaultValue = "docs/chaos")
   Path out;
 
@@ -129,7 +135,8 @@ public final class ChaosSuite implements Callable<Integer> {
         .toString().replaceAll("[^0-9]", "");
     ChaosCluster.Options options = new ChaosCluster.Options(nodes, keyspace, cassandra.host(), cassandra.port(),
         transport, Map.of("ADENGINE_LEASE", "2s", "ADENGINE_CLICK_WINDOW", "20s", "ADENGINE_CLICK_GRACE", "5s",
-            "ADENGINE_SETTLE_INTERVAL", "1s", "ADENGINE_VECTOR_STAGE2", vectorStage2), Path.of("var/chaos/logs", name), "/dev/shm/adengine-chaos-aeron-");
+            "ADENGINE_SETTLE_INTERVAL", "1s", "ADENGINE_VECTOR_STAGE2", vectorStage2), Path.of("var/chaos/logs", name), "/dev/shm/adengine-chaos-aeron-",
+        nodeFlags());
     ChaosRun.Settings settings = new ChaosRun.Settings(scenario, rate, Duration.ofSeconds(durationSeconds),
         Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(faultAtSeconds), downFor, campaigns, billingRate, tmaxMs, 0.999,
         Duration.ofSeconds(120));
@@ -170,17 +177,35 @@ public final class ChaosSuite implements Callable<Integer> {
     }
   }
 
+  /** The node processes' JVM flags: the tests' own, with C2 off for {@code --jit c1}. */
+  private List<String> nodeFlags() {
+    switch (jit) {
+      case "c1" -> {
+        List<String> flags = new ArrayList<>(NodeProcess.TEST_NODE_FLAGS);
+        flags.add("-XX:TieredStopAtLevel=1");
+        return flags;
+      }
+      case "tiered" -> {
+        return NodeProcess.TEST_NODE_FLAGS;
+      }
+      default -> throw new CommandLine.ParameterException(new CommandLine(this), "--jit: c1 or tiered, not " + jit);
+    }
+  }
+
   private String how() {
     return String.format(Locale.ROOT, "Written by `bin/chaos` (`dev.adengine.chaos.harness.ChaosSuite`) on %s: %d engine "
             + "node processes per scenario on a fresh keyspace, a Cassandra node of the suite's own, the open-loop load "
             + "generator at %.0f bids/s against every node plus billing traffic, on the 2-core development machine "
             + "(shared with other work: latencies are noisy and are reported, not asserted; the target is p99 < 100 ms "
             + "in every phase). Phases: before the fault; during it, until every member is Up again and the touched "
-            + "node serves; after. The nodes rank with `adengine.ranking.vector-stage2 = %s`%s.",
-        Instant.now().truncatedTo(ChronoUnit.SECONDS), nodes, rate, vectorStage2, "off".equals(vectorStage2)
-            ? " (the scalar stage 2: on this machine three co-located nodes building and warming up the compiled one"
-                + " kept both cores busy for minutes, and the cluster answered 4-20% of bids within 100 ms during a"
-                + " 2-minute pre-warm; `--vector-stage2 on` runs it)"
-            : "");
+            + "node serves; after. Node JVM flags: `%s`. The nodes rank with `adengine.ranking.vector-stage2 = %s`%s.",
+        Instant.now().truncatedTo(ChronoUnit.SECONDS), nodes, rate, String.join(" ", nodeFlags()), vectorStage2,
+        "off".equals(vectorStage2)
+            ? " (the scalar stage 2: on this machine each of three co-located nodes was still warming up its compiled"
+                + " one 400 s after its start, 30 s of CPU taken from serving; `--vector-stage2 on` runs it)"
+            : "")
+        + ("c1".equals(jit) ? " They run C1 only (`--jit c1`): on this machine three co-located nodes compiling with"
+            + " C2 took about 14% of a core each for minutes after every start (a single node at 17 bids/s used 27% of"
+            + " a core 100 s after its load began with C2, 15% with C1 only); `--jit tiered` runs the JVM's default." : "");
   }
 }
