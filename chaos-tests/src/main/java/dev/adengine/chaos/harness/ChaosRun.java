@@ -133,10 +133,18 @@ public final class ChaosRun {
     return settings.tmaxMs() * 2 / 5;
   }
 
+  /** How long a thawed node has to rejoin or, downed meanwhile, to exit (then it is restarted). */
+  static final long THAW_SETTLE_MS = 30_000;
+
   /** Length of a pre-warm round ({@link #prewarm}). */
   static final int PREWARM_ROUND_SECONDS = 5;
-  /** Pre-warm rounds at most ({@link #prewarm}): 2 minutes. */
-  static final int PREWARM_ROUNDS = 24;
+  /**
+   * Pre-warm rounds at most ({@link #prewarm}): 4 minutes. The first scenario of a bin/chaos run warms
+   * the suite's fresh Cassandra and the harness's own JVM as well (its load generator compiling with
+   * C2 took a quarter of a core); after 2 minutes one such run's rounds still answered 30-64% of bids
+   * within 100 ms, and its measured phases started from there.
+   */
+  static final int PREWARM_ROUNDS = 48;
 
   /**
    * Before the measured run, drives the cluster with the scenario's own bids (rate, tmax, hedging,
@@ -305,7 +313,14 @@ public final class ChaosRun {
         sleepUntil(start + settings.downFor().toMillis());
         cluster.thaw(touched);
         note(notes, measuredStartMs, "SIGCONT " + touched.name());
-        ChaosCluster.pause(3_000);
+        // The thawed node either rejoins (its pause was shorter than failure detection plus the split
+        // brain resolver's stable-after) or learns it was downed and exits through its coordinated
+        // shutdown, which takes seconds on a loaded machine; then the harness restarts it, as its
+        // supervisor would (cluster-config/cluster.conf). Wait for whichever comes first.
+        long until = System.currentTimeMillis() + THAW_SETTLE_MS;
+        do {
+          ChaosCluster.pause(250);
+        } while (System.currentTimeMillis() < until && touched.process().alive() && !cluster.convergence().isEmpty());
         if (!touched.process().alive()) {
           note(notes, measuredStartMs, touched.name() + " had been downed and exited; restarting it");
           cluster.restart(touched);
