@@ -276,11 +276,14 @@ public final class FeatureLogWriter implements AutoCloseable {
 
   /**
    * Writes attempted at most this often (a Cassandra timeout under load is usually passing), the
-   * n-th retry {@code 200 ms x 2^(n-1)} after the failure: 0.2, 0.4, 0.8 and 1.6 s, so a write
-   * outlives about 3 s of backoff plus its attempts' timeouts. With 3 attempts 0.2 and 0.4 s apart,
-   * a CI run on an overloaded machine counted 36% of a test's records as failed.
+   * n-th retry {@code 200 ms x 2^(n-1)} after the failure: 0.2, 0.4 ... 6.4 s, so a write outlives
+   * about 12.6 s of backoff plus its attempts' timeouts: more than the driver takes to reconnect
+   * (at most 5 s apart, cluster-config/persistence.conf) after an overloaded Cassandra closed its
+   * connection. With 3 attempts 0.2 and 0.4 s apart, a CI run on an overloaded machine counted 36% of
+   * a test's records as failed; with 5 (3 s), another lost 3,126 labels while the connection was
+   * closed for about 11 s.
    */
-  static final int ATTEMPTS = 5;
+  static final int ATTEMPTS = 7;
   private static final long RETRY_DELAY_NANOS = 200_000_000L;
 
   /** The delay before the retry that follows failed attempt {@code attempt} (1-based). */

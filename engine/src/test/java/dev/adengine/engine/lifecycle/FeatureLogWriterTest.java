@@ -74,7 +74,7 @@ class FeatureLogWriterTest {
   }
 
   private static FeatureLogWriter.Stats settle(FeatureLogWriter w, long expected) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (true) {
       FeatureLogWriter.Stats s = w.stats();
       if (s.written() + s.failed() + s.droppedQueueFull() >= expected && s.queued() == 0) {
@@ -105,7 +105,7 @@ class FeatureLogWriterTest {
 
   @Test
   void shouldBackOffExponentiallyBetweenAttempts() {
-    assertEquals(List.of(200L, 400L, 800L, 1600L), java.util.stream.IntStream.range(1, FeatureLogWriter.ATTEMPTS)
+    assertEquals(List.of(200L, 400L, 800L, 1600L, 3200L, 6400L), java.util.stream.IntStream.range(1, FeatureLogWriter.ATTEMPTS)
         .mapToObj(a -> FeatureLogWriter.retryDelayNanos(a) / 1_000_000).toList());
   }
 
