@@ -32,11 +32,7 @@ class KillRestartChaosTest {
       "ADENGINE_LEASE", "2s",
       "ADENGINE_CLICK_WINDOW", "20s",
       "ADENGINE_CLICK_GRACE", "5s",
-      "ADENGINE_SETTLE_INTERVAL", "1s",
-      // The faults are under test, not ranking speed: the nodes rank on the scalar stage 2, as in
-      // bin/chaos. Three co-located nodes building and warming the compiled one at once keep a 2-core
-      // machine busy for minutes (see ChaosSuite --vector-stage2).
-      "ADENGINE_VECTOR_STAGE2", "off");
+      "ADENGINE_SETTLE_INTERVAL", "1s");
 
   /**
    * How long the cluster may take to have all members Up and the restarted node serving. The check
