@@ -229,7 +229,7 @@ public final class EngineNode {
     system.systemActorOf(CatalogReplica.create(catalog, catalogRepo, topic, s.catalogResync(), s.catalogCoalesce(),
         clock), "catalog-replica", Props.empty());
     system.systemActorOf(AllowanceKeeper.create(new AllowanceKeeper.Settings(nodeId, s.refillBelow(), s.grantShare(),
-        s.keeperInterval(), s.reportInterval(), s.askTimeout(), 64, s.lease(), s.idleAfter()), catalog, ledger,
+        s.keeperInterval(), s.reportInterval(), s.askBackoffMax(), s.askTimeout(), 64, s.lease(), s.idleAfter()), catalog, ledger,
         clock),
         "allowance-keeper", Props.empty());
     system.systemActorOf(LedgerService.create(nodeId, ledger), "ledger-service", Props.empty());

@@ -47,6 +47,8 @@ public record EngineSettings(
     double grantShare,
     Duration keeperInterval,
     Duration reportInterval,
+    /** The longest wait after asks for allowance that got nothing. */
+    Duration askBackoffMax,
     Duration askTimeout,
     Duration clickWindow,
     Duration clickGrace,
@@ -127,6 +129,7 @@ public record EngineSettings(
         c.getDouble("budget.grant-share"),
         c.getDuration("budget.keeper-interval"),
         c.getDuration("budget.report-interval"),
+        c.getDuration("budget.ask-backoff-max"),
         c.getDuration("budget.ask-timeout"),
         c.getDuration("budget.click-window"),
         c.getDuration("budget.click-grace"),

@@ -25,6 +25,12 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * the reply. At most one sync per campaign is in flight, and at most {@code maxInFlight} overall.
  * A failed or slow sync only delays the next top-up: the bid path keeps using what it holds. It
  * also releases CPC reservations whose click window has ended.
+ *
+ * <p>Between reports, a sync that only renews the lease (every third of it) carries the totals the
+ * node last sent, not its current ones: the entity sees nothing new and persists nothing. So the
+ * journal takes at most one {@link CampaignEntity.NodeSynced} per active campaign and node every
+ * {@code reportInterval}, however short the lease. Asks for more allowance and give-backs always
+ * carry the current totals (the entity checks a give-back against them).
  */
 public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Command> {
 
@@ -37,9 +43,14 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
   private record Synced(String campaignId, long sentVersion, boolean wantedMore, CampaignEntity.Grant grant,
       Throwable error) implements Command {}
 
-  /** {@code lease}: how long a grant may be spent without a sync; the keeper renews at a third of it. */
+  /**
+   * {@code lease}: how long a grant may be spent without a sync; the keeper renews at a third of it.
+   * {@code askBackoffMax}: the longest wait after asks for more that got nothing (doubling from one
+   * tick).
+   */
   public record Settings(String nodeId, double refillBelow, double grantShare, Duration interval,
-      Duration reportInterval, Duration askTimeout, int maxInFlight, Duration lease, Duration idleAfter) {}
+      Duration reportInterval, Duration askBackoffMax, Duration askTimeout, int maxInFlight, Duration lease,
+      Duration idleAfter) {}
 
   public static Behavior<Command> create(Settings settings, Catalog catalog, BudgetLedger ledger, Clock clock) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
@@ -51,7 +62,11 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
   private static final class Track {
     boolean inFlight;
     long reportedVersion = -1;
+    /** When the current totals were last sent (a report), and when any sync was (a renewal at least). */
     long lastReportMillis;
+    long lastSyncMillis;
+    /** The totals last sent: what a renewal between reports carries. */
+    CampaignLedger.Totals lastSent;
     long notBeforeMillis;
     /** Asks in a row that wanted more and got nothing: each one doubles the wait before the next. */
     int emptyAsks;
@@ -107,7 +122,7 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
           entry.def().maxChargeMicros(), settings.grantShare(), settings.refillBelow());
       boolean unreported = totals.version() != track.reportedVersion
           && now - track.lastReportMillis >= settings.reportInterval().toMillis();
-      boolean renew = track.lastReportMillis > 0 && now - track.lastReportMillis >= settings.lease().toMillis() / 3;
+      boolean renew = track.lastSyncMillis > 0 && now - track.lastSyncMillis >= settings.lease().toMillis() / 3;
       if (totals.version() != track.lastSeenVersion) {
         track.lastSeenVersion = totals.version();
         track.lastActiveMillis = now;
@@ -133,8 +148,20 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
         totals = ledger.getOrCreate(id).totals();
         wantMore = false;
       }
-      if (wantMore || unreported || renew || giveBack > 0) {
+      if (wantMore || unreported || giveBack > 0) {
+        track.lastReportMillis = now;
+        track.lastSent = totals;
         sync(id, totals, wantMore, giveBack, track, now);
+      } else if (renew) {
+        // Only the lease is due: repeat what the entity was last told (same day), so that it has
+        // nothing to persist; the change since goes in the next report.
+        CampaignLedger.Totals told = track.lastSent;
+        if (told == null || !told.day().equals(totals.day())) {
+          told = totals;
+          track.lastReportMillis = now;
+          track.lastSent = totals;
+        }
+        sync(id, told, false, 0, track, now);
       }
     }
     return this;
@@ -143,7 +170,7 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
   private void sync(String campaignId, CampaignLedger.Totals totals, boolean wantMore, long giveBack, Track track,
       long now) {
     track.inFlight = true;
-    track.lastReportMillis = now;
+    track.lastSyncMillis = now;
     inFlight++;
     long s = seq.incrementAndGet();
     getContext().askWithStatus(
@@ -174,9 +201,9 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
     CampaignLedger.Totals after = l.totals();
     if (msg.wantedMore() && after.allowance() == before) {
       // Nothing granted (pacing holds the ceiling, or the budget is leased out): back off
-      // exponentially from one tick to the report interval instead of asking every tick.
+      // exponentially from one tick to askBackoffMax instead of asking every tick.
       track.emptyAsks = Math.min(track.emptyAsks + 1, 16);
-      long wait = Math.min(settings.reportInterval().toMillis(),
+      long wait = Math.min(settings.askBackoffMax().toMillis(),
           settings.interval().toMillis() << Math.min(track.emptyAsks - 1, 10));
       track.notBeforeMillis = now + wait;
     } else if (after.allowance() > before) {
