@@ -70,6 +70,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -194,9 +195,10 @@ public final class EngineNode {
         Topic.create(CatalogUpdate.class, "catalog"), "catalog-topic", Props.empty());
     CampaignEntity.CatalogPublisher publisher = (update, parentId) -> {
       topic.tell(Topic.publish(update));
-      return update.kind() == CatalogUpdate.Kind.CAMPAIGN
+      return (update.kind() == CatalogUpdate.Kind.CAMPAIGN
           ? catalogRepo.upsertCampaign(update.id(), parentId, update.revision(), update.payload())
-          : catalogRepo.upsertAdvertiser(update.id(), update.revision(), update.payload());
+          : catalogRepo.upsertAdvertiser(update.id(), update.revision(), update.payload()))
+          .thenApply(v -> Done.getInstance());
     };
     ClusterSharding sharding = ClusterSharding.get(system);
     AdvertiserBudget advertisers = new AdvertiserBudget() {

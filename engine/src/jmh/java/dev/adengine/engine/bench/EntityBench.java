@@ -17,6 +17,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -115,7 +116,8 @@ public class EntityBench {
     }
     String campaignId = "bench-camp-" + (++entities);
     persistenceId = CampaignEntity.ENTITY_KEY.name() + "|" + campaignId;
-    CampaignEntity.CatalogPublisher publisher = (update, parent) -> CompletableFuture.completedFuture(null);
+    CampaignEntity.CatalogPublisher publisher =
+        (update, parent) -> CompletableFuture.completedFuture(Done.getInstance());
     entity = system.systemActorOf(
         CampaignEntity.create(campaignId, CampaignEntity.Deps.of(publisher, CLOCK, 0.07, PacingPolicy.NONE, AdvertiserBudget.UNCAPPED)),
         campaignId, Props.empty());

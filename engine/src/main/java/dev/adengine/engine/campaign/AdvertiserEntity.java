@@ -17,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -337,8 +336,7 @@ public final class AdvertiserEntity
     long revision = state.revision();
     CatalogUpdate update = new CatalogUpdate(CatalogUpdate.Kind.ADVERTISER, advertiserId, revision, view(state)
         .toByteArray());
-    // Done, not the write's Void: see CampaignEntity.publishCatalog.
-    ctx.pipeToSelf(publisher.publish(update, "").thenApply(v -> Done.getInstance()), (ok, err) -> {
+    ctx.pipeToSelf(publisher.publish(update, ""), (ok, err) -> {
       if (err != null) {
         ctx.getLog().warn("Catalog write of advertiser {} revision {} failed, retrying in 1s: {}", advertiserId,
             revision, err.toString());

@@ -651,11 +651,7 @@ public final class CampaignEntity
     long revision = state.revision();
     byte[] payload = CampaignViews.catalogPayload(state);
     CatalogUpdate update = new CatalogUpdate(CatalogUpdate.Kind.CAMPAIGN, campaignId, revision, payload);
-    // Done, not the write's Void: a null result that reaches a stopped (handed-off) entity would be a
-    // null dead letter, which Pekko's DeadLetterListener fails on.
-    java.util.concurrent.CompletionStage<Done> written =
-        deps.publisher().publish(update, state.advertiserId()).thenApply(v -> Done.getInstance());
-    ctx.pipeToSelf(written, (ok, err) -> {
+    ctx.pipeToSelf(deps.publisher().publish(update, state.advertiserId()), (ok, err) -> {
       if (err != null) {
         ctx.getLog().warn("Catalog write of campaign {} revision {} failed, retrying in 1s: {}", campaignId, revision,
             err.toString());
@@ -793,11 +789,16 @@ public final class CampaignEntity
     return "NOT_FOUND: campaign " + campaignId;
   }
 
-  /** A {@link Function} form of the publisher, for tests. */
+  /**
+   * Pushes a catalog change to every node and writes it to the catalog table; completes with
+   * {@link Done} (never null: the result is piped to an entity that may have stopped by then, and a
+   * null dead letter fails Pekko's DeadLetterListener) once the write is durable.
+   */
   public interface CatalogPublisher {
-    java.util.concurrent.CompletionStage<Void> publish(CatalogUpdate update, String parentId);
+    java.util.concurrent.CompletionStage<Done> publish(CatalogUpdate update, String parentId);
 
-    static CatalogPublisher of(Function<CatalogUpdate, java.util.concurrent.CompletionStage<Void>> f) {
+    /** A {@link Function} form of the publisher, for tests. */
+    static CatalogPublisher of(Function<CatalogUpdate, java.util.concurrent.CompletionStage<Done>> f) {
       return (u, p) -> f.apply(u);
     }
   }

@@ -191,8 +191,7 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
       replyTo.tell(StatusReply.success(runId));
     }
     Execution e = new Execution(runId, request, now);
-    // Done, not Void: a null result reaching this singleton after it moved would be a null dead letter.
-    getContext().pipeToSelf(e.run().thenApply(v -> Done.getInstance()), (ok, err) -> new Finished(runId, err));
+    getContext().pipeToSelf(e.run(), (ok, err) -> new Finished(runId, err));
   }
 
   private Behavior<Command> onRecovered(Recovered r) {
@@ -208,8 +207,7 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
     running = run.runId();
     getContext().getLog().warn("pipeline run {} was interrupted at step {} (on node {}); recovering", run.runId(),
         run.step(), run.node());
-    getContext().pipeToSelf(new Execution(run).recover().thenApply(v -> Done.getInstance()),
-        (ok, err) -> new Finished(run.runId(), err));
+    getContext().pipeToSelf(new Execution(run).recover(), (ok, err) -> new Finished(run.runId(), err));
     return this;
   }
 
@@ -240,7 +238,15 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
       this.candidateVersion = run.candidateVersion();
     }
 
-    CompletionStage<Void> run() {
+    /**
+     * Runs every step; completes with {@link Done} (never null: the result is piped to this singleton,
+     * which may have moved by then, and a null dead letter fails Pekko's DeadLetterListener).
+     */
+    CompletionStage<Done> run() {
+      return steps().thenApply(v -> Done.getInstance());
+    }
+
+    private CompletionStage<Void> steps() {
       long now = startedAt.toEpochMilli();
       long holdoutTo = request.holdoutToMs() != null ? request.holdoutToMs()
           : now - settings.labelDelay().toMillis();
@@ -415,12 +421,12 @@ public final class RetrainPipeline extends AbstractBehavior<RetrainPipeline.Comm
     }
 
     /** Finishes a run its previous incarnation left RUNNING; see the class comment for the rules. */
-    CompletionStage<Void> recover() {
+    CompletionStage<Done> recover() {
       // the steps it records come after those the interrupted incarnation recorded
       return deps.runs().steps(runId).thenCompose(steps -> {
         seq = steps.stream().mapToInt(Step::seq).max().orElse(0);
         return finishInterrupted();
-      });
+      }).thenApply(v -> Done.getInstance());
     }
 
     private CompletionStage<Void> finishInterrupted() {

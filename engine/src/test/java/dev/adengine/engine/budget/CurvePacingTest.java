@@ -19,6 +19,7 @@ import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
@@ -199,7 +200,8 @@ class CurvePacingTest {
 
   private EventSourcedBehaviorTestKit<CampaignEntity.Command, CampaignEntity.Event, CampaignEntity.State> entity(
       MutableClock clock) {
-    CampaignEntity.CatalogPublisher publisher = (update, parent) -> CompletableFuture.completedFuture(null);
+    CampaignEntity.CatalogPublisher publisher =
+        (update, parent) -> CompletableFuture.completedFuture(Done.getInstance());
     return EventSourcedBehaviorTestKit.create(testKit.system(),
         CampaignEntity.create("pace-" + IDS.incrementAndGet(), CampaignEntity.Deps.of(publisher, clock, 0.05, pacing, AdvertiserBudget.UNCAPPED)),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());

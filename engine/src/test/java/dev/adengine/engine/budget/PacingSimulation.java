@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.pattern.StatusReply;
@@ -151,7 +152,8 @@ public final class PacingSimulation {
       this.zone = ZoneId.of(spec.zone());
       this.start = settings.day().atStartOfDay(zone).toInstant();
       this.end = settings.day().plusDays(1).atStartOfDay(zone).toInstant();
-      CampaignEntity.CatalogPublisher publisher = (update, parent) -> CompletableFuture.completedFuture(null);
+      CampaignEntity.CatalogPublisher publisher =
+          (update, parent) -> CompletableFuture.completedFuture(Done.getInstance());
       this.entity = EventSourcedBehaviorTestKit.create(system,
           CampaignEntity.create(spec.id(), CampaignEntity.Deps.of(publisher, clock, settings.grantShare(), pacing,
               AdvertiserBudget.UNCAPPED)),
@@ -448,7 +450,7 @@ public final class PacingSimulation {
         .append(" times, ").append(large.emptyAsks())
         .append(" of them in vain. At the real 200 ms tick that would be about 10 remote asks a second per "
         + "paced campaign on 2 nodes. `AllowanceKeeper` now backs off after an ask that got nothing, doubling "
-        + "the wait from one tick up to `report-interval` (1 s) and resetting on the next grant: at most about "
+        + "the wait from one tick up to `ask-backoff-max` (1 s) and resetting on the next grant: at most about "
         + "one refused ask a second per node per paced campaign.\n\n");
     b.append("## Cumulative spend by local hour (% of budget)\n\n");
     b.append("Spend at the end of each local hour; *target* is EVEN's target (the curve's cumulative share).\n\n");

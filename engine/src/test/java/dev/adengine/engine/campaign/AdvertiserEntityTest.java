@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
@@ -46,7 +47,7 @@ class AdvertiserEntityTest {
     advertiserId = "adv-" + IDS.incrementAndGet();
     CampaignEntity.CatalogPublisher publisher = CampaignEntity.CatalogPublisher.of(update -> {
       published.add(update);
-      return CompletableFuture.completedFuture(null);
+      return CompletableFuture.completedFuture(Done.getInstance());
     });
     clock = new MutableClock(Instant.parse("2024-03-01T10:00:00Z"));
     entity = EventSourcedBehaviorTestKit.create(testKit.system(), AdvertiserEntity.create(advertiserId, publisher, clock, 1.0),

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
@@ -68,7 +69,7 @@ class CampaignEntityTest {
     CampaignEntity.CatalogPublisher publisher = (update, parent) -> {
       published.add(update);
       publishedParents.add(parent);
-      return CompletableFuture.completedFuture(null);
+      return CompletableFuture.completedFuture(Done.getInstance());
     };
     entity = EventSourcedBehaviorTestKit.create(testKit.system(),
         CampaignEntity.create(campaignId, CampaignEntity.Deps.of(publisher, clock, GRANT_SHARE, PacingPolicy.NONE,
