@@ -74,6 +74,9 @@ class ThreeNodeBudgetTest {
       "ADENGINE_CLICK_WINDOW", "20s",
       "ADENGINE_CLICK_GRACE", "1s",
       "ADENGINE_SETTLE_INTERVAL", "1s",
+      // Spend reported every second (the default is 5 s): the test samples every campaign's spend
+      // through the admin API every 2 s while traffic runs.
+      "ADENGINE_REPORT_INTERVAL", "1s",
       // Money, not ranking speed, is under test: the nodes rank on the scalar stage 2, so that three
       // node processes building the compiled one at once (javac and its JIT warm-up) do not starve a
       // 2-core CI machine for minutes (a run at f124b0b timed out waiting for them to be ready).

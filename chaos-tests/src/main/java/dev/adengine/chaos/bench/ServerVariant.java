@@ -45,9 +45,9 @@ public record ServerVariant(String server, String name, String setting, List<Str
           + " of the generated vector code (`RankForest`) with 64 (`adengine.ranking.vector-stage2 = off`)", List.of(),
           List.of("-Dadengine.ranking.vector-stage2=off", "-Dadengine.ranking.top-k=50",
               "-Dadengine.ranking.batch-size=16")),
-      new ServerVariant("engine", "report-5s", "each campaign's spend reported to its entity every 5 s instead of every"
-          + " 1 s (`adengine.budget.report-interval = 5s`): one sync, one journal write, per active campaign and"
-          + " interval", List.of(), List.of("-Dadengine.budget.report-interval=5s")),
+      new ServerVariant("engine", "report-1s", "each campaign's spend reported to its entity every 1 s instead of every"
+          + " 5 s (`adengine.budget.report-interval = 1s`, the default until 2026-11-30): one sync, one journal"
+          + " write, per active campaign and interval", List.of(), List.of("-Dadengine.budget.report-interval=1s")),
       new ServerVariant("engine", "g1", "G1 instead of the parallel collector", List.of("-XX:+UseParallelGC"),
           List.of("-XX:+UseG1GC")),
       new ServerVariant("engine", "zgc", "ZGC (concurrent, sub-millisecond pauses) instead of the parallel collector",

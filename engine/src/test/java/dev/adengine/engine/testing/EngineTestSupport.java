@@ -48,7 +48,10 @@ public final class EngineTestSupport {
             // beside the test's own timed requests (EngineEndToEndTest's 300 ms deadline and its
             // readiness check failed that way). The compiled path is tested by ModelHolderTest,
             // ReadinessTest (a node with it on) and the chaos module's node processes (default on).
-            "adengine.ranking.vector-stage2", "off")));
+            "adengine.ranking.vector-stage2", "off",
+            // Spend reported every second (the default is 5 s): tests read a campaign's spend
+            // through the admin API and wait for it in report intervals.
+            "adengine.budget.report-interval", "1s")));
     return ConfigFactory.load(o.withFallback(ConfigFactory.parseResourcesAnySyntax("application")));
   }
 
