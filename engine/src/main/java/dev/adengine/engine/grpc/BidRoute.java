@@ -3,6 +3,7 @@ package dev.adengine.engine.grpc;
 import com.typesafe.config.Config;
 import dev.adengine.api.v1.AuctionService;
 import dev.adengine.api.v1.AuctionServiceHandlerFactory;
+import dev.adengine.api.v1.BidRequest;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -10,8 +11,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.grpc.GrpcProtocol.GrpcProtocolReader;
 import org.apache.pekko.grpc.javadsl.GrpcExceptionHandler;
 import org.apache.pekko.grpc.javadsl.GrpcMarshalling;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -80,9 +83,14 @@ public final class BidRoute {
    */
   public static Function<HttpRequest, CompletionStage<HttpResponse>> partial(AuctionService service, Mode mode,
       ClassicActorSystemProvider system) {
+    return partial(service, mode, system, SystemMaterializer.get(system).materializer());
+  }
+
+  /** As above, with the materializer that streamed request entities are read with. */
+  static Function<HttpRequest, CompletionStage<HttpResponse>> partial(AuctionService service, Mode mode,
+      ClassicActorSystemProvider system, Materializer mat) {
     Function<HttpRequest, CompletionStage<HttpResponse>> generated =
         AuctionServiceHandlerFactory.partial(service, AuctionService.name, system);
-    Materializer mat = SystemMaterializer.get(system).materializer();
     Executor executor = mode.executor();
     var errors = GrpcExceptionHandler.defaultMapper();
     return request -> {
@@ -92,12 +100,39 @@ public final class BidRoute {
         return generated.apply(request);
       }
       return GrpcMarshalling.negotiated(request, (reader, writer) ->
-              GrpcMarshalling.unmarshal(request.entity(), AuctionService.Serializers.BidRequestSerializer, mat, reader)
+              unmarshal(request.entity(), reader, mat)
                   .thenComposeAsync(service::bid, executor)
                   .thenApply(response -> GrpcMarshalling.marshal(response,
                       AuctionService.Serializers.BidResponseSerializer, writer, system, errors))
                   .exceptionally(e -> GrpcExceptionHandler.standard(e, errors, writer, system)))
           .orElseGet(() -> UNSUPPORTED_MEDIA_TYPE);
     };
+  }
+
+  /**
+   * The request, decoded from a strict entity in place, or by Pekko gRPC's stream otherwise.
+   *
+   * <p>With {@code pekko.http.server.http2.min-collect-strict-entity-size = 1} (grpc.conf) a request
+   * whose body came in one DATA frame (as the grpc-java clients send a unary call) arrives as a
+   * strict entity. Pekko gRPC 1.1.1's {@code GrpcMarshalling.unmarshal} still runs a stream over it:
+   * a materialization per request, with an actor created, started and stopped for it. Decoding the
+   * one frame here gives the same request, or the same failure (mapped to a status by the caller),
+   * without it.
+   */
+  static CompletionStage<BidRequest> unmarshal(HttpEntity entity, GrpcProtocolReader reader, Materializer mat) {
+    if (entity instanceof HttpEntity.Strict strict && !strict.getData().isEmpty()) {
+      try {
+        return CompletableFuture.completedFuture(AuctionService.Serializers.BidRequestSerializer.deserialize(
+            reader.decodeSingleFrame().apply(strict.getData())));
+      } catch (Throwable t) {
+        // A truncated frame throws Pekko gRPC's MissingParameterException, a Throwable that is no
+        // Exception (the generated handler maps it to INVALID_ARGUMENT); errors are not ours to map.
+        if (t instanceof Error e) {
+          throw e;
+        }
+        return CompletableFuture.failedFuture(t);
+      }
+    }
+    return GrpcMarshalling.unmarshal(entity, AuctionService.Serializers.BidRequestSerializer, mat, reader);
   }
 }

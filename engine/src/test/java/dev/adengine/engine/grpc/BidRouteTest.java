@@ -15,8 +15,10 @@ import dev.adengine.api.v1.BidRequest;
 import dev.adengine.api.v1.BidResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -25,6 +27,16 @@ import org.apache.pekko.grpc.GrpcServiceException;
 import org.apache.pekko.grpc.javadsl.ServiceHandler;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,6 +45,7 @@ import org.junit.jupiter.api.Test;
  * connection's stream actor on a Pekko dispatcher thread).
  */
 class BidRouteTest {
+  private static final ContentType GRPC = ContentTypes.parse("application/grpc+proto");
 
   @Test
   void shouldRunBidOnTheCommonPoolWhenSoConfigured() throws Exception {
@@ -57,6 +70,117 @@ class BidRouteTest {
         BidRoute.mode(ConfigFactory.parseString("adengine.grpc.bid-executor = common-pool")));
     assertThrows(IllegalArgumentException.class,
         () -> BidRoute.mode(ConfigFactory.parseString("adengine.grpc.bid-executor = somewhere")));
+  }
+
+  @Test
+  void shouldDecodeAStrictEntityWithoutRunningAStream() throws Exception {
+    // given the route with a materializer that is shut down, so that any stream run for a request fails
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "bid-route-strict",
+        ConfigFactory.defaultReference());
+    try {
+      Materializer stopped = Materializer.createMaterializer(system);
+      stopped.shutdown();
+      AuctionService echo = in -> CompletableFuture.completedFuture(
+          BidResponse.newBuilder().setRequestId(in.getRequestId()).build());
+      var route = BidRoute.partial(echo, BidRoute.Mode.CALLING_THREAD, system, stopped);
+      ByteString request = frame(BidRequest.newBuilder().setRequestId("strict-1").build().toByteArray());
+
+      // when a bid request in one strict gRPC frame is handled
+      HttpResponse response = route.apply(grpcRequest(request)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+      // then it is answered: no stream ran for it
+      assertEquals(200, response.status().intValue());
+      ByteString body = ((HttpEntity.Strict) response.entity()).getData();
+      assertEquals("strict-1", BidResponse.parseFrom(body.drop(5).toArray()).getRequestId());
+
+      // while the same request as a streamed entity needs the materializer (what the test relies on)
+      CompletableFuture<HttpResponse> streamed = route.apply(HttpRequest.POST("/" + AuctionService.name + "/Bid")
+          .withEntity(HttpEntities.create(GRPC, Source.single(request)))).toCompletableFuture();
+      assertThrows(ExecutionException.class, () -> streamed.get(10, TimeUnit.SECONDS));
+
+      // and a frame that promises more bytes than it has is answered INVALID_ARGUMENT
+      HttpResponse truncated = route.apply(grpcRequest(frame(new byte[] {1, 2, 3}).take(6)))
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertEquals(200, truncated.status().intValue(), "gRPC errors travel in the grpc-status header");
+      assertEquals(Integer.toString(Status.Code.INVALID_ARGUMENT.value()), grpcStatus(truncated));
+
+      // and a whole frame that is no BidRequest is answered with an error status, not a failed call
+      HttpResponse garbage = route.apply(grpcRequest(frame(new byte[] {(byte) 0xff, (byte) 0xff})))
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertEquals(200, garbage.status().intValue());
+      String code = grpcStatus(garbage);
+      assertTrue(!code.equals("none") && !code.equals("0"), "grpc-status " + code);
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void shouldReceiveTheClientsBidsAsStrictEntitiesWithTheServersSettings() throws Exception {
+    // given a server with grpc.conf's min-collect-strict-entity-size, and a route that records the
+    // entity of each request it is given
+    ConcurrentLinkedQueue<Boolean> strict = new ConcurrentLinkedQueue<>();
+    ActorSystem<Void> server = ActorSystem.create(Behaviors.empty(), "bid-route-collect", ConfigFactory.parseString(
+            "pekko.http.server.enable-http2 = on\npekko.http.server.preview.enable-http2 = on\n"
+                + "pekko.http.server.http2.min-collect-strict-entity-size = 1")
+        .withFallback(ConfigFactory.defaultReference()));
+    ActorSystem<Void> client = clientSystem("bid-route-collect-client");
+    try {
+      AuctionService service = in -> {
+        if (in.getRequestId().equals("bad")) {
+          throw new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription("request_id: bad"));
+        }
+        return CompletableFuture.completedFuture(BidResponse.newBuilder().setRequestId(in.getRequestId()).build());
+      };
+      var route = BidRoute.partial(service, BidRoute.Mode.COMMON_POOL, server);
+      @SuppressWarnings("unchecked")
+      ServerBinding binding = Http.get(server).newServerAt("127.0.0.1", 0)
+          .bind(ServiceHandler.concatOrNotFound(request -> {
+            strict.add(request.entity().isStrict());
+            return route.apply(request);
+          }))
+          .toCompletableFuture().get(30, TimeUnit.SECONDS);
+      AuctionServiceClient auction = AuctionServiceClient.create(
+          clientSettings(client, binding.localAddress().getPort()), client);
+
+      // when the project's client sends bids, one of them invalid
+      for (int i = 0; i < 10; i++) {
+        assertEquals("r" + i, await(auction.bid(BidRequest.newBuilder().setRequestId("r" + i).build())).getRequestId());
+      }
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> await(auction.bid(BidRequest.newBuilder().setRequestId("bad").build())));
+      await(auction.close());
+
+      // then bids came as strict entities (so the in-place decoding is a path bids take; an entity
+      // whose bytes came in more than one DATA frame is streamed), every one was answered, and errors
+      // are still mapped to their status
+      assertEquals(11, strict.size());
+      assertTrue(strict.stream().filter(s -> s).count() >= 1, "strict entities: " + strict);
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+      assertEquals("request_id: bad", e.getStatus().getDescription());
+    } finally {
+      client.terminate();
+      server.terminate();
+      server.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** A unary gRPC call's request as Pekko HTTP/2 hands it over when its body came in one frame. */
+  private static HttpRequest grpcRequest(ByteString body) {
+    return HttpRequest.POST("/" + AuctionService.name + "/Bid")
+        .withEntity(HttpEntities.create(GRPC, body));
+  }
+
+  /** One uncompressed gRPC message frame: flag 0, big-endian length, the message. */
+  private static ByteString frame(byte[] message) {
+    return ByteString.fromArray(ByteBuffer.allocate(5 + message.length).put((byte) 0).putInt(message.length)
+        .put(message).array());
+  }
+
+  /** A failed call's status: a trailers-only response carries it in its headers. */
+  private static String grpcStatus(HttpResponse response) {
+    return response.getHeader("grpc-status").map(HttpHeader::value).orElse("none");
   }
 
   /** Serves ten bids (and one failing with INVALID_ARGUMENT) and returns the threads that ran them. */
