@@ -230,10 +230,9 @@ public final class EngineNode {
     AdvertiserEntity.init(system, publisher, clock, s.grantShare());
     system.systemActorOf(CatalogReplica.create(catalog, catalogRepo, topic, s.catalogResync(), s.catalogCoalesce(),
         clock), "catalog-replica", Props.empty());
-    system.systemActorOf(AllowanceKeeper.create(new AllowanceKeeper.Settings(nodeId, s.refillBelow(), s.grantShare(),
-        s.keeperInterval(), s.reportInterval(), s.askBackoffMax(), s.askTimeout(), 64, s.lease(), s.idleAfter()), catalog, ledger,
-        clock),
-        "allowance-keeper", Props.empty());
+    AllowanceKeeper.Settings keeper = new AllowanceKeeper.Settings(nodeId, s.refillBelow(), s.grantShare(),
+        s.keeperInterval(), s.reportInterval(), s.askBackoffMax(), s.askTimeout(), 64, s.lease(), s.idleAfter());
+    system.systemActorOf(AllowanceKeeper.create(keeper, catalog, ledger, clock), "allowance-keeper", Props.empty());
     system.systemActorOf(LedgerService.create(nodeId, ledger), "ledger-service", Props.empty());
     LedgerService.Router router = new LedgerService.Router(system, s.askTimeout(), 5);
     ActorRef<ExperimentSplitter.Command> splitter = system.systemActorOf(ExperimentSplitter.create(

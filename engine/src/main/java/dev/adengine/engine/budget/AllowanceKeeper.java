@@ -19,10 +19,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * Keeps this node's budget ledgers topped up and reported, off the bid path.
  *
  * <p>Every tick it looks at each active campaign in the catalog replica: when the node's free
- * allowance falls below {@code refillBelow} of one grant or two of the campaign's largest charges, or the ledger changed and was not
- * reported for {@code reportInterval}, it sends the campaign entity a {@link CampaignEntity.SyncNode}
- * with the node's absolute totals, asking for more allowance when needed, and applies the grant in
- * the reply. At most one sync per campaign is in flight, and at most {@code maxInFlight} overall.
+ * allowance falls below {@code refillBelow} of one grant or two of the campaign's largest charges,
+ * or the ledger changed and was not reported for {@code reportInterval}, it sends the campaign
+ * entity a {@link CampaignEntity.SyncNode} with the node's absolute totals, asking for more
+ * allowance when needed, and applies the grant in the reply. At most one sync per campaign is in flight, and at most {@code maxInFlight} overall.
  * A failed or slow sync only delays the next top-up: the bid path keeps using what it holds. It
  * also releases CPC reservations whose click window has ended.
  *
@@ -148,20 +148,15 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
         totals = ledger.getOrCreate(id).totals();
         wantMore = false;
       }
-      if (wantMore || unreported || giveBack > 0) {
+      // A renewal repeats what the entity was last told, so that it has nothing to persist and the
+      // change since goes in the next report; with nothing told yet today, it is a report.
+      boolean nothingToldToday = track.lastSent == null || !track.lastSent.day().equals(totals.day());
+      if (wantMore || unreported || giveBack > 0 || (renew && nothingToldToday)) {
         track.lastReportMillis = now;
         track.lastSent = totals;
         sync(id, totals, wantMore, giveBack, track, now);
       } else if (renew) {
-        // Only the lease is due: repeat what the entity was last told (same day), so that it has
-        // nothing to persist; the change since goes in the next report.
-        CampaignLedger.Totals told = track.lastSent;
-        if (told == null || !told.day().equals(totals.day())) {
-          told = totals;
-          track.lastReportMillis = now;
-          track.lastSent = totals;
-        }
-        sync(id, told, false, 0, track, now);
+        sync(id, track.lastSent, false, 0, track, now);
       }
     }
     return this;
