@@ -22,9 +22,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * allowance falls below {@code refillBelow} of one grant or two of the campaign's largest charges,
  * or the ledger changed and was not reported for {@code reportInterval}, it sends the campaign
  * entity a {@link CampaignEntity.SyncNode} with the node's absolute totals, asking for more
- * allowance when needed, and applies the grant in the reply. At most one sync per campaign is in flight, and at most {@code maxInFlight} overall.
- * A failed or slow sync only delays the next top-up: the bid path keeps using what it holds. It
- * also releases CPC reservations whose click window has ended.
+ * allowance when needed, and applies the grant in the reply. At most one sync per campaign is in
+ * flight, and at most {@code maxInFlight} overall. A failed or slow sync only delays the next
+ * top-up: the bid path keeps using what it holds. It also releases CPC reservations whose click
+ * window has ended.
  *
  * <p>Between reports, a sync that only renews the lease (every third of it) carries the totals the
  * node last sent, not its current ones: the entity sees nothing new and persists nothing. So the
