@@ -118,52 +118,14 @@ class BidRouteTest {
 
   @Test
   void shouldReceiveTheClientsBidsAsStrictEntitiesWithTheServersSettings() throws Exception {
-    // given a server with grpc.conf's min-collect-strict-entity-size, and a route that records the
-    // entity of each request it is given
-    ConcurrentLinkedQueue<Boolean> strict = new ConcurrentLinkedQueue<>();
-    ActorSystem<Void> server = ActorSystem.create(Behaviors.empty(), "bid-route-collect", ConfigFactory.parseString(
-            "pekko.http.server.enable-http2 = on\npekko.http.server.preview.enable-http2 = on\n"
-                + "pekko.http.server.http2.min-collect-strict-entity-size = 1")
-        .withFallback(ConfigFactory.defaultReference()));
-    ActorSystem<Void> client = clientSystem("bid-route-collect-client");
-    try {
-      AuctionService service = in -> {
-        if (in.getRequestId().equals("bad")) {
-          throw new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription("request_id: bad"));
-        }
-        return CompletableFuture.completedFuture(BidResponse.newBuilder().setRequestId(in.getRequestId()).build());
-      };
-      var route = BidRoute.partial(service, BidRoute.Mode.COMMON_POOL, server);
-      @SuppressWarnings("unchecked")
-      ServerBinding binding = Http.get(server).newServerAt("127.0.0.1", 0)
-          .bind(ServiceHandler.concatOrNotFound(request -> {
-            strict.add(request.entity().isStrict());
-            return route.apply(request);
-          }))
-          .toCompletableFuture().get(30, TimeUnit.SECONDS);
-      AuctionServiceClient auction = AuctionServiceClient.create(
-          clientSettings(client, binding.localAddress().getPort()), client);
+    // given a server with grpc.conf's min-collect-strict-entity-size, when the project's client sends
+    // bids, one of them invalid (every one answered, the invalid one with its status: checked by serve)
+    Served served = serve(BidRoute.Mode.COMMON_POOL, "pekko.http.server.http2.min-collect-strict-entity-size = 1");
 
-      // when the project's client sends bids, one of them invalid
-      for (int i = 0; i < 10; i++) {
-        assertEquals("r" + i, await(auction.bid(BidRequest.newBuilder().setRequestId("r" + i).build())).getRequestId());
-      }
-      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-          () -> await(auction.bid(BidRequest.newBuilder().setRequestId("bad").build())));
-      await(auction.close());
-
-      // then bids came as strict entities (so the in-place decoding is a path bids take; an entity
-      // whose bytes came in more than one DATA frame is streamed), every one was answered, and errors
-      // are still mapped to their status
-      assertEquals(11, strict.size());
-      assertTrue(strict.stream().filter(s -> s).count() >= 1, "strict entities: " + strict);
-      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
-      assertEquals("request_id: bad", e.getStatus().getDescription());
-    } finally {
-      client.terminate();
-      server.terminate();
-      server.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
+    // then bids came as strict entities (so the in-place decoding is a path bids take; an entity
+    // whose bytes came in more than one DATA frame is streamed)
+    assertEquals(11, served.strict().size());
+    assertTrue(served.strict().stream().filter(s -> s).count() >= 1, "strict entities: " + served.strict());
   }
 
   /** A unary gRPC call's request as Pekko HTTP/2 hands it over when its body came in one frame. */
@@ -185,11 +147,22 @@ class BidRouteTest {
 
   /** Serves ten bids (and one failing with INVALID_ARGUMENT) and returns the threads that ran them. */
   private static ConcurrentLinkedQueue<String> threadsOfBids(BidRoute.Mode mode) throws Exception {
-    ConcurrentLinkedQueue<String> threads = new ConcurrentLinkedQueue<>();
+    return serve(mode, "").threads();
+  }
+
+  /** The threads that ran each call of {@link #serve}, and whether each request's entity was strict. */
+  private record Served(ConcurrentLinkedQueue<String> threads, ConcurrentLinkedQueue<Boolean> strict) {}
+
+  /**
+   * Serves ten bids and one failing with INVALID_ARGUMENT over a real server (HTTP/2 on, plus
+   * {@code serverConfig}) and the project's client, checking every answer and the failure's status.
+   */
+  private static Served serve(BidRoute.Mode mode, String serverConfig) throws Exception {
+    Served served = new Served(new ConcurrentLinkedQueue<>(), new ConcurrentLinkedQueue<>());
     AuctionService service = new AuctionService() {
       @Override
       public CompletionStage<BidResponse> bid(BidRequest in) {
-        threads.add(Thread.currentThread().getName());
+        served.threads().add(Thread.currentThread().getName());
         if (in.getRequestId().equals("bad")) {
           throw new GrpcServiceException(Status.INVALID_ARGUMENT.withDescription("request_id: bad"));
         }
@@ -197,13 +170,18 @@ class BidRouteTest {
       }
     };
     ActorSystem<Void> server = ActorSystem.create(Behaviors.empty(), "bid-route-" + mode.name().toLowerCase(),
-        ConfigFactory.parseString("pekko.http.server.enable-http2 = on\npekko.http.server.preview.enable-http2 = on")
+        ConfigFactory.parseString("pekko.http.server.enable-http2 = on\npekko.http.server.preview.enable-http2 = on\n"
+                + serverConfig)
             .withFallback(ConfigFactory.defaultReference()));
     ActorSystem<Void> client = clientSystem("bid-route-client");
     try {
+      var route = BidRoute.partial(service, mode, server);
       @SuppressWarnings("unchecked")
       ServerBinding binding = Http.get(server).newServerAt("127.0.0.1", 0)
-          .bind(ServiceHandler.concatOrNotFound(BidRoute.partial(service, mode, server)))
+          .bind(ServiceHandler.concatOrNotFound(request -> {
+            served.strict().add(request.entity().isStrict());
+            return route.apply(request);
+          }))
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       AuctionServiceClient auction = AuctionServiceClient.create(
           clientSettings(client, binding.localAddress().getPort()), client);
@@ -215,8 +193,8 @@ class BidRouteTest {
       assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
       assertEquals("request_id: bad", e.getStatus().getDescription());
       await(auction.close());
-      assertEquals(11, threads.size());
-      return threads;
+      assertEquals(11, served.threads().size());
+      return served;
     } finally {
       client.terminate();
       server.terminate();
