@@ -25,7 +25,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * allowance when needed, and applies the grant in the reply. At most one sync per campaign is in
  * flight, and at most {@code maxInFlight} overall. A failed or slow sync only delays the next
  * top-up: the bid path keeps using what it holds. It also releases CPC reservations whose click
- * window has ended.
+ * window has ended, and gives back allowance the node cannot use: all of a paused campaign's free
+ * allowance, an idle campaign's beyond one win, and a fragment too small for one win.
  *
  * <p>Between reports, a sync that only renews the lease (every third of it) carries the totals the
  * node last sent, not its current ones: the entity sees nothing new and persists nothing. So the
@@ -134,7 +135,13 @@ public final class AllowanceKeeper extends AbstractBehavior<AllowanceKeeper.Comm
       }
       long giveBack = 0;
       long maxCharge = entry.def().maxChargeMicros();
-      if (now - track.lastActiveMillis >= settings.idleAfter().toMillis() && free > maxCharge) {
+      if (entry.paused() && free > 0) {
+        // Paused: the bid path no longer serves it, so nothing here can spend its allowance. Give
+        // all of it back (the entity returns its share of the advertiser's cap to the advertiser's
+        // other campaigns); open reservations stay until a click converts them or their window ends.
+        giveBack = ledger.getOrCreate(id).takeBackAbove(0);
+        totals = ledger.getOrCreate(id).totals();
+      } else if (now - track.lastActiveMillis >= settings.idleAfter().toMillis() && free > maxCharge) {
         // Idle here (no win, no click for idle-after): keep one win's worth, give the rest back so
         // that nodes where the campaign does win, or its advertiser's other campaigns, can use it.
         giveBack = ledger.getOrCreate(id).takeBackAbove(maxCharge);

@@ -8,6 +8,8 @@ import com.typesafe.config.ConfigFactory;
 import dev.adengine.engine.campaign.CampaignEntity;
 import dev.adengine.engine.campaign.MutableClock;
 import dev.adengine.engine.catalog.CampaignEntry;
+import dev.adengine.engine.catalog.CatalogFixture;
+import dev.adengine.engine.catalog.CatalogSnapshot;
 import dev.adengine.engine.testing.ServingFixture;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,9 +81,9 @@ class AllowanceKeeperTest {
     String id = campaign.def().campaignId();
     MutableClock clock = new MutableClock(Instant.parse("2026-11-30T12:00:00Z"));
     BudgetLedger ledger = fixture.ledger();
-    testKit.spawn(AllowanceKeeper.create(new AllowanceKeeper.Settings("n1", 0.5, 0.05, Duration.ofMillis(20), REPORT,
-        Duration.ofSeconds(1), Duration.ofSeconds(3), 8, LEASE, Duration.ofDays(1)), fixture.catalog(), ledger,
-        clock));
+    ActorRef<AllowanceKeeper.Command> keeper = testKit.spawn(AllowanceKeeper.create(new AllowanceKeeper.Settings(
+        "n1", 0.5, 0.05, Duration.ofMillis(20), REPORT, Duration.ofSeconds(1), Duration.ofSeconds(3), 8, LEASE,
+        Duration.ofDays(1)), fixture.catalog(), ledger, clock));
 
     // when the keeper has first reported every campaign, and then one campaign spends 1,000 micros
     CampaignEntity.SyncNode first = round(campaigns, ledger).get(id);
@@ -109,6 +111,53 @@ class AllowanceKeeperTest {
     // and the renewal after that repeats the new totals
     clock.advance(Duration.ofSeconds(1));
     assertEquals(spentBefore + 1_000, round(campaigns, ledger).get(id).spentMicros());
+    testKit.stop(keeper);
+  }
+
+  @Test
+  void shouldGiveBackAllOfAPausedCampaignsFreeAllowanceAndKeepItsReservations() {
+    // given funded campaigns on this node, reported once, and one of them with an open reservation
+    ServingFixture fixture = ServingFixture.of(3, TODAY);
+    int campaigns = fixture.snapshot().campaigns().size();
+    CampaignEntry campaign = fixture.snapshot().campaigns().values().iterator().next();
+    String id = campaign.def().campaignId();
+    MutableClock clock = new MutableClock(Instant.parse("2026-11-30T12:00:00Z"));
+    BudgetLedger ledger = fixture.ledger();
+    ActorRef<AllowanceKeeper.Command> keeper = testKit.spawn(AllowanceKeeper.create(new AllowanceKeeper.Settings(
+        "n1", 0.5, 0.05, Duration.ofMillis(20), REPORT, Duration.ofSeconds(1), Duration.ofSeconds(3), 8, LEASE,
+        Duration.ofDays(1)), fixture.catalog(), ledger, clock));
+    round(campaigns, ledger);
+    assertEquals(TODAY.toString(), ledger.chargeOnDay(id, 1_000));
+    assertTrue(ledger.reserveClick(id, "rq-paused", "ad", 2_000, clock.millis() + 60_000), "reserved");
+    CampaignLedger.Totals before = ledger.get(id).totals();
+    long free = before.allowance() - before.spent() - before.reserved();
+    assertTrue(free > 0, "free allowance " + free);
+
+    // when the catalog replica shows that campaign paused
+    Map<String, CampaignEntry> entries = new HashMap<>(fixture.snapshot().campaigns());
+    entries.put(id, new CampaignEntry(campaign.def(), true, campaign.revision() + 1));
+    CatalogFixture.publish(fixture.catalog(), new CatalogSnapshot(entries, fixture.snapshot().advertisers(),
+        clock.millis()));
+
+    // then the keeper gives all of its free allowance back at once, with its totals, asking for nothing
+    Seen back = entity.expectMessageClass(Seen.class, WAIT);
+    assertEquals(id, back.campaignId());
+    assertEquals(free, back.sync().returnMicros(), "given back");
+    assertEquals(before.spent(), back.sync().spentMicros());
+    assertEquals(before.reserved(), back.sync().reservedMicros());
+    assertFalse(back.sync().wantMore());
+    CampaignLedger.Totals after = ledger.get(id).totals();
+    assertEquals(before.spent() + before.reserved(), after.allowance(), "the node keeps what is spent or reserved");
+    assertEquals(before.reserved(), after.reserved(), "the reservation stays open");
+    grant(id, back.sync(), after.allowance());
+
+    // and the next renewal gives nothing more back and asks for nothing, while the others stay funded
+    clock.advance(LEASE);
+    Map<String, CampaignEntity.SyncNode> renewals = round(campaigns, ledger);
+    assertEquals(0, renewals.get(id).returnMicros());
+    assertFalse(renewals.get(id).wantMore());
+    renewals.forEach((c, sync) -> assertEquals(0, sync.returnMicros(), "given back by " + c));
+    testKit.stop(keeper);
   }
 
   /**

@@ -9,4 +9,9 @@ public final class CatalogFixture {
     catalog.publish(snapshot, true);
     return catalog;
   }
+
+  /** Replaces the catalog's snapshot, as the replica does after a change. */
+  public static void publish(Catalog catalog, CatalogSnapshot snapshot) {
+    catalog.publish(snapshot, true);
+  }
 }
