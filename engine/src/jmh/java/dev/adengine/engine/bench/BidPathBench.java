@@ -99,8 +99,9 @@ public class BidPathBench {
         Auction.Type.GSP, Duration.ofMinutes(30), Duration.ofMinutes(1), Duration.ofMillis(15), "bench",
         "default", "control"),
         catalog, ledger, stats, new FeatureStore(), ranking,
-        new ServingExperiments(1_024), null, new FeatureLogWriter(new FeatureLogWriter.Settings(false, 1, 1, 1, 1.0, 0,
-            FeatureLogWriter.Candidates.AUCTION), null, "bench", null, null), new ModelHealth("bench", 0),
+        new ServingExperiments(1_024), null,
+        new FeatureLogWriter(FeatureLogWriter.Settings.disabled(), null, "bench", null, null),
+        new ModelHealth("bench", 0),
         Clock.systemUTC());
     RequestGenerator gen = new RequestGenerator(market.destinations(), 99, today, "bench");
     List<BidQuery> list = new ArrayList<>();

@@ -84,8 +84,9 @@ public class FeatureLogBench {
     BidHandler handler = new BidHandler(new BidHandler.Settings(Map.of(Placement.SEARCH_RESULTS, 10_000L), 1.0,
         0.0, Auction.Type.GSP, Duration.ofMinutes(30), Duration.ofMinutes(1), Duration.ofMillis(15), "bench",
         "default", "control"), catalog, ledger, new OnlineStats(), new FeatureStore(), ranking,
-        new ServingExperiments(1_024), null, new FeatureLogWriter(new FeatureLogWriter.Settings(false, 1, 1, 1, 1.0, 0,
-            FeatureLogWriter.Candidates.AUCTION), null, "bench", null, null), new ModelHealth("bench", 0),
+        new ServingExperiments(1_024), null,
+        new FeatureLogWriter(FeatureLogWriter.Settings.disabled(), null, "bench", null, null),
+        new ModelHealth("bench", 0),
         Clock.systemUTC());
     RequestGenerator gen = new RequestGenerator(market.destinations(), 99, today, "bench");
     int n = 1_024;
@@ -106,8 +107,7 @@ public class FeatureLogBench {
       captures[i] = BidHandler.capture(plans[i], responses[i], now);
     }
     // the drift monitor compares with a reference fitted on these requests' rows, as the pipeline does
-    FeatureLogWriter plain = new FeatureLogWriter(new FeatureLogWriter.Settings(false, 1, 1, 1, 1.0, 0,
-        FeatureLogWriter.Candidates.AUCTION), null, "bench", null, null);
+    FeatureLogWriter plain = new FeatureLogWriter(FeatureLogWriter.Settings.disabled(), null, "bench", null, null);
     List<LoggedRequest> logged = new ArrayList<>();
     for (FeatureLogWriter.Capture c : captures) {
       logged.add(plain.encode(c));
@@ -115,8 +115,8 @@ public class FeatureLogBench {
     DriftMonitor drift = new DriftMonitor(new DriftMonitor.Settings(Duration.ofMinutes(10), 20, 2_000, 0.2));
     double[][] rows = TrainingData.scoredRows(logged, 50_000);
     drift.reference(model.version(), ModelTraining.reference(model, rows, rows.length));
-    writer = new FeatureLogWriter(new FeatureLogWriter.Settings(false, 1, 1, 1, 1.0, 0,
-        FeatureLogWriter.Candidates.AUCTION), null, "bench", drift, new ModelHealth(model.version(), now));
+    writer = new FeatureLogWriter(FeatureLogWriter.Settings.disabled(), null, "bench", drift,
+        new ModelHealth(model.version(), now));
     queue = new ArrayBlockingQueue<>(4_096);
     drain = new Thread(() -> {
       while (draining) {

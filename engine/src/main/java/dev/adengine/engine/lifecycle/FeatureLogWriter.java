@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,8 +36,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Labels.</b> Accepted impressions and clicks are joined to the log by (request, ad): {@link
  * #label} queues them (never blocking the event path) and the writer thread writes them keyed by
- * the serving hour, bounded the same way. Failed writes of records and labels are retried with
- * exponential backoff, {@value #ATTEMPTS} attempts in all, before they count as failed.
+ * the serving hour, bounded the same way.
+ *
+ * <p><b>Failed writes</b> of records and labels are retried with exponential backoff (0.2 s
+ * doubling, at most {@value #MAX_RETRY_DELAY_MS} ms apart) for {@code retryFor} after their first
+ * failure, so a Cassandra node that stalls or restarts for tens of seconds loses nothing. Bounded:
+ * at most {@code queueCapacity} records and {@code 4 x queueCapacity} labels wait for a retry at
+ * once; a write that fails beyond that, or whose retries would outlast {@code retryFor}, counts as
+ * failed.
  */
 public final class FeatureLogWriter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FeatureLogWriter.class);
@@ -59,15 +66,22 @@ public final class FeatureLogWriter implements AutoCloseable {
    *     requests are not logged ({@link Stats#rateLimited()}), which bounds the writer thread's CPU
    *     (about 50 us per request with 50 candidates: docs/benchmarks/lifecycle.md) and the Cassandra
    *     writes however fast the node serves
+   * @param retryFor how long after its first failure a write is still retried
    */
   public record Settings(boolean enabled, int queueCapacity, int maxInFlight, int labelsMaxInFlight,
-      double sampleRate, int maxRate, Candidates candidates) {
+      double sampleRate, int maxRate, Candidates candidates, java.time.Duration retryFor) {
     public Settings {
       if (queueCapacity < 1 || maxInFlight < 1 || labelsMaxInFlight < 1 || maxRate < 0
-          || !(sampleRate > 0 && sampleRate <= 1)) {
-        throw new IllegalArgumentException("feature-log: queue-capacity and max-in-flight must be >= 1 and"
-            + " sample-rate in (0, 1], got " + queueCapacity + ", " + maxInFlight + ", " + sampleRate);
+          || !(sampleRate > 0 && sampleRate <= 1) || retryFor.isNegative()) {
+        throw new IllegalArgumentException("feature-log: queue-capacity and max-in-flight must be >= 1,"
+            + " sample-rate in (0, 1] and retry-for >= 0, got " + queueCapacity + ", " + maxInFlight + ", "
+            + sampleRate + ", " + retryFor);
       }
+    }
+
+    /** A writer that logs nothing (benchmarks of the bid path without the log). */
+    public static Settings disabled() {
+      return new Settings(false, 1, 1, 1, 1.0, 0, Candidates.AUCTION, java.time.Duration.ZERO);
     }
   }
 
@@ -154,6 +168,7 @@ public final class FeatureLogWriter implements AutoCloseable {
     this.scores = scores;
     this.health = health;
     this.settings = settings;
+    this.retryForNanos = settings.retryFor().toNanos();
     this.store = store;
     this.nodeId = nodeId;
     this.drift = drift;
@@ -218,7 +233,7 @@ public final class FeatureLogWriter implements AutoCloseable {
     if (!settings.enabled()) {
       return;
     }
-    if (!labels.offer(new PendingLabel(click, requestId, adId, servedAtMs, atMs, 1))) {
+    if (!labels.offer(new PendingLabel(click, requestId, adId, servedAtMs, atMs, 1, 0))) {
       labelsDropped.increment();
     }
   }
@@ -238,9 +253,12 @@ public final class FeatureLogWriter implements AutoCloseable {
     }
   }
 
-  /** A label write; retried by the writer thread when it fails, {@value #ATTEMPTS} attempts in all. */
+  /**
+   * A label write, attempt {@code attempt} (1-based); retried by the writer thread when it fails.
+   * {@code firstFailedNanos}: when its first attempt failed (0 before that).
+   */
   private record PendingLabel(boolean click, String requestId, String adId, long servedAtMs, long atMs,
-      int attempt) {}
+      int attempt, long firstFailedNanos) {}
 
   private void writeLabel(PendingLabel l) {
     CompletionStage<Void> w;
@@ -252,17 +270,20 @@ public final class FeatureLogWriter implements AutoCloseable {
       w = java.util.concurrent.CompletableFuture.failedFuture(e);
     }
     w.whenComplete((ok, err) -> {
+      labelsInFlight.release();
       if (err == null) {
-        labelsInFlight.release();
         labelsWritten.increment();
-      } else if (l.attempt() < ATTEMPTS) {
-        labelsInFlight.release();
-        retries.add(new Retry(System.nanoTime() + retryDelayNanos(l.attempt()), null,
-            new PendingLabel(l.click(), l.requestId(), l.adId(), l.servedAtMs(), l.atMs(), l.attempt() + 1), 0));
+        return;
+      }
+      long now = System.nanoTime();
+      long first = l.attempt() == 1 ? now : l.firstFailedNanos();
+      long due = now + retryDelayNanos(l.attempt());
+      if (due - first <= retryForNanos && take(labelRetries, 4 * settings.queueCapacity())) {
+        retries.add(new Retry(due, null, new PendingLabel(l.click(), l.requestId(), l.adId(), l.servedAtMs(),
+            l.atMs(), l.attempt() + 1, first), 0, 0));
       } else {
-        labelsInFlight.release();
         labelsFailed.increment();
-        logFailure("label", err);
+        logFailure("label", l.attempt(), now - first, err);
       }
     });
   }
@@ -275,34 +296,50 @@ public final class FeatureLogWriter implements AutoCloseable {
   private long driftRows; // the writer thread only
 
   /**
-   * Writes attempted at most this often (a Cassandra timeout under load is usually passing), the
-   * n-th retry {@code 200 ms x 2^(n-1)} after the failure: 0.2, 0.4 ... 6.4 s, so a write outlives
-   * about 12.6 s of backoff plus its attempts' timeouts: more than the driver takes to reconnect
-   * (at most 5 s apart, cluster-config/persistence.conf) after an overloaded Cassandra closed its
-   * connection. With 3 attempts 0.2 and 0.4 s apart, a CI run on an overloaded machine counted 36% of
-   * a test's records as failed; with 5 (3 s), another lost 3,126 labels while the connection was
-   * closed for about 11 s.
+   * The first retry follows a failure by 0.2 s, each next one waits twice as long, up to this: the
+   * driver's longest wait between reconnections (5 s, cluster-config/persistence.conf), so a write
+   * is tried again soon after the connection is back. History: a fixed number of attempts was not
+   * enough on an overloaded CI machine (3 attempts 0.6 s apart lost 36% of a test's records; 5
+   * (3 s) lost 3,126 labels while Cassandra closed the connection for about 11 s; 7 (12.6 s) lost
+   * 2% of the records in another run), hence a retry window ({@code retry-for}) instead.
    */
-  static final int ATTEMPTS = 7;
+  static final long MAX_RETRY_DELAY_MS = 5_000;
   private static final long RETRY_DELAY_NANOS = 200_000_000L;
 
   /** The delay before the retry that follows failed attempt {@code attempt} (1-based). */
   static long retryDelayNanos(int attempt) {
-    return RETRY_DELAY_NANOS << Math.min(attempt - 1, 10);
+    return Math.min(RETRY_DELAY_NANOS << Math.min(attempt - 1, 10), MAX_RETRY_DELAY_MS * 1_000_000L);
   }
 
-  /** A failed record or label write waiting to be tried again, due at {@code dueNanos}. */
-  private record Retry(long dueNanos, LoggedRequest record, PendingLabel label, int recordAttempt) {}
+  /**
+   * A failed record or label write waiting to be tried again, due at {@code dueNanos}; a record's
+   * next attempt and when its first failed.
+   */
+  private record Retry(long dueNanos, LoggedRequest record, PendingLabel label, int recordAttempt,
+      long recordFirstFailedNanos) {}
 
+  private final long retryForNanos;
   private final java.util.concurrent.ConcurrentLinkedQueue<Retry> retries =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /** Records and labels waiting in {@link #retries} (bounded: see the class comment). */
+  private final AtomicInteger recordRetries = new AtomicInteger();
+  private final AtomicInteger labelRetries = new AtomicInteger();
   private final java.util.concurrent.atomic.AtomicLong failuresLogged = new java.util.concurrent.atomic.AtomicLong();
 
-  private void logFailure(String what, Throwable err) {
+  /** Takes one of {@code limit} places in a retry backlog; false when none is left. */
+  private static boolean take(AtomicInteger backlog, int limit) {
+    if (backlog.incrementAndGet() <= limit) {
+      return true;
+    }
+    backlog.decrementAndGet();
+    return false;
+  }
+
+  private void logFailure(String what, int attempts, long sinceFirstNanos, Throwable err) {
     long n = failuresLogged.incrementAndGet();
     if (n == 1 || n % 1_000 == 0) {
-      LOG.warn("feature-log {} write failed after {} attempts ({} failures so far): {}", what, ATTEMPTS, n,
-          err.toString());
+      LOG.warn("feature-log {} write failed after {} attempts over {} ms ({} failures so far): {}", what, attempts,
+          sinceFirstNanos / 1_000_000, n, err.toString());
     }
   }
 
@@ -318,9 +355,13 @@ public final class FeatureLogWriter implements AutoCloseable {
       if (r.dueNanos() - now > 0) {
         retries.add(r);
       } else if (r.record() != null) {
-        store(r.record(), r.recordAttempt());
-      } else if (!labels.offer(r.label())) {
-        labelsDropped.increment();
+        recordRetries.decrementAndGet();
+        store(r.record(), r.recordAttempt(), r.recordFirstFailedNanos());
+      } else {
+        labelRetries.decrementAndGet();
+        if (!labels.offer(r.label())) {
+          labelsDropped.increment();
+        }
       }
     }
   }
@@ -349,7 +390,7 @@ public final class FeatureLogWriter implements AutoCloseable {
   }
 
   private void write(Capture c) {
-    store(encode(c), 1);
+    store(encode(c), 1, 0);
   }
 
   /**
@@ -418,8 +459,11 @@ public final class FeatureLogWriter implements AutoCloseable {
     return null;
   }
 
-  /** Starts a record's write once a slot is free; a failed one is retried ({@value #ATTEMPTS} attempts). */
-  private void store(LoggedRequest record, int attempt) {
+  /**
+   * Starts a record's write (attempt {@code attempt}, 1-based; the first failed at {@code
+   * firstFailedNanos}) once a slot is free; a failed one is retried within {@code retryFor}.
+   */
+  private void store(LoggedRequest record, int attempt, long firstFailedNanos) {
     try {
       inFlight.acquire(); // ok to block: the writer's own thread waits for Cassandra, never the bid path
     } catch (InterruptedException e) {
@@ -438,11 +482,16 @@ public final class FeatureLogWriter implements AutoCloseable {
       inFlight.release();
       if (err == null) {
         written.increment();
-      } else if (attempt < ATTEMPTS) {
-        retries.add(new Retry(System.nanoTime() + retryDelayNanos(attempt), record, null, attempt + 1));
+        return;
+      }
+      long now = System.nanoTime();
+      long first = attempt == 1 ? now : firstFailedNanos;
+      long due = now + retryDelayNanos(attempt);
+      if (due - first <= retryForNanos && take(recordRetries, settings.queueCapacity())) {
+        retries.add(new Retry(due, record, null, attempt + 1, first));
       } else {
         failed.increment();
-        logFailure("record", err);
+        logFailure("record", attempt, now - first, err);
       }
     });
   }

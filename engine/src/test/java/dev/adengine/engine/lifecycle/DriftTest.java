@@ -113,7 +113,8 @@ class DriftTest {
 
   private static FeatureLogWriter writer(DriftMonitor drift) {
     return new FeatureLogWriter(new FeatureLogWriter.Settings(true, 8_192, 256, 1_024, 1.0, 0,
-        FeatureLogWriter.Candidates.AUCTION), FeatureLogWriter.Store.of(logRepo), "drift-node", drift, null);
+        FeatureLogWriter.Candidates.AUCTION, Duration.ofMinutes(1)), FeatureLogWriter.Store.of(logRepo), "drift-node",
+        drift, null);
   }
 
   private static DriftMonitor monitor() {
