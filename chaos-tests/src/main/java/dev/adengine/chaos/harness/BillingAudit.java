@@ -10,6 +10,8 @@ import dev.adengine.chaos.harness.BillingTraffic.Outcome;
 import dev.adengine.chaos.harness.BillingTraffic.Report;
 import dev.adengine.chaos.harness.BillingTraffic.Sent;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -20,19 +22,37 @@ import java.util.Map;
  * The publisher's books ({@link BillingTraffic}) against what the engine stored: the {@code
  * events} table, the {@code charges} log and each campaign's spend. Each check returns the
  * violations it found (empty when it holds), at most ten listed with the count.
+ *
+ * <p>A run may cross midnight: the charge log is keyed by budget day, so charges are read for every
+ * day from the day before the run began to the day after the audit (a campaign's zone may be ahead
+ * of or behind UTC), and a campaign's spend, which its view gives for its current budget day only,
+ * is compared with that day's charges.
  */
 public final class BillingAudit {
   private final CqlSession cql;
   private final String keyspace;
   private final BillingTraffic traffic;
+  private final LocalDate firstDay;
 
   /** A row of the {@code events} table. */
   public record StoredEvent(String eventId, String campaignId, String type, long chargedMicros) {}
 
-  public BillingAudit(CqlSession cql, String keyspace, BillingTraffic traffic) {
+  /** {@code firstDay}: the UTC day the run began. */
+  public BillingAudit(CqlSession cql, String keyspace, BillingTraffic traffic, LocalDate firstDay) {
     this.cql = cql;
     this.keyspace = keyspace;
     this.traffic = traffic;
+    this.firstDay = firstDay;
+  }
+
+  /** The budget days the run's charges may be booked on. */
+  private List<String> days() {
+    List<String> days = new ArrayList<>();
+    LocalDate last = LocalDate.now(ZoneOffset.UTC).plusDays(1);
+    for (LocalDate d = firstDay.minusDays(1); !d.isAfter(last); d = d.plusDays(1)) {
+      days.add(d.toString());
+    }
+    return days;
   }
 
   /**
@@ -69,7 +89,7 @@ public final class BillingAudit {
     Map<String, Integer> chargesPerClick = new HashMap<>();
     for (CampaignView v : views.values()) {
       for (Row r : cql.execute(SimpleStatement.newInstance("SELECT charge_id, amount_micros FROM " + keyspace
-          + ".charges WHERE campaign_id = ? AND day = ?", v.getCampaign().getCampaignId(), v.getBudgetDay())
+          + ".charges WHERE campaign_id = ? AND day IN ?", v.getCampaign().getCampaignId(), days())
           .setTimeout(Duration.ofSeconds(10)))) {
         String chargeId = r.getString("charge_id");
         String eventId = chargeId.startsWith("click:") ? chargeId.substring("click:".length()) : null;
@@ -94,19 +114,21 @@ public final class BillingAudit {
 
   /**
    * No overspend and books equal to the charges: each campaign's spend plus reservations within
-   * its budget, and its spend equal to what its stored events were charged (call once the nodes
-   * have reported and a dead node's grant has been settled).
+   * its budget, and its spend on its budget day equal to the charges booked on that day, which
+   * {@link #exactlyOnce} matches one to one with the stored clicks (call once the nodes have
+   * reported and a dead node's grant has been settled).
    */
   public List<String> booksEqualCharges(Map<String, CampaignView> views) {
-    Map<String, Long> charged = new HashMap<>();
-    for (StoredEvent e : storedEvents().values()) {
-      charged.merge(e.campaignId(), e.chargedMicros(), Long::sum);
-    }
     List<String> wrong = new ArrayList<>();
     for (CampaignView v : views.values()) {
       String id = v.getCampaign().getCampaignId();
-      if (v.getSpentMicros() != charged.getOrDefault(id, 0L)) {
-        wrong.add(id + ": spent " + v.getSpentMicros() + ", events charged " + charged.getOrDefault(id, 0L)
+      long charged = 0;
+      for (Row r : cql.execute(SimpleStatement.newInstance("SELECT amount_micros FROM " + keyspace
+          + ".charges WHERE campaign_id = ? AND day = ?", id, v.getBudgetDay()).setTimeout(Duration.ofSeconds(10)))) {
+        charged += r.getLong("amount_micros");
+      }
+      if (v.getSpentMicros() != charged) {
+        wrong.add(id + ": spent " + v.getSpentMicros() + " on " + v.getBudgetDay() + ", charged " + charged
             + perNode(v));
       }
       if (v.getReservedMicros() != 0) {

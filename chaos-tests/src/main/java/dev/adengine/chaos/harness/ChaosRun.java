@@ -260,7 +260,7 @@ public final class ChaosRun {
     market.campaigns().forEach(c -> loadCampaigns.put(c.getCampaignId(), c));
     checks.add(audited("no load-test campaign beyond its budget",
         () -> BillingAudit.withinBudget(views(loadCampaigns.keySet()), loadCampaigns)));
-    BillingAudit audit = new BillingAudit(cql, keyspace, billing);
+    BillingAudit audit = new BillingAudit(cql, keyspace, billing, today);
     AtomicReference<Map<String, CampaignView>> billingViews = new AtomicReference<>();
     checks.add(audited("no billing campaign beyond its budget", () -> {
       billingViews.set(views(billingCampaigns.keySet()));
