@@ -42,10 +42,6 @@ import org.apache.pekko.stream.SystemMaterializer;
  * this costs only parallelism); {@link Mode#COMMON_POOL} is the generated handler's behaviour. The
  * Pekko gRPC reference server of the benchmark uses this same handler, so it measures the engine's
  * transport, not another one.
- *
- * <p>The clock is read as the request comes off the connection, before the hop, and handed to a
- * {@link TimedAuctionService}: when the executor is saturated, bids queue there, and the engine
- * counts that wait against each bid's {@code tmax_ms} ({@link AuctionServiceImpl}).
  */
 public final class BidRoute {
   /** Where {@code Bid} runs once its request is unmarshalled. */
@@ -93,18 +89,9 @@ public final class BidRoute {
   /** As above, with the materializer that streamed request entities are read with. */
   static Function<HttpRequest, CompletionStage<HttpResponse>> partial(AuctionService service, Mode mode,
       ClassicActorSystemProvider system, Materializer mat) {
-    return partial(service, mode.executor(), system, mat);
-  }
-
-  /**
-   * As above, with the executor that runs each bid. A {@link TimedAuctionService} is told when the
-   * request came off the connection, before the hop to {@code executor}.
-   */
-  static Function<HttpRequest, CompletionStage<HttpResponse>> partial(AuctionService service, Executor executor,
-      ClassicActorSystemProvider system, Materializer mat) {
     Function<HttpRequest, CompletionStage<HttpResponse>> generated =
         AuctionServiceHandlerFactory.partial(service, AuctionService.name, system);
-    TimedAuctionService timed = TimedAuctionService.of(service);
+    Executor executor = mode.executor();
     var errors = GrpcExceptionHandler.defaultMapper();
     return request -> {
       Iterator<String> segments = request.getUri().pathSegments().iterator();
@@ -112,10 +99,9 @@ public final class BidRoute {
           && segments.next().equals(BID) && !segments.hasNext())) {
         return generated.apply(request);
       }
-      long receivedNanos = System.nanoTime();
       return GrpcMarshalling.negotiated(request, (reader, writer) ->
               unmarshal(request.entity(), reader, mat)
-                  .thenComposeAsync(in -> timed.bid(in, receivedNanos), executor)
+                  .thenComposeAsync(service::bid, executor)
                   .thenApply(response -> GrpcMarshalling.marshal(response,
                       AuctionService.Serializers.BidResponseSerializer, writer, system, errors))
                   .exceptionally(e -> GrpcExceptionHandler.standard(e, errors, writer, system)))

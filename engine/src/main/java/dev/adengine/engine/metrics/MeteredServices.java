@@ -4,7 +4,6 @@ import dev.adengine.api.v1.AuctionService;
 import dev.adengine.api.v1.BidRequest;
 import dev.adengine.api.v1.BidResponse;
 import dev.adengine.engine.grpc.GrpcErrors;
-import dev.adengine.engine.grpc.TimedAuctionService;
 import dev.adengine.engine.slo.SloTracker;
 import io.grpc.Status;
 import java.lang.reflect.InvocationHandler;
@@ -26,19 +25,18 @@ public final class MeteredServices {
   private MeteredServices() {}
 
   /**
-   * {@code service} with each Bid timed from when the server received it ({@link
-   * TimedAuctionService}: as the request came off the connection, so a wait for a thread counts)
-   * to its answer (the response built, before marshalling), and counted by outcome and status
-   * code; the same outcome and time feed the SLO tracker, from the one completion callback.
+   * {@code service} with each Bid timed from the call (the request unmarshalled) to its answer (the
+   * response built, before marshalling), and counted by outcome and status code; the same outcome
+   * and time feed the SLO tracker, from the one completion callback.
    */
-  public static TimedAuctionService auction(AuctionService service, EngineMetrics metrics, SloTracker slo) {
-    TimedAuctionService timed = TimedAuctionService.of(service);
-    return new TimedAuctionService() {
+  public static AuctionService auction(AuctionService service, EngineMetrics metrics, SloTracker slo) {
+    return new AuctionService() {
       @Override
-      public CompletionStage<BidResponse> bid(BidRequest in, long start) {
+      public CompletionStage<BidResponse> bid(BidRequest in) {
+        long start = System.nanoTime();
         CompletionStage<BidResponse> answer;
         try {
-          answer = timed.bid(in, start);
+          answer = service.bid(in);
         } catch (RuntimeException e) {
           answered(in, start, null, e);
           throw e;

@@ -117,37 +117,6 @@ class BidRouteTest {
   }
 
   @Test
-  void shouldTellTheServiceWhenTheBidWasReceivedBeforeItWaitedForTheExecutor() throws Exception {
-    // given the route with an executor that starts each bid 300 ms after it is handed over (a
-    // saturated pool), and a service that notes how long before it ran each bid was received
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "bid-route-received",
-        ConfigFactory.defaultReference());
-    try {
-      ConcurrentLinkedQueue<Long> waitedMillis = new ConcurrentLinkedQueue<>();
-      TimedAuctionService timed = (in, receivedNanos) -> {
-        waitedMillis.add((System.nanoTime() - receivedNanos) / 1_000_000);
-        return CompletableFuture.completedFuture(BidResponse.newBuilder().setRequestId(in.getRequestId()).build());
-      };
-      var route = BidRoute.partial(timed, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS), system,
-          Materializer.createMaterializer(system));
-
-      // when a bid is handled
-      HttpResponse response = route.apply(grpcRequest(frame(BidRequest.newBuilder().setRequestId("late-1").build()
-          .toByteArray()))).toCompletableFuture().get(10, TimeUnit.SECONDS);
-
-      // then the service saw the time it was received, before the wait
-      assertEquals(200, response.status().intValue());
-      ByteString body = ((HttpEntity.Strict) response.entity()).getData();
-      assertEquals("late-1", BidResponse.parseFrom(body.drop(5).toArray()).getRequestId());
-      assertEquals(1, waitedMillis.size());
-      assertTrue(waitedMillis.peek() >= 300, "waited " + waitedMillis.peek() + " ms");
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
-  }
-
-  @Test
   void shouldReceiveTheClientsBidsAsStrictEntitiesWithTheServersSettings() throws Exception {
     // given a server with grpc.conf's min-collect-strict-entity-size, when the project's client sends
     // bids, one of them invalid (every one answered, the invalid one with its status: checked by serve)
