@@ -75,18 +75,13 @@ class AllowanceKeeperTest {
   @Test
   void shouldRenewTheLeaseWithTheLastReportedTotalsAndReportSpendOnlyEveryReportInterval() {
     // given funded campaigns on this node, a lease of 3 s (renewed every 1 s) and reports every 5 s
-    ServingFixture fixture = ServingFixture.of(3, TODAY);
-    int campaigns = fixture.snapshot().campaigns().size();
-    CampaignEntry campaign = fixture.snapshot().campaigns().values().iterator().next();
-    String id = campaign.def().campaignId();
-    MutableClock clock = new MutableClock(Instant.parse("2026-11-30T12:00:00Z"));
-    BudgetLedger ledger = fixture.ledger();
-    ActorRef<AllowanceKeeper.Command> keeper = testKit.spawn(AllowanceKeeper.create(new AllowanceKeeper.Settings(
-        "n1", 0.5, 0.05, Duration.ofMillis(20), REPORT, Duration.ofSeconds(1), Duration.ofSeconds(3), 8, LEASE,
-        Duration.ofDays(1)), fixture.catalog(), ledger, clock));
+    Keeper k = Keeper.start();
+    String id = k.campaign().def().campaignId();
+    MutableClock clock = k.clock();
+    BudgetLedger ledger = k.fixture().ledger();
 
     // when the keeper has first reported every campaign, and then one campaign spends 1,000 micros
-    CampaignEntity.SyncNode first = round(campaigns, ledger).get(id);
+    CampaignEntity.SyncNode first = round(k.campaigns(), ledger).get(id);
     long spentBefore = first.spentMicros();
     assertEquals(TODAY.toString(), ledger.chargeOnDay(id, 1_000));
 
@@ -97,7 +92,7 @@ class AllowanceKeeperTest {
     // and the renewals in between repeat what the entity was last told (nothing for it to persist)
     for (int i = 1; i <= 4; i++) {
       clock.advance(Duration.ofMillis(i == 1 ? 100 : 1_000));
-      CampaignEntity.SyncNode renewal = round(campaigns, ledger).get(id);
+      CampaignEntity.SyncNode renewal = round(k.campaigns(), ledger).get(id);
       assertTrue(renewal.seq() > first.seq());
       assertEquals(spentBefore, renewal.spentMicros(), "renewal " + i);
       assertEquals(first.impressions(), renewal.impressions());
@@ -106,27 +101,22 @@ class AllowanceKeeperTest {
 
     // and the change goes out with the next report, report-interval after the last one
     clock.advance(Duration.ofSeconds(1));
-    assertEquals(spentBefore + 1_000, round(campaigns, ledger).get(id).spentMicros());
+    assertEquals(spentBefore + 1_000, round(k.campaigns(), ledger).get(id).spentMicros());
 
     // and the renewal after that repeats the new totals
     clock.advance(Duration.ofSeconds(1));
-    assertEquals(spentBefore + 1_000, round(campaigns, ledger).get(id).spentMicros());
-    testKit.stop(keeper);
+    assertEquals(spentBefore + 1_000, round(k.campaigns(), ledger).get(id).spentMicros());
+    testKit.stop(k.keeper());
   }
 
   @Test
   void shouldGiveBackAllOfAPausedCampaignsFreeAllowanceAndKeepItsReservations() {
     // given funded campaigns on this node, reported once, and one of them with an open reservation
-    ServingFixture fixture = ServingFixture.of(3, TODAY);
-    int campaigns = fixture.snapshot().campaigns().size();
-    CampaignEntry campaign = fixture.snapshot().campaigns().values().iterator().next();
-    String id = campaign.def().campaignId();
-    MutableClock clock = new MutableClock(Instant.parse("2026-11-30T12:00:00Z"));
-    BudgetLedger ledger = fixture.ledger();
-    ActorRef<AllowanceKeeper.Command> keeper = testKit.spawn(AllowanceKeeper.create(new AllowanceKeeper.Settings(
-        "n1", 0.5, 0.05, Duration.ofMillis(20), REPORT, Duration.ofSeconds(1), Duration.ofSeconds(3), 8, LEASE,
-        Duration.ofDays(1)), fixture.catalog(), ledger, clock));
-    round(campaigns, ledger);
+    Keeper k = Keeper.start();
+    String id = k.campaign().def().campaignId();
+    MutableClock clock = k.clock();
+    BudgetLedger ledger = k.fixture().ledger();
+    round(k.campaigns(), ledger);
     assertEquals(TODAY.toString(), ledger.chargeOnDay(id, 1_000));
     assertTrue(ledger.reserveClick(id, "rq-paused", "ad", 2_000, clock.millis() + 60_000), "reserved");
     CampaignLedger.Totals before = ledger.get(id).totals();
@@ -134,8 +124,9 @@ class AllowanceKeeperTest {
     assertTrue(free > 0, "free allowance " + free);
 
     // when the catalog replica shows that campaign paused
+    ServingFixture fixture = k.fixture();
     Map<String, CampaignEntry> entries = new HashMap<>(fixture.snapshot().campaigns());
-    entries.put(id, new CampaignEntry(campaign.def(), true, campaign.revision() + 1));
+    entries.put(id, new CampaignEntry(k.campaign().def(), true, k.campaign().revision() + 1));
     CatalogFixture.publish(fixture.catalog(), new CatalogSnapshot(entries, fixture.snapshot().advertisers(),
         clock.millis()));
 
@@ -153,11 +144,31 @@ class AllowanceKeeperTest {
 
     // and the next renewal gives nothing more back and asks for nothing, while the others stay funded
     clock.advance(LEASE);
-    Map<String, CampaignEntity.SyncNode> renewals = round(campaigns, ledger);
+    Map<String, CampaignEntity.SyncNode> renewals = round(k.campaigns(), ledger);
     assertEquals(0, renewals.get(id).returnMicros());
     assertFalse(renewals.get(id).wantMore());
     renewals.forEach((c, sync) -> assertEquals(0, sync.returnMicros(), "given back by " + c));
-    testKit.stop(keeper);
+    testKit.stop(k.keeper());
+  }
+
+  /**
+   * A keeper of node n1 over funded campaigns (one of them {@code campaign}), ticking every 20 ms
+   * of real time on {@code clock}, which only the test moves: a lease of 3 s and reports every 5 s.
+   */
+  private record Keeper(ServingFixture fixture, CampaignEntry campaign, MutableClock clock,
+      ActorRef<AllowanceKeeper.Command> keeper) {
+    static Keeper start() {
+      ServingFixture fixture = ServingFixture.of(3, TODAY);
+      MutableClock clock = new MutableClock(Instant.parse("2026-11-30T12:00:00Z"));
+      ActorRef<AllowanceKeeper.Command> keeper = testKit.spawn(AllowanceKeeper.create(new AllowanceKeeper.Settings(
+          "n1", 0.5, 0.05, Duration.ofMillis(20), REPORT, Duration.ofSeconds(1), Duration.ofSeconds(3), 8, LEASE,
+          Duration.ofDays(1)), fixture.catalog(), fixture.ledger(), clock));
+      return new Keeper(fixture, fixture.snapshot().campaigns().values().iterator().next(), clock, keeper);
+    }
+
+    int campaigns() {
+      return fixture.snapshot().campaigns().size();
+    }
   }
 
   /**
