@@ -278,7 +278,7 @@ public final class FeatureLogWriter implements AutoCloseable {
       long now = System.nanoTime();
       long first = l.attempt() == 1 ? now : l.firstFailedNanos();
       long due = now + retryDelayNanos(l.attempt());
-      if (due - first <= retryForNanos && take(labelRetries, 4 * settings.queueCapacity())) {
+      if (mayRetry(due, first, labelRetries, 4 * settings.queueCapacity())) {
         retries.add(new Retry(due, null, new PendingLabel(l.click(), l.requestId(), l.adId(), l.servedAtMs(),
             l.atMs(), l.attempt() + 1, first), 0, 0));
       } else {
@@ -326,8 +326,14 @@ public final class FeatureLogWriter implements AutoCloseable {
   private final AtomicInteger labelRetries = new AtomicInteger();
   private final java.util.concurrent.atomic.AtomicLong failuresLogged = new java.util.concurrent.atomic.AtomicLong();
 
-  /** Takes one of {@code limit} places in a retry backlog; false when none is left. */
-  private static boolean take(AtomicInteger backlog, int limit) {
+  /**
+   * Whether a write that first failed at {@code firstFailedNanos} is tried again at {@code dueNanos}:
+   * within the retry window, and with a place in its {@code backlog} of {@code limit} (taken).
+   */
+  private boolean mayRetry(long dueNanos, long firstFailedNanos, AtomicInteger backlog, int limit) {
+    if (dueNanos - firstFailedNanos > retryForNanos) {
+      return false;
+    }
     if (backlog.incrementAndGet() <= limit) {
       return true;
     }
@@ -487,7 +493,7 @@ public final class FeatureLogWriter implements AutoCloseable {
       long now = System.nanoTime();
       long first = attempt == 1 ? now : firstFailedNanos;
       long due = now + retryDelayNanos(attempt);
-      if (due - first <= retryForNanos && take(recordRetries, settings.queueCapacity())) {
+      if (mayRetry(due, first, recordRetries, settings.queueCapacity())) {
         retries.add(new Retry(due, record, null, attempt + 1, first));
       } else {
         failed.increment();
