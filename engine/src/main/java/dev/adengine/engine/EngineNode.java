@@ -287,7 +287,8 @@ public final class EngineNode {
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
-        BidRoute.partial(MeteredServices.auction(new AuctionServiceImpl(bidHandler, s.maxTmaxMs()), metrics, slo),
+        BidRoute.partial(MeteredServices.auction(new AuctionServiceImpl(bidHandler, s.maxTmaxMs(),
+                config.getBoolean("adengine.grpc.drop-late-bids")), metrics, slo),
             BidRoute.mode(config), system),
         EventServiceHandlerFactory.partial(MeteredServices.counted(EventService.class,
             new EventServiceImpl(ingest, s.maxEventBatch()), EngineMetrics.EVENT_SERVICE, metrics),

@@ -31,13 +31,17 @@ public record ServerVariant(String server, String name, String setting, List<Str
       new ServerVariant("pekko-grpc", "g1", "G1 instead of the parallel collector", List.of("-XX:+UseParallelGC"),
           List.of("-XX:+UseG1GC")),
       new ServerVariant("pekko-grpc", "h2-streamed", "HTTP/2 request entities streamed, not collected strict"
-          + " (`pekko.http.server.http2.min-collect-strict-entity-size = 0`, Pekko HTTP's default)", List.of(),
+          + " (`pekko.http.server.http2.min-collect-strict-entity-size = 0`, Pekko HTTP's default), so each bid is"
+          + " also decoded through Pekko gRPC's stream instead of in place", List.of(),
           List.of("-Dpekko.http.server.http2.min-collect-strict-entity-size=0")),
       new ServerVariant("pekko-grpc", "bid-calling-thread", "`Bid` run on the connection's stream actor instead of"
           + " a hop to the common pool (`adengine.grpc.bid-executor = calling-thread`)", List.of(),
           List.of("-Dadengine.grpc.bid-executor=calling-thread")),
       new ServerVariant("engine", "dispatcher-1", "default dispatcher with 1 thread instead of 2", List.of(),
           DISPATCHER_1),
+      new ServerVariant("engine", "serve-late-bids", "bids that waited for a thread past their caller's gRPC"
+          + " deadline served anyway instead of answered `DEADLINE_EXCEEDED` unserved"
+          + " (`adengine.grpc.drop-late-bids = off`)", List.of(), List.of("-Dadengine.grpc.drop-late-bids=off")),
       new ServerVariant("engine", "bid-calling-thread", "`Bid` run on the connection's stream actor instead of a"
           + " hop to the common pool (`adengine.grpc.bid-executor = calling-thread`)", List.of(),
           List.of("-Dadengine.grpc.bid-executor=calling-thread")),

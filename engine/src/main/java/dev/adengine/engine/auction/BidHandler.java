@@ -61,7 +61,8 @@ import java.util.concurrent.CompletionStage;
  * latency and the CPM revenue it booked.
  *
  * <p>Deadline: ranking answers with what it has at {@code tmax - max(reply-margin, tmax / 5)} after
- * the request arrived; the auction then runs on what was scored.
+ * the request arrived (was received by the server, when the caller says so); the auction then runs
+ * on what was scored.
  */
 public final class BidHandler {
 
@@ -155,7 +156,12 @@ public final class BidHandler {
       CtrModel model, CtrModel shadow) {}
 
   public CompletionStage<BidResponse> handle(BidQuery q) {
-    return plan(q).thenApply(this::commit);
+    return handle(q, System.nanoTime());
+  }
+
+  /** As {@link #handle(BidQuery)}, for a request received at {@code receivedNanos} ({@link System#nanoTime()}). */
+  public CompletionStage<BidResponse> handle(BidQuery q, long receivedNanos) {
+    return plan(q, receivedNanos).thenApply(this::commit);
   }
 
   /**
@@ -167,7 +173,14 @@ public final class BidHandler {
    * auction's losers (OUTBID, BELOW_FLOOR, NO_ALLOWANCE when a concurrent win took the allowance).
    */
   public CompletionStage<Plan> plan(BidQuery q) {
-    long arrivedNanos = System.nanoTime();
+    return plan(q, System.nanoTime());
+  }
+
+  /**
+   * As {@link #plan(BidQuery)}, for a request received at {@code arrivedNanos}: the ranking deadline
+   * and the recorded latency count from then, including any wait before the bid path started.
+   */
+  public CompletionStage<Plan> plan(BidQuery q, long arrivedNanos) {
     Assignment assignment = experiments.assigner().assign(q.userId());
     Serving serving = serving(assignment);
     CatalogSnapshot snapshot = catalog.current();

@@ -6,15 +6,18 @@ import dev.adengine.api.v1.AuctionServiceHandlerFactory;
 import dev.adengine.api.v1.BidRequest;
 import java.util.Iterator;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 import org.apache.pekko.grpc.GrpcProtocol.GrpcProtocolReader;
 import org.apache.pekko.grpc.javadsl.GrpcExceptionHandler;
 import org.apache.pekko.grpc.javadsl.GrpcMarshalling;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -42,6 +45,11 @@ import org.apache.pekko.stream.SystemMaterializer;
  * this costs only parallelism); {@link Mode#COMMON_POOL} is the generated handler's behaviour. The
  * Pekko gRPC reference server of the benchmark uses this same handler, so it measures the engine's
  * transport, not another one.
+ *
+ * <p>The clock is read as the request comes off the connection, before the hop, and handed to a
+ * {@link TimedAuctionService} with the caller's deadline ({@code grpc-timeout}): when the executor
+ * is saturated, bids queue there, and the engine counts that wait against each bid's {@code
+ * tmax_ms} and drops the bids whose caller gave up meanwhile ({@link AuctionServiceImpl}).
  */
 public final class BidRoute {
   /** Where {@code Bid} runs once its request is unmarshalled. */
@@ -66,6 +74,7 @@ public final class BidRoute {
   }
 
   private static final String BID = "Bid";
+  private static final String GRPC_TIMEOUT = "grpc-timeout";
   private static final CompletionStage<HttpResponse> UNSUPPORTED_MEDIA_TYPE = CompletableFuture.completedFuture(
       HttpResponse.create().withStatus(StatusCodes.UNSUPPORTED_MEDIA_TYPE));
 
@@ -89,9 +98,18 @@ public final class BidRoute {
   /** As above, with the materializer that streamed request entities are read with. */
   static Function<HttpRequest, CompletionStage<HttpResponse>> partial(AuctionService service, Mode mode,
       ClassicActorSystemProvider system, Materializer mat) {
+    return partial(service, mode.executor(), system, mat);
+  }
+
+  /**
+   * As above, with the executor that runs each bid. A {@link TimedAuctionService} is told when the
+   * request came off the connection, before the hop to {@code executor}.
+   */
+  static Function<HttpRequest, CompletionStage<HttpResponse>> partial(AuctionService service, Executor executor,
+      ClassicActorSystemProvider system, Materializer mat) {
     Function<HttpRequest, CompletionStage<HttpResponse>> generated =
         AuctionServiceHandlerFactory.partial(service, AuctionService.name, system);
-    Executor executor = mode.executor();
+    TimedAuctionService timed = TimedAuctionService.of(service);
     var errors = GrpcExceptionHandler.defaultMapper();
     return request -> {
       Iterator<String> segments = request.getUri().pathSegments().iterator();
@@ -99,14 +117,53 @@ public final class BidRoute {
           && segments.next().equals(BID) && !segments.hasNext())) {
         return generated.apply(request);
       }
+      long receivedNanos = System.nanoTime();
+      long callerTimeoutNanos = callerTimeoutNanos(request);
       return GrpcMarshalling.negotiated(request, (reader, writer) ->
               unmarshal(request.entity(), reader, mat)
-                  .thenComposeAsync(service::bid, executor)
+                  .thenComposeAsync(in -> timed.bid(in, receivedNanos, callerTimeoutNanos), executor)
                   .thenApply(response -> GrpcMarshalling.marshal(response,
                       AuctionService.Serializers.BidResponseSerializer, writer, system, errors))
                   .exceptionally(e -> GrpcExceptionHandler.standard(e, errors, writer, system)))
           .orElseGet(() -> UNSUPPORTED_MEDIA_TYPE);
     };
+  }
+
+  /**
+   * The caller's deadline, from its {@code grpc-timeout} header (the gRPC over HTTP/2 protocol: at
+   * most 8 digits and a unit, {@code H M S m u n}), in nanoseconds from now; {@link
+   * TimedAuctionService#NO_TIMEOUT} when there is none or it is malformed (then the caller is
+   * served as one without a deadline, never refused for it).
+   */
+  static long callerTimeoutNanos(HttpRequest request) {
+    Optional<HttpHeader> header = request.getHeader(GRPC_TIMEOUT);
+    return header.isPresent() ? parseTimeoutNanos(header.get().value()) : TimedAuctionService.NO_TIMEOUT;
+  }
+
+  /** A {@code grpc-timeout} value in nanoseconds, or {@link TimedAuctionService#NO_TIMEOUT} when malformed. */
+  static long parseTimeoutNanos(String value) {
+    int n = value.length();
+    if (n < 2 || n > 9) {
+      return TimedAuctionService.NO_TIMEOUT;
+    }
+    long amount = 0;
+    for (int i = 0; i < n - 1; i++) {
+      char c = value.charAt(i);
+      if (c < '0' || c > '9') {
+        return TimedAuctionService.NO_TIMEOUT;
+      }
+      amount = amount * 10 + (c - '0');
+    }
+    TimeUnit unit = switch (value.charAt(n - 1)) {
+      case 'H' -> TimeUnit.HOURS;
+      case 'M' -> TimeUnit.MINUTES;
+      case 'S' -> TimeUnit.SECONDS;
+      case 'm' -> TimeUnit.MILLISECONDS;
+      case 'u' -> TimeUnit.MICROSECONDS;
+      case 'n' -> TimeUnit.NANOSECONDS;
+      default -> null;
+    };
+    return unit == null ? TimedAuctionService.NO_TIMEOUT : unit.toNanos(amount);
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.adengine.api.v1.AuctionService;
 import dev.adengine.api.v1.BidRequest;
 import dev.adengine.api.v1.BidResponse;
 import dev.adengine.engine.grpc.GrpcErrors;
+import dev.adengine.engine.grpc.TimedAuctionService;
 import dev.adengine.engine.slo.SloTracker;
 import io.grpc.Status;
 import java.lang.reflect.InvocationHandler;
@@ -25,18 +26,19 @@ public final class MeteredServices {
   private MeteredServices() {}
 
   /**
-   * {@code service} with each Bid timed from the call (the request unmarshalled) to its answer (the
-   * response built, before marshalling), and counted by outcome and status code; the same outcome
-   * and time feed the SLO tracker, from the one completion callback.
+   * {@code service} with each Bid timed from when the server received it ({@link
+   * TimedAuctionService}: as the request came off the connection, so a wait for a thread counts)
+   * to its answer (the response built, before marshalling), and counted by outcome and status
+   * code; the same outcome and time feed the SLO tracker, from the one completion callback.
    */
-  public static AuctionService auction(AuctionService service, EngineMetrics metrics, SloTracker slo) {
-    return new AuctionService() {
+  public static TimedAuctionService auction(AuctionService service, EngineMetrics metrics, SloTracker slo) {
+    TimedAuctionService timed = TimedAuctionService.of(service);
+    return new TimedAuctionService() {
       @Override
-      public CompletionStage<BidResponse> bid(BidRequest in) {
-        long start = System.nanoTime();
+      public CompletionStage<BidResponse> bid(BidRequest in, long start, long callerTimeoutNanos) {
         CompletionStage<BidResponse> answer;
         try {
-          answer = service.bid(in);
+          answer = timed.bid(in, start, callerTimeoutNanos);
         } catch (RuntimeException e) {
           answered(in, start, null, e);
           throw e;

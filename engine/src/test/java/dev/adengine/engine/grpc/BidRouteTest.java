@@ -16,6 +16,7 @@ import dev.adengine.api.v1.BidResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -113,6 +114,90 @@ class BidRouteTest {
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void shouldTellTheServiceWhenTheBidWasReceivedBeforeItWaitedForTheExecutor() throws Exception {
+    // given the route with an executor that starts each bid 300 ms after it is handed over (a
+    // saturated pool), and a service that notes how long before it ran each bid was received
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "bid-route-received",
+        ConfigFactory.defaultReference());
+    try {
+      ConcurrentLinkedQueue<Long> waitedMillis = new ConcurrentLinkedQueue<>();
+      TimedAuctionService timed = (in, receivedNanos, callerTimeoutNanos) -> {
+        waitedMillis.add((System.nanoTime() - receivedNanos) / 1_000_000);
+        return CompletableFuture.completedFuture(BidResponse.newBuilder().setRequestId(in.getRequestId()).build());
+      };
+      var route = BidRoute.partial(timed, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS), system,
+          Materializer.createMaterializer(system));
+
+      // when a bid is handled
+      HttpResponse response = route.apply(grpcRequest(frame(BidRequest.newBuilder().setRequestId("late-1").build()
+          .toByteArray()))).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+      // then the service saw the time it was received, before the wait
+      assertEquals(200, response.status().intValue());
+      ByteString body = ((HttpEntity.Strict) response.entity()).getData();
+      assertEquals("late-1", BidResponse.parseFrom(body.drop(5).toArray()).getRequestId());
+      assertEquals(1, waitedMillis.size());
+      assertTrue(waitedMillis.peek() >= 300, "waited " + waitedMillis.peek() + " ms");
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void shouldTellTheServiceItsCallersDeadline() throws Exception {
+    // given a real server whose service notes each bid's caller timeout, and the project's client
+    ConcurrentLinkedQueue<Long> timeouts = new ConcurrentLinkedQueue<>();
+    TimedAuctionService timed = (in, receivedNanos, callerTimeoutNanos) -> {
+      timeouts.add(callerTimeoutNanos);
+      return CompletableFuture.completedFuture(BidResponse.newBuilder().setRequestId(in.getRequestId()).build());
+    };
+    ActorSystem<Void> server = ActorSystem.create(Behaviors.empty(), "bid-route-deadline",
+        ConfigFactory.parseString("pekko.http.server.enable-http2 = on\npekko.http.server.preview.enable-http2 = on")
+            .withFallback(ConfigFactory.defaultReference()));
+    ActorSystem<Void> client = clientSystem("bid-route-deadline-client");
+    try {
+      var route = BidRoute.partial(timed, BidRoute.Mode.COMMON_POOL, server);
+      @SuppressWarnings("unchecked")
+      ServerBinding binding = Http.get(server).newServerAt("127.0.0.1", 0)
+          .bind(ServiceHandler.concatOrNotFound(route)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      int port = binding.localAddress().getPort();
+      AuctionServiceClient withDeadline = AuctionServiceClient.create(
+          clientSettings(client, port).withDeadline(Duration.ofSeconds(3)), client);
+      AuctionServiceClient without = AuctionServiceClient.create(clientSettings(client, port), client);
+
+      // when one bid is sent with a 3 s deadline and one without
+      assertEquals("d", await(withDeadline.bid(BidRequest.newBuilder().setRequestId("d").build())).getRequestId());
+      assertEquals("n", await(without.bid(BidRequest.newBuilder().setRequestId("n").build())).getRequestId());
+
+      // then the service was told what was left of the first's 3 s, and no timeout for the second
+      Long first = timeouts.poll();
+      assertTrue(first > 0 && first <= TimeUnit.SECONDS.toNanos(3), "timeout " + first);
+      assertEquals(TimedAuctionService.NO_TIMEOUT, timeouts.poll());
+      await(withDeadline.close());
+      await(without.close());
+    } finally {
+      client.terminate();
+      server.terminate();
+      server.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void shouldParseGrpcTimeoutsInEveryUnitAndIgnoreMalformedOnes() {
+    assertEquals(TimeUnit.HOURS.toNanos(2), BidRoute.parseTimeoutNanos("2H"));
+    assertEquals(TimeUnit.MINUTES.toNanos(3), BidRoute.parseTimeoutNanos("3M"));
+    assertEquals(TimeUnit.SECONDS.toNanos(5), BidRoute.parseTimeoutNanos("5S"));
+    assertEquals(TimeUnit.MILLISECONDS.toNanos(99_999_999), BidRoute.parseTimeoutNanos("99999999m"));
+    assertEquals(TimeUnit.MICROSECONDS.toNanos(250), BidRoute.parseTimeoutNanos("250u"));
+    assertEquals(7, BidRoute.parseTimeoutNanos("7n"));
+    assertEquals(0, BidRoute.parseTimeoutNanos("0m"));
+    for (String bad : new String[] {"", "m", "100", "100x", "-5m", "1.5S", "123456789m", " 5S"}) {
+      assertEquals(TimedAuctionService.NO_TIMEOUT, BidRoute.parseTimeoutNanos(bad), "'" + bad + "'");
     }
   }
 

@@ -1,0 +1,133 @@
+package dev.adengine.engine.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.adengine.api.v1.BidRequest;
+import dev.adengine.api.v1.BidResponse;
+import dev.adengine.api.v1.Device;
+import dev.adengine.engine.auction.BidQuery;
+import dev.adengine.engine.testing.EngineTestSupport;
+import io.grpc.Status;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The service in front of the bid path: a bid that could not start before its caller's gRPC
+ * deadline is answered DEADLINE_EXCEEDED without reaching the bid path; others reach it with their
+ * receive time, however long they waited (tmax_ms alone drops nothing); bad input is still named.
+ */
+class AuctionServiceImplTest {
+  private static final long MS = 1_000_000L;
+
+  /** A bid path that answers every bid at once and remembers what it was given. */
+  private static final class Recording implements AuctionServiceImpl.Handler {
+    final List<BidQuery> queries = new CopyOnWriteArrayList<>();
+    final List<Long> received = new CopyOnWriteArrayList<>();
+
+    @Override
+    public CompletionStage<BidResponse> handle(BidQuery q, long receivedNanos) {
+      queries.add(q);
+      received.add(receivedNanos);
+      return CompletableFuture.completedFuture(BidResponse.newBuilder().setRequestId(q.requestId()).build());
+    }
+
+    @Override
+    public void countFailure() {}
+  }
+
+  private static BidRequest bid(String id, int tmaxMs) {
+    return EngineTestSupport.bid(id, "paris", Device.DESKTOP, 3).setTmaxMs(tmaxMs).build();
+  }
+
+  private static Status.Code code(CompletionStage<BidResponse> answer) throws Exception {
+    try {
+      answer.toCompletableFuture().get(5, TimeUnit.SECONDS);
+      return Status.Code.OK;
+    } catch (ExecutionException e) {
+      return GrpcErrors.codeOf(e.getCause());
+    }
+  }
+
+  @Test
+  void shouldServeABidThatStartsBeforeItsCallersDeadlineWithTheTimeItWasReceived() throws Exception {
+    Recording path = new Recording();
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true);
+    long received = System.nanoTime() - 60 * MS;
+
+    assertEquals(Status.Code.OK, code(service.bid(bid("in-time", 100), received, 5_000 * MS)));
+
+    assertEquals(1, path.queries.size());
+    assertEquals(received, path.received.get(0), "the receive time reaches the bid path");
+  }
+
+  @Test
+  void shouldAnswerDeadlineExceededWithoutServingABidWhoseCallerGaveUp() throws Exception {
+    Recording path = new Recording();
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true);
+
+    // a bid received 150 ms ago whose caller waits 100 ms, and one received 1.2 s ago whose caller waits 1 s
+    CompletionStage<BidResponse> late = service.bid(bid("late", 100), System.nanoTime() - 150 * MS, 100 * MS);
+    CompletionStage<BidResponse> later = service.bid(bid("later", 5_000), System.nanoTime() - 1_200 * MS,
+        1_000 * MS);
+
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, code(late));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, code(later));
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> late.toCompletableFuture().get(5, TimeUnit.SECONDS));
+    assertTrue(e.getCause().getMessage().contains("past its caller's 100 ms deadline"), e.getCause().getMessage());
+    assertEquals(List.of(), path.queries, "neither reached the bid path");
+  }
+
+  @Test
+  void shouldServeABidThatWaitedPastItsTmaxWhileItsCallerStillWaits() throws Exception {
+    // the simulator's case: tmax_ms 100 within a 5 s gRPC deadline, and a node that took 150 ms to start it
+    Recording path = new Recording();
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true);
+
+    assertEquals(Status.Code.OK, code(service.bid(bid("slow", 100), System.nanoTime() - 150 * MS, 5_000 * MS)));
+
+    assertEquals(1, path.queries.size());
+  }
+
+  @Test
+  void shouldServeABidWithoutADeadlineHoweverLongItWaited() throws Exception {
+    Recording path = new Recording();
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true);
+
+    assertEquals(Status.Code.OK, code(service.bid(bid("patient", 100), System.nanoTime() - 2_000 * MS,
+        TimedAuctionService.NO_TIMEOUT)));
+
+    assertEquals(1, path.queries.size());
+  }
+
+  @Test
+  void shouldServeABidWhoseCallerGaveUpWhenDroppingLateBidsIsOff() throws Exception {
+    Recording path = new Recording();
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, false);
+
+    assertEquals(Status.Code.OK, code(service.bid(bid("late", 100), System.nanoTime() - 150 * MS, 100 * MS)));
+
+    assertEquals(1, path.queries.size());
+  }
+
+  @Test
+  void shouldNameTheInvalidFieldOfALateBid() throws Exception {
+    Recording path = new Recording();
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true);
+
+    CompletionStage<BidResponse> answer = service.bid(bid("", 100), System.nanoTime() - 500 * MS, 100 * MS);
+
+    assertEquals(Status.Code.INVALID_ARGUMENT, code(answer));
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> answer.toCompletableFuture().get(5, TimeUnit.SECONDS));
+    assertTrue(e.getCause().getMessage().contains("request_id"), e.getCause().getMessage());
+    assertEquals(List.of(), path.queries);
+  }
+}
