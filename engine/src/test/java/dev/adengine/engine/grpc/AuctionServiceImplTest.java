@@ -88,33 +88,29 @@ class AuctionServiceImplTest {
   @Test
   void shouldServeABidThatWaitedPastItsTmaxWhileItsCallerStillWaits() throws Exception {
     // the simulator's case: tmax_ms 100 within a 5 s gRPC deadline, and a node that took 150 ms to start it
-    Recording path = new Recording();
-    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true);
-
-    assertEquals(Status.Code.OK, code(service.bid(bid("slow", 100), System.nanoTime() - 150 * MS, 5_000 * MS)));
-
-    assertEquals(1, path.queries.size());
+    assertServed(true, "slow", 150, 5_000 * MS);
   }
 
   @Test
   void shouldServeABidWithoutADeadlineHoweverLongItWaited() throws Exception {
-    Recording path = new Recording();
-    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true);
-
-    assertEquals(Status.Code.OK, code(service.bid(bid("patient", 100), System.nanoTime() - 2_000 * MS,
-        TimedAuctionService.NO_TIMEOUT)));
-
-    assertEquals(1, path.queries.size());
+    assertServed(true, "patient", 2_000, TimedAuctionService.NO_TIMEOUT);
   }
 
   @Test
   void shouldServeABidWhoseCallerGaveUpWhenDroppingLateBidsIsOff() throws Exception {
+    assertServed(false, "late", 150, 100 * MS);
+  }
+
+  /** A bid of tmax_ms 100 received {@code waitedMs} ago with the caller's timeout reaches the bid path and is OK. */
+  private static void assertServed(boolean dropLate, String id, long waitedMs, long callerTimeoutNanos)
+      throws Exception {
     Recording path = new Recording();
-    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, false);
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, dropLate);
 
-    assertEquals(Status.Code.OK, code(service.bid(bid("late", 100), System.nanoTime() - 150 * MS, 100 * MS)));
+    assertEquals(Status.Code.OK, code(service.bid(bid(id, 100), System.nanoTime() - waitedMs * MS,
+        callerTimeoutNanos)));
 
-    assertEquals(1, path.queries.size());
+    assertEquals(1, path.queries.size(), id + " reached the bid path");
   }
 
   @Test
