@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * One engine node running as its own JVM process ({@code dev.adengine.engine.Main}), configured
@@ -65,6 +66,15 @@ public final class NodeProcess implements AutoCloseable {
   public static final List<String> TEST_NODE_FLAGS = List.of("-Xms256m", "-Xmx768m", "-XX:+UseParallelGC",
       "-XX:MetaspaceSize=256m", "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
       "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector");
+
+  /**
+   * {@link #TEST_NODE_FLAGS} with C2 off ({@code -XX:TieredStopAtLevel=1}): bin/chaos's nodes' JIT
+   * by default ({@code --jit c1}). Three co-located nodes compiling with C2 took about 14% of a core
+   * each for minutes after every start on the 2-core development machine; at tens of bids a second
+   * per node, C1 code is fast enough.
+   */
+  public static final List<String> C1_NODE_FLAGS =
+      Stream.concat(TEST_NODE_FLAGS.stream(), Stream.of("-XX:TieredStopAtLevel=1")).toList();
 
   /** As {@link #start(String, String, Ports, Map, Path)}, with the given JVM flags instead of the tests' own. */
   public static NodeProcess start(String name, String keyspace, Ports ports, Map<String, String> extraEnv,

@@ -181,9 +181,7 @@ public final class ChaosSuite implements Callable<Integer> {
   private List<String> nodeFlags() {
     switch (jit) {
       case "c1" -> {
-        List<String> flags = new ArrayList<>(NodeProcess.TEST_NODE_FLAGS);
-        flags.add("-XX:TieredStopAtLevel=1");
-        return flags;
+        return NodeProcess.C1_NODE_FLAGS;
       }
       case "tiered" -> {
         return NodeProcess.TEST_NODE_FLAGS;

@@ -98,14 +98,25 @@ public final class LoadGenerator {
    */
   public static List<Double> warmUntil(java.util.function.IntFunction<LoadOptions> round, double okRatio,
       int maxRounds, String label, PrintStream out) throws MarketSetup.SetupException, InterruptedException {
+    return warmUntil(round, okRatio, 1, maxRounds, label, out);
+  }
+
+  /**
+   * As above, until {@code inARow} rounds in a row have at least {@code okRatio} OK: one good round
+   * of a machine still compiling can be luck.
+   *
+   * @return each round's OK ratio, in order (the last ends the first such streak, if any did)
+   */
+  public static List<Double> warmUntil(java.util.function.IntFunction<LoadOptions> round, double okRatio,
+      int inARow, int maxRounds, String label, PrintStream out)
+      throws MarketSetup.SetupException, InterruptedException {
     List<Double> ratios = new ArrayList<>();
-    for (int n = 1; n <= maxRounds; n++) {
+    int streak = 0;
+    for (int n = 1; n <= maxRounds && streak < inARow; n++) {
       double ratio = run(round.apply(n), out).totals().okRatio();
       ratios.add(ratio);
+      streak = ratio >= okRatio ? streak + 1 : 0;
       out.printf(Locale.ROOT, "[%s] warm-up round %d: %.2f%% OK%n", label, n, 100 * ratio);
-      if (ratio >= okRatio) {
-        break;
-      }
     }
     return ratios;
   }
