@@ -288,10 +288,10 @@ public final class EngineNode {
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
         BidRoute.partial(MeteredServices.auction(new AuctionServiceImpl(bidHandler, s.maxTmaxMs(),
-                config.getBoolean("adengine.grpc.drop-late-bids")), metrics, slo),
+                config.getBoolean("adengine.grpc.drop-late-bids"), catalog::loaded), metrics, slo),
             BidRoute.mode(config), system),
         EventServiceHandlerFactory.partial(MeteredServices.counted(EventService.class,
-            new EventServiceImpl(ingest, s.maxEventBatch()), EngineMetrics.EVENT_SERVICE, metrics),
+            new EventServiceImpl(ingest, s.maxEventBatch(), catalog::loaded), EngineMetrics.EVENT_SERVICE, metrics),
             EventService.name, system),
         AdminServiceHandlerFactory.partial(MeteredServices.counted(AdminService.class,
             new AdminServiceImpl(system, catalog, features, ranking, s.snapshotStaleAfter(), s.askTimeout(),

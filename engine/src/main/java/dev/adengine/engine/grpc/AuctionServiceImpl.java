@@ -7,6 +7,7 @@ import dev.adengine.engine.auction.BidQuery;
 import io.grpc.Status;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
 import org.apache.pekko.grpc.GrpcServiceException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +27,11 @@ import org.slf4j.LoggerFactory;
  * when it was received; when that has passed, ranking answers on its first stage alone). A call
  * without a deadline is always served: {@code tmax_ms} alone drops nothing, since a caller may
  * wait longer than the budget it asks the auction to keep.
+ *
+ * <p><b>A node without its catalog does not bid.</b> Until the node's catalog replica has been
+ * loaded from Cassandra once, a valid bid is answered {@code UNAVAILABLE}
+ * ({@link GrpcErrors#catalogNotLoaded}), so the caller tries another node, instead of an auction
+ * run over whichever campaigns happened to reach the replica so far (none, just after a start).
  */
 public final class AuctionServiceImpl implements TimedAuctionService {
   private static final Logger log = LoggerFactory.getLogger(AuctionServiceImpl.class);
@@ -42,9 +48,13 @@ public final class AuctionServiceImpl implements TimedAuctionService {
   private final Handler handler;
   private final int maxTmaxMs;
   private final boolean dropLate;
+  private final BooleanSupplier catalogLoaded;
 
-  /** {@code dropLate}: answer bids that could not start before their caller's deadline DEADLINE_EXCEEDED, unserved. */
-  public AuctionServiceImpl(BidHandler bids, int maxTmaxMs, boolean dropLate) {
+  /**
+   * {@code dropLate}: answer bids that could not start before their caller's deadline DEADLINE_EXCEEDED,
+   * unserved; {@code catalogLoaded}: whether the node's catalog replica has been loaded (bids wait for it).
+   */
+  public AuctionServiceImpl(BidHandler bids, int maxTmaxMs, boolean dropLate, BooleanSupplier catalogLoaded) {
     this(new Handler() {
       @Override
       public CompletionStage<BidResponse> handle(BidQuery q, long receivedNanos) {
@@ -55,13 +65,14 @@ public final class AuctionServiceImpl implements TimedAuctionService {
       public void countFailure() {
         bids.countFailure();
       }
-    }, maxTmaxMs, dropLate);
+    }, maxTmaxMs, dropLate, catalogLoaded);
   }
 
-  AuctionServiceImpl(Handler handler, int maxTmaxMs, boolean dropLate) {
+  AuctionServiceImpl(Handler handler, int maxTmaxMs, boolean dropLate, BooleanSupplier catalogLoaded) {
     this.handler = handler;
     this.maxTmaxMs = maxTmaxMs;
     this.dropLate = dropLate;
+    this.catalogLoaded = catalogLoaded;
   }
 
   @Override
@@ -73,6 +84,9 @@ public final class AuctionServiceImpl implements TimedAuctionService {
         return CompletableFuture.failedFuture(new GrpcServiceException(Status.DEADLINE_EXCEEDED.withDescription(
             "the bid waited " + waitedNanos / 1_000_000 + " ms for the node to start it, past its caller's "
                 + callerTimeoutNanos / 1_000_000 + " ms deadline")));
+      }
+      if (!catalogLoaded.getAsBoolean()) {
+        return CompletableFuture.failedFuture(GrpcErrors.catalogNotLoaded());
       }
       return handler.handle(q, receivedNanos).exceptionally(e -> {
         handler.countFailure();

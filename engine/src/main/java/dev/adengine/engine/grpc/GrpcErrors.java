@@ -44,6 +44,17 @@ public final class GrpcErrors {
     return Status.Code.INTERNAL;
   }
 
+  /**
+   * The answer of a node whose catalog replica has not been loaded from Cassandra yet (it is starting,
+   * or Cassandra has not answered it since it started): UNAVAILABLE, so a client tries another node
+   * or again later. Such a node would otherwise answer bids with an auction missing campaigns, and
+   * reject valid events as naming an unknown ad.
+   */
+  public static GrpcServiceException catalogNotLoaded() {
+    return new GrpcServiceException(Status.UNAVAILABLE.withDescription(
+        "this node's catalog replica is not loaded yet (the node is starting); try another node or retry"));
+  }
+
   public static GrpcServiceException convertError(Throwable t) {
     Throwable e = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     if (e instanceof GrpcServiceException g) {

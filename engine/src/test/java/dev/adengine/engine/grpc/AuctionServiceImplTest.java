@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The service in front of the bid path: a bid that could not start before its caller's gRPC
  * deadline is answered DEADLINE_EXCEEDED without reaching the bid path; others reach it with their
- * receive time, however long they waited (tmax_ms alone drops nothing); bad input is still named.
+ * receive time, however long they waited (tmax_ms alone drops nothing); bad input is still named;
+ * a node whose catalog replica is not loaded answers valid bids UNAVAILABLE.
  */
 class AuctionServiceImplTest {
   private static final long MS = 1_000_000L;
@@ -58,7 +59,7 @@ class AuctionServiceImplTest {
   @Test
   void shouldServeABidThatStartsBeforeItsCallersDeadlineWithTheTimeItWasReceived() throws Exception {
     Recording path = new Recording();
-    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true);
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true, () -> true);
     long received = System.nanoTime() - 60 * MS;
 
     assertEquals(Status.Code.OK, code(service.bid(bid("in-time", 100), received, 5_000 * MS)));
@@ -70,7 +71,7 @@ class AuctionServiceImplTest {
   @Test
   void shouldAnswerDeadlineExceededWithoutServingABidWhoseCallerGaveUp() throws Exception {
     Recording path = new Recording();
-    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true);
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true, () -> true);
 
     // a bid received 150 ms ago whose caller waits 100 ms, and one received 1.2 s ago whose caller waits 1 s
     CompletionStage<BidResponse> late = service.bid(bid("late", 100), System.nanoTime() - 150 * MS, 100 * MS);
@@ -105,7 +106,7 @@ class AuctionServiceImplTest {
   private static void assertServed(boolean dropLate, String id, long waitedMs, long callerTimeoutNanos)
       throws Exception {
     Recording path = new Recording();
-    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, dropLate);
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, dropLate, () -> true);
 
     assertEquals(Status.Code.OK, code(service.bid(bid(id, 100), System.nanoTime() - waitedMs * MS,
         callerTimeoutNanos)));
@@ -116,7 +117,7 @@ class AuctionServiceImplTest {
   @Test
   void shouldNameTheInvalidFieldOfALateBid() throws Exception {
     Recording path = new Recording();
-    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true);
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true, () -> true);
 
     CompletionStage<BidResponse> answer = service.bid(bid("", 100), System.nanoTime() - 500 * MS, 100 * MS);
 
@@ -125,5 +126,26 @@ class AuctionServiceImplTest {
         () -> answer.toCompletableFuture().get(5, TimeUnit.SECONDS));
     assertTrue(e.getCause().getMessage().contains("request_id"), e.getCause().getMessage());
     assertEquals(List.of(), path.queries);
+  }
+
+  @Test
+  void shouldAnswerUnavailableUntilTheCatalogIsLoadedAndStillNameAnInvalidField() throws Exception {
+    Recording path = new Recording();
+    java.util.concurrent.atomic.AtomicBoolean loaded = new java.util.concurrent.atomic.AtomicBoolean(false);
+    AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true, loaded::get);
+
+    CompletionStage<BidResponse> early = service.bid(bid("early", 100), System.nanoTime(), 5_000 * MS);
+    CompletionStage<BidResponse> invalid = service.bid(bid("", 100), System.nanoTime(), 5_000 * MS);
+
+    assertEquals(Status.Code.UNAVAILABLE, code(early));
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> early.toCompletableFuture().get(5, TimeUnit.SECONDS));
+    assertTrue(e.getCause().getMessage().contains("catalog replica is not loaded"), e.getCause().getMessage());
+    assertEquals(Status.Code.INVALID_ARGUMENT, code(invalid), "bad input is named while the node starts too");
+    assertEquals(List.of(), path.queries, "nothing reached the bid path before the catalog");
+
+    loaded.set(true);
+    assertEquals(Status.Code.OK, code(service.bid(bid("after", 100), System.nanoTime(), 5_000 * MS)));
+    assertEquals(1, path.queries.size());
   }
 }

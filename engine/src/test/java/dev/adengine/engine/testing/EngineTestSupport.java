@@ -59,12 +59,32 @@ public final class EngineTestSupport {
     return startNode(keyspace, Map.of());
   }
 
+  /**
+   * Starts a node in this JVM and waits, as a load balancer's readiness check would, until its
+   * catalog replica is loaded: before that it answers bids and events UNAVAILABLE.
+   */
   public static EngineNode startNode(String keyspace, Map<String, Object> overrides) {
+    EngineNode node;
     try {
-      return EngineNode.start(nodeConfig(keyspace, overrides));
+      node = EngineNode.start(nodeConfig(keyspace, overrides));
     } catch (Exception e) {
       throw new IllegalStateException("engine node failed to start", e);
     }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!node.catalog().loaded()) {
+      if (System.nanoTime() > deadline) {
+        stop(node);
+        throw new IllegalStateException("node " + node.nodeId() + ": catalog replica not loaded within 60 s");
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        stop(node);
+        throw new IllegalStateException(e);
+      }
+    }
+    return node;
   }
 
   /**
