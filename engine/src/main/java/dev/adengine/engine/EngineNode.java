@@ -36,6 +36,7 @@ import dev.adengine.engine.grpc.AdminServiceImpl;
 import dev.adengine.engine.grpc.AuctionServiceImpl;
 import dev.adengine.engine.grpc.BidRoute;
 import dev.adengine.engine.grpc.EventServiceImpl;
+import dev.adengine.engine.grpc.ResponseCompression;
 import dev.adengine.engine.health.CassandraProbe;
 import dev.adengine.engine.health.NodeState;
 import dev.adengine.engine.slo.SloPublisher;
@@ -300,7 +301,8 @@ public final class EngineNode {
             EngineMetrics.ADMIN_SERVICE, metrics), AdminService.name, system),
         ServerReflection.create(List.of(AuctionService.description, EventService.description,
             AdminService.description), system));
-    ServerBinding binding = Http.get(system).newServerAt(s.grpcInterface(), s.grpcPort()).bind(handler)
+    ServerBinding binding = Http.get(system).newServerAt(s.grpcInterface(), s.grpcPort())
+        .bind(ResponseCompression.apply(handler, config))
         .toCompletableFuture().get(30, TimeUnit.SECONDS); // ok to block: start-up, on the caller's thread
     NodeState.get(system).readiness(List.of(
         new NodeState.Check(NodeState.REPLICA, () -> catalog.loaded()

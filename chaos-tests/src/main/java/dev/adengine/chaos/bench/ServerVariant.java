@@ -37,6 +37,12 @@ public record ServerVariant(String server, String name, String setting, List<Str
       new ServerVariant("pekko-grpc", "bid-calling-thread", "`Bid` run on the connection's stream actor instead of"
           + " a hop to the common pool (`adengine.grpc.bid-executor = calling-thread`)", List.of(),
           List.of("-Dadengine.grpc.bid-executor=calling-thread")),
+      new ServerVariant("pekko-grpc", "gzip-responses", "answers gzip-compressed for clients that accept it"
+          + " (Pekko gRPC's default, and the load generator's grpc-java channels accept gzip:"
+          + " `adengine.grpc.compress-responses = on`)", List.of(), List.of("-Dadengine.grpc.compress-responses=on")),
+      new ServerVariant("engine", "gzip-responses", "answers gzip-compressed for clients that accept it"
+          + " (Pekko gRPC's default: `adengine.grpc.compress-responses = on`)", List.of(),
+          List.of("-Dadengine.grpc.compress-responses=on")),
       new ServerVariant("engine", "dispatcher-1", "default dispatcher with 1 thread instead of 2", List.of(),
           DISPATCHER_1),
       new ServerVariant("engine", "serve-late-bids", "bids that waited for a thread past their caller's gRPC"
@@ -65,8 +71,9 @@ public record ServerVariant(String server, String name, String setting, List<Str
 
   /** What {@code bin/bench} runs unless told otherwise. */
   public static final List<String> DEFAULTS = List.of("pekko-grpc:dispatcher-1", "pekko-grpc:no-fjp-property",
-      "pekko-grpc:g1", "pekko-grpc:h2-streamed", "pekko-grpc:bid-calling-thread", "engine:dispatcher-1",
-      "engine:bid-calling-thread", "engine:scalar-stage2", "engine:no-kamon-agent", "engine:no-feature-log");
+      "pekko-grpc:g1", "pekko-grpc:h2-streamed", "pekko-grpc:bid-calling-thread", "pekko-grpc:gzip-responses",
+      "engine:dispatcher-1", "engine:bid-calling-thread", "engine:scalar-stage2", "engine:no-kamon-agent",
+      "engine:no-feature-log", "engine:gzip-responses");
 
   /** {@code server:name}. */
   public String key() {

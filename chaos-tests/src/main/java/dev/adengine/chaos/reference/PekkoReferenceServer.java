@@ -6,6 +6,7 @@ import dev.adengine.api.v1.AuctionService;
 import dev.adengine.api.v1.BidRequest;
 import dev.adengine.api.v1.BidResponse;
 import dev.adengine.engine.grpc.BidRoute;
+import dev.adengine.engine.grpc.ResponseCompression;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -67,7 +68,7 @@ public final class PekkoReferenceServer implements AutoCloseable {
     Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(
         BidRoute.partial(impl, BidRoute.mode(config), system));
     ServerBinding binding = Http.get(system).newServerAt(host, port)
-        .bind(handler)
+        .bind(ResponseCompression.apply(handler, config))
         .toCompletableFuture().get(30, TimeUnit.SECONDS); // start-up, on the caller's thread
     return new PekkoReferenceServer(system, binding);
   }
