@@ -22,6 +22,10 @@ public record ServerVariant(String server, String name, String setting, List<Str
       "-Dpekko.actor.default-dispatcher.fork-join-executor.parallelism-min=1",
       "-Dpekko.actor.default-dispatcher.fork-join-executor.parallelism-max=1");
 
+  private static final String GZIP = "answers gzip-compressed for clients that accept it (Pekko gRPC's default;"
+      + " the load generator's grpc-java channels accept gzip: `adengine.grpc.compress-responses = on`)";
+  private static final List<String> GZIP_ON = List.of("-Dadengine.grpc.compress-responses=on");
+
   /** The variants {@code bin/bench} knows, by {@code server:name}. */
   public static final Map<String, ServerVariant> KNOWN = index(List.of(
       new ServerVariant("pekko-grpc", "dispatcher-1", "default dispatcher with 1 thread instead of 2"
@@ -37,12 +41,8 @@ public record ServerVariant(String server, String name, String setting, List<Str
       new ServerVariant("pekko-grpc", "bid-calling-thread", "`Bid` run on the connection's stream actor instead of"
           + " a hop to the common pool (`adengine.grpc.bid-executor = calling-thread`)", List.of(),
           List.of("-Dadengine.grpc.bid-executor=calling-thread")),
-      new ServerVariant("pekko-grpc", "gzip-responses", "answers gzip-compressed for clients that accept it"
-          + " (Pekko gRPC's default, and the load generator's grpc-java channels accept gzip:"
-          + " `adengine.grpc.compress-responses = on`)", List.of(), List.of("-Dadengine.grpc.compress-responses=on")),
-      new ServerVariant("engine", "gzip-responses", "answers gzip-compressed for clients that accept it"
-          + " (Pekko gRPC's default: `adengine.grpc.compress-responses = on`)", List.of(),
-          List.of("-Dadengine.grpc.compress-responses=on")),
+      new ServerVariant("pekko-grpc", "gzip-responses", GZIP, List.of(), GZIP_ON),
+      new ServerVariant("engine", "gzip-responses", GZIP, List.of(), GZIP_ON),
       new ServerVariant("engine", "dispatcher-1", "default dispatcher with 1 thread instead of 2", List.of(),
           DISPATCHER_1),
       new ServerVariant("engine", "serve-late-bids", "bids that waited for a thread past their caller's gRPC"
