@@ -93,6 +93,25 @@ class SingleNodeProcessTest {
         client.terminate();
       }
 
+      // and its metrics include the instrumentation agent's families that docs/metrics.md lists
+      // (kamon.conf keeps the Kamon modules that make them and turns the others off)
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      EngineTestSupport.awaitAssert(Duration.ofSeconds(20), () -> {
+        String scrape;
+        try {
+          scrape = http.send(java.net.http.HttpRequest.newBuilder(
+                  java.net.URI.create("http://127.0.0.1:" + node.mgmtPort() + "/metrics")).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        } catch (java.io.IOException | InterruptedException e) {
+          throw new AssertionError("GET /metrics failed", e);
+        }
+        for (String family : List.of("executor_threads_total", "executor_queue_size",
+            "pekko_actor_processing_time_seconds", "pekko_actor_mailbox_size", "pekko_system_processed_messages_total",
+            "pekko_cluster_sharding_region_hosted_shards", "adengine_bid_latency_seconds")) {
+          assertTrue(scrape.contains("# TYPE " + family + " "), "not exported: " + family);
+        }
+      });
+
       // and the node shuts down cleanly on SIGTERM
       node.stop(Duration.ofSeconds(30));
       assertFalse(node.alive());

@@ -227,13 +227,8 @@ class MetricCatalogTest {
         assertTrue(catalog.containsKey(family), "exported but not in the catalog: " + family);
       }
     }
-    // some of the instrumentation agent's families that docs/metrics.md lists (kamon.conf keeps the
-    // modules that make them, and turns the others off)
-    for (String family : List.of("executor_threads_total", "executor_queue_size", "pekko_actor_processing_time_seconds",
-        "pekko_actor_mailbox_size", "pekko_system_processed_messages_total",
-        "pekko_cluster_sharding_region_hosted_shards")) {
-      assertTrue(scrape.types().containsKey(family), "not exported: " + family);
-    }
+    // (the instrumentation agent's executor_* and pekko_* families are checked on a node in its own
+    // JVM, SingleNodeProcessTest: in this one, Pekko's classes may load before Kamon attaches)
   }
 
   private static void checkValues(Scrape scrape, String nodeId, long clickedPrice) {
