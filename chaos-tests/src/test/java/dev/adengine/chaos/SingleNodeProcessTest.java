@@ -13,6 +13,11 @@ import dev.adengine.engine.testing.EngineTestSupport;
 import dev.adengine.engine.testing.EngineTestSupport.Clients;
 import dev.adengine.persistence.CassandraSettings;
 import dev.adengine.persistence.testing.CassandraTestNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -95,14 +100,13 @@ class SingleNodeProcessTest {
 
       // and its metrics include the instrumentation agent's families that docs/metrics.md lists
       // (kamon.conf keeps the Kamon modules that make them and turns the others off)
-      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      HttpClient http = HttpClient.newHttpClient();
       EngineTestSupport.awaitAssert(Duration.ofSeconds(20), () -> {
         String scrape;
         try {
-          scrape = http.send(java.net.http.HttpRequest.newBuilder(
-                  java.net.URI.create("http://127.0.0.1:" + node.mgmtPort() + "/metrics")).build(),
-              java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-        } catch (java.io.IOException | InterruptedException e) {
+          scrape = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.mgmtPort() + "/metrics"))
+              .build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException | InterruptedException e) {
           throw new AssertionError("GET /metrics failed", e);
         }
         for (String family : List.of("executor_threads_total", "executor_queue_size",

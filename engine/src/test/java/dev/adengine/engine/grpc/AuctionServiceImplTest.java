@@ -16,6 +16,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -131,7 +132,7 @@ class AuctionServiceImplTest {
   @Test
   void shouldAnswerUnavailableUntilTheCatalogIsLoadedAndStillNameAnInvalidField() throws Exception {
     Recording path = new Recording();
-    java.util.concurrent.atomic.AtomicBoolean loaded = new java.util.concurrent.atomic.AtomicBoolean(false);
+    AtomicBoolean loaded = new AtomicBoolean(false);
     AuctionServiceImpl service = new AuctionServiceImpl(path, 1_000, true, loaded::get);
 
     CompletionStage<BidResponse> early = service.bid(bid("early", 100), System.nanoTime(), 5_000 * MS);

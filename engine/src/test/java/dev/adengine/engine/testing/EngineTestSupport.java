@@ -70,19 +70,15 @@ public final class EngineTestSupport {
     } catch (Exception e) {
       throw new IllegalStateException("engine node failed to start", e);
     }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!node.catalog().loaded()) {
-      if (System.nanoTime() > deadline) {
-        stop(node);
-        throw new IllegalStateException("node " + node.nodeId() + ": catalog replica not loaded within 60 s");
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        stop(node);
-        throw new IllegalStateException(e);
-      }
+    try {
+      awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(20), () -> {
+        if (!node.catalog().loaded()) {
+          throw new AssertionError("node " + node.nodeId() + ": catalog replica not loaded within 60 s");
+        }
+      });
+    } catch (AssertionError | RuntimeException e) {
+      stop(node);
+      throw e;
     }
     return node;
   }
