@@ -60,9 +60,10 @@ class KillRestartChaosTest {
       // two cores here (heartbeats delayed by 2 s on every node were seen, and at tmax 100 ms or
       // 500 ms 2-18% of bids ran out of time with no fault at all), so the OK ratio checks
       // availability, and the latency per phase is printed for the report, not asserted
+      // (the load runs at least 10 s past the recovery, so the phase after the fault is measured too)
       ChaosRun.Settings settings = new ChaosRun.Settings(Scenario.KILL_RESTART, 50, Duration.ofSeconds(40),
           Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(5), 100, 10, 1000, 0.999,
-          RECOVERY_MAX);
+          RECOVERY_MAX, Duration.ofSeconds(10));
       ChaosRun.Result result = new ChaosRun(cluster, settings, cql, keyspace, "tcp", null, System.out).run();
 
       // then every invariant held: OK ratio, budgets, exactly-once charges, recovery

@@ -57,10 +57,11 @@ public final class ChaosReport {
     b.append("## ").append(title(r)).append("\n\n");
     b.append(String.format(Locale.ROOT, "%d nodes, Artery over %s; %.0f bids/s open loop (tmax %d ms, "
             + "`UNAVAILABLE` retried on the next node within it, a bid unanswered after 40%% of tmax hedged on "
-            + "the next node) for %d s after %d s of warm-up, fault at +%d s; "
-            + "billing traffic %d bids/s with impressions, clicks and resent events at any node.%n%n",
-        r.nodes(), r.transport(), r.settings().rate(), r.settings().tmaxMs(), r.settings().duration().toSeconds(),
-        r.settings().warmup().toSeconds(), r.settings().faultAt().toSeconds(), r.settings().billingBidsPerSecond()));
+            + "the next node) for %d s (at least %d, and until %d s after the recovery) after %d s of warm-up, "
+            + "fault at +%d s; billing traffic %d bids/s with impressions, clicks and resent events at any node.%n%n",
+        r.nodes(), r.transport(), r.settings().rate(), r.settings().tmaxMs(), r.load().totals().seconds(),
+        r.settings().duration().toSeconds(), r.settings().afterAtLeast().toSeconds(), r.settings().warmup().toSeconds(),
+        r.settings().faultAt().toSeconds(), r.settings().billingBidsPerSecond()));
     b.append("| phase | seconds | sent | OK | errors | p50 | p99 | p99.9 | max | p99 < 100 ms |\n");
     b.append("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |\n");
     for (Phase p : r.phases()) {

@@ -74,9 +74,32 @@ public final class ChaosRun {
    * leaves the OK ratio to availability and latency to the phase figures. The bidder hedges like a
    * real exchange client: a bid unanswered after {@link #hedgeMs} (40% of tmax) also goes to the
    * next node, and the first answer counts; a frozen node never answers {@code UNAVAILABLE}.
+   *
+   * <p>The load runs for {@code duration}, and longer when the cluster recovers later than {@code
+   * afterAtLeast} before its end: until {@code afterAtLeast} after the recovery, so that the phase
+   * after the fault is measured whatever the recovery took (with a fixed duration, a slow recovery
+   * left it empty: the rolling restart and the Aeron kill of the suite of 2026-12-01, and every CI
+   * run of KillRestartChaosTest that day).
    */
   public record Settings(Scenario scenario, double rate, Duration duration, Duration warmup, Duration faultAt,
-      Duration downFor, int campaigns, int billingBidsPerSecond, int tmaxMs, double minOkRatio, Duration recoveryMax) {}
+      Duration downFor, int campaigns, int billingBidsPerSecond, int tmaxMs, double minOkRatio, Duration recoveryMax,
+      Duration afterAtLeast) {
+
+    /**
+     * The longest the load may run, in measured seconds: the fault thread waits up to {@code
+     * recoveryMax} for the members and as long again for the touched node to serve.
+     */
+    int maxMeasuredSeconds() {
+      return (int) (faultAt.plus(downFor).plus(recoveryMax.multipliedBy(2)).plus(afterAtLeast).toSeconds()
+          + Math.max(0, duration.toSeconds()));
+    }
+
+    /** Measured seconds of a run whose fault's recovery ended {@code recoveredMs} after the first one. */
+    int measuredSeconds(long recoveredMs) {
+      long recoveredSecond = (recoveredMs + 999) / 1000;
+      return (int) Math.max(duration.toSeconds(), recoveredSecond + afterAtLeast.toSeconds());
+    }
+  }
 
   /** Latency and answers of one phase; latencies in microseconds from the intended send time. */
   public record Phase(String name, int fromSecond, int toSecond, long sent, long ok, Map<String, Long> errors,
@@ -195,7 +218,7 @@ public final class ChaosRun {
     awaitReplicas(billingCampaigns.size() + market.campaigns().size());
 
     LoadOptions options = LoadOptions.builder().targets(cluster.targets()).rate(settings.rate())
-        .durationSeconds((int) settings.duration().toSeconds()).warmupSeconds((int) settings.warmup().toSeconds())
+        .durationSeconds(settings.maxMeasuredSeconds()).warmupSeconds((int) settings.warmup().toSeconds())
         .campaigns(settings.campaigns()).setupMarket(false).tmaxMs(settings.tmaxMs()).hedgeMs(hedgeMs(settings))
         .seed(11).today(today).build();
     for (Node n : cluster.nodes()) {
@@ -219,12 +242,19 @@ public final class ChaosRun {
         0.35, 0.10);
     AtomicReference<Timeline> timeline = new AtomicReference<>();
     AtomicReference<Throwable> faultError = new AtomicReference<>();
+    // The schedule runs until the fault thread ends it: at the duration, or after the recovery.
     Thread faults = new Thread(() -> {
       try {
         measured.await();
-        timeline.set(inject(measuredStartMs.get()));
+        Timeline t = inject(measuredStartMs.get());
+        int seconds = settings.measuredSeconds(Math.max(t.convergedMs(), t.servedAgainMs()));
+        generator.endAfter(seconds);
+        out.printf(Locale.ROOT, "[chaos] the load runs for %d measured seconds (at least %d, and %d after the"
+            + " recovery)%n", seconds, settings.duration().toSeconds(), settings.afterAtLeast().toSeconds());
+        timeline.set(t);
       } catch (Throwable e) {
         faultError.set(e);
+        generator.endAfter((int) settings.duration().toSeconds());
       }
     }, "chaos-faults");
     faults.start();

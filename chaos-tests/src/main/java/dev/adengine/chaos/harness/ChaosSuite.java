@@ -43,8 +43,13 @@ public final class ChaosSuite implements Callable<Integer> {
   @Option(names = "--rate", defaultValue = "50", description = "load-generator bids per second")
   double rate;
 
-  @Option(names = "--duration", defaultValue = "60", description = "measured seconds per scenario")
+  @Option(names = "--duration", defaultValue = "60", description = "measured seconds per scenario, at least: the load"
+      + " runs until --after seconds after the recovery when that is later")
   int durationSeconds;
+
+  @Option(names = "--after", defaultValue = "15", description = "measured seconds after the recovery, at least (the"
+      + " phase after the fault)")
+  int afterSeconds;
 
   @Option(names = "--warmup", defaultValue = "20")
   int warmupSeconds;
@@ -139,7 +144,7 @@ public final class ChaosSuite implements Callable<Integer> {
         nodeFlags());
     ChaosRun.Settings settings = new ChaosRun.Settings(scenario, rate, Duration.ofSeconds(durationSeconds),
         Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(faultAtSeconds), downFor, campaigns, billingRate, tmaxMs, 0.999,
-        Duration.ofSeconds(120));
+        Duration.ofSeconds(120), Duration.ofSeconds(afterSeconds));
     System.out.println("[chaos] " + name + ": starting " + nodes + " nodes over " + transport + ", keyspace " + keyspace);
     try (ChaosCluster cluster = new ChaosCluster(options, client);
         CqlSession cql = CassandraSessions.connect(cassandra, Duration.ofSeconds(30))) {

@@ -74,6 +74,8 @@ public final class LoadGenerator {
   private final LoadOptions options;
   private final PrintStream out;
   private final AtomicBoolean stop = new AtomicBoolean();
+  /** Measured seconds the schedule ends after, when {@link #endAfter} set them; else the options' duration. */
+  private volatile int endAfterSeconds = -1;
   private volatile Runnable onMeasuredStart = () -> { };
   private volatile BiConsumer<LoadResult.Second, Histogram> onSecond = (row, latency) -> { };
 
@@ -127,6 +129,26 @@ public final class LoadGenerator {
    */
   public void requestStop() {
     stop.set(true);
+  }
+
+  /**
+   * Ends a running (or not yet started) {@link #run()}'s schedule after {@code measuredSeconds}
+   * measured seconds instead of the options' duration, which stays the longest it may run: the
+   * caller can run the load until something has happened (a recovery) plus some seconds. Unlike
+   * {@link #requestStop()}, the schedule ends on a second's boundary, so the last second is whole;
+   * a value below the second being sent ends the schedule at that second's end.
+   */
+  public void endAfter(int measuredSeconds) {
+    if (measuredSeconds < 1) {
+      throw new IllegalArgumentException("measuredSeconds must be at least 1, not " + measuredSeconds);
+    }
+    endAfterSeconds = Math.min(measuredSeconds, options.durationSeconds());
+  }
+
+  /** Warm-up plus measured seconds of the schedule, as {@link #endAfter} or the options set them. */
+  private int totalSeconds() {
+    int measured = endAfterSeconds;
+    return measured < 0 ? options.totalSeconds() : options.warmupSeconds() + measured;
   }
 
   /**
@@ -306,15 +328,16 @@ public final class LoadGenerator {
     /** The open-loop schedule: request i leaves at {@code start + i / rate}, answered or not. */
     private void send(RequestGenerator requests, long start) {
       double intervalNanos = 1e9 / options.rate();
-      long end = start + TimeUnit.SECONDS.toNanos(options.totalSeconds());
       int targets = clients.size();
       SecondRecorder current = null;
       for (long i = 0; !stop.get(); i++) {
         long intended = start + (long) (i * intervalNanos);
-        if (intended - end >= 0) {
+        int second = (int) ((intended - start) / 1_000_000_000L);
+        // read each time: endAfter may move the end while the schedule runs; never before an open second's end
+        int total = Math.max(totalSeconds(), current == null ? 0 : current.index + 1);
+        if (second >= total) {
           break;
         }
-        int second = (int) ((intended - start) / 1_000_000_000L);
         while (current == null || current.index < second) {
           current = openSecond(current == null ? 0 : current.index + 1, start);
         }
@@ -332,7 +355,7 @@ public final class LoadGenerator {
         start(new Call(request, current, intended, intended + tmaxNanos, (int) (i % targets)));
       }
       // seconds with nothing due (rates below 1/s) still get their row
-      while (!stop.get() && (current == null || current.index < options.totalSeconds() - 1)) {
+      while (!stop.get() && (current == null || current.index < totalSeconds() - 1)) {
         current = openSecond(current == null ? 0 : current.index + 1, start);
       }
       sendingDone = true;

@@ -18,6 +18,8 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -114,6 +116,37 @@ class LoadGeneratorTest {
     assertEquals(4, json.at("/seconds").size());
     byte[] encoded = Base64.getDecoder().decode(json.at("/totals/latencyHistogram").asText());
     assertEquals(totals.ok(), Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(encoded), 0).getTotalCount());
+  }
+
+  @Test
+  void shouldEndOnASecondsBoundaryWhereEndAfterMovesTheEndWhileItRuns() throws Exception {
+    // given a schedule of at most 30 s at 50 requests/s, told before it starts to end after 2 s
+    LoadGenerator generator = new LoadGenerator(LoadOptions.builder()
+        .target("127.0.0.1", node.grpcPort())
+        .setupMarket(false)
+        .rate(50)
+        .warmupSeconds(0)
+        .durationSeconds(30)
+        .tmaxMs(1000)
+        .build(), System.out);
+    generator.endAfter(2);
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    try {
+      // when, half a second into the run, it is told to end after 4 s instead (as the chaos harness
+      // does once the cluster has recovered)
+      generator.onMeasuredStart(() -> timer.schedule(() -> generator.endAfter(4), 500, TimeUnit.MILLISECONDS));
+      LoadResult result = generator.run();
+
+      // then it ran 4 whole seconds, not 2 and not 30
+      assertEquals(4, result.totals().seconds());
+      assertEquals(4, result.seconds().size());
+      for (LoadResult.Second s : result.seconds()) {
+        assertEquals(50, s.sent(), 1, "second " + s.index());
+      }
+      assertEquals(200, result.totals().sent(), 2);
+    } finally {
+      timer.shutdownNow();
+    }
   }
 
   @Test
