@@ -1,5 +1,6 @@
 package dev.adengine.engine;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.typesafe.config.Config;
 import dev.adengine.api.v1.AdminService;
@@ -65,6 +66,7 @@ import dev.adengine.persistence.CatalogRepository;
 import dev.adengine.persistence.ChargeRepository;
 import dev.adengine.persistence.EventRepository;
 import dev.adengine.persistence.ServedRepository;
+import dev.adengine.persistence.StatementBatcher;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -172,6 +174,7 @@ public final class EngineNode {
     FeatureLogRepository featureLogRepo = new FeatureLogRepository(session, s.keyspace());
     PipelineRepository pipelineRepo = new PipelineRepository(session, s.keyspace());
     ServedAds served = new ServedAds(new ServedRepository(session, s.keyspace()), chargeRepo,
+        new StatementBatcher(session, s.servedWriteLinger(), s.servedWriteBatchStatements(), ConsistencyLevel.LOCAL_QUORUM),
         s.servedLocalCapacity(), s.servedWriteMaxInFlight());
     EventRepository eventRepo = new EventRepository(session, s.keyspace());
     ExperimentRepository experimentRepo = new ExperimentRepository(session, s.keyspace());

@@ -63,6 +63,10 @@ public record EngineSettings(
     Duration servedRetryDelay,
     int servedLocalCapacity,
     int servedWriteMaxInFlight,
+    /** How long a served record may wait to be written with others (0: each request's on its own). */
+    Duration servedWriteLinger,
+    /** The most statements (served ads and charges) in one batch to Cassandra. */
+    int servedWriteBatchStatements,
     Duration snapshotInterval,
     Duration featureHalfLife,
     Duration snapshotStaleAfter,
@@ -142,6 +146,8 @@ public record EngineSettings(
         c.getDuration("events.served-retry-delay"),
         c.getInt("served.local-capacity"),
         c.getInt("served.write-max-in-flight"),
+        c.getDuration("served.write-linger"),
+        c.getInt("served.write-batch-statements"),
         c.getDuration("features.publish-interval"),
         c.getDuration("features.half-life"),
         c.getDuration("features.stale-after"),

@@ -2,6 +2,7 @@ package dev.adengine.persistence;
 
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import java.util.Objects;
@@ -59,10 +60,14 @@ public final class ChargeRepository {
 
   /** Stores the charge; storing the same charge again changes nothing. */
   public CompletionStage<Void> record(Charge c) {
-    return session.executeAsync(insert.bind(c.campaignId(), c.day(), c.node(), c.chargeId(), c.amountMicros(),
-            c.kind(), c.atMs())
+    return session.executeAsync(statement(c)).thenApply(rs -> null);
+  }
+
+  /** The statement that stores the charge (idempotent), for a {@link StatementBatcher}. */
+  public BoundStatement statement(Charge c) {
+    return insert.bind(c.campaignId(), c.day(), c.node(), c.chargeId(), c.amountMicros(), c.kind(), c.atMs())
         .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM)
-        .setIdempotent(true)).thenApply(rs -> null);
+        .setIdempotent(true);
   }
 
   /** Whether the charge is stored (booked against {@code node} for the campaign's day). */

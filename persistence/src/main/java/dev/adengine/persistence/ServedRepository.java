@@ -103,6 +103,11 @@ public final class ServedRepository {
     return session.executeAsync(statement).thenApply(rs -> null);
   }
 
+  /** The statement that stores (or overwrites) the served ad, for a {@link StatementBatcher}. */
+  public BoundStatement statement(ServedAd served) {
+    return bound(served);
+  }
+
   private BoundStatement bound(ServedAd served) {
     return insert
         .bind(

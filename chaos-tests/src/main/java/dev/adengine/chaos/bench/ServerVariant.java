@@ -65,6 +65,11 @@ public record ServerVariant(String server, String name, String setting, List<Str
       new ServerVariant("engine", "no-kamon-agent", "Kamon without its instrumentation agent (no Pekko actor and"
           + " dispatcher metrics; every adengine_* metric kept: `kamon.init.attach-instrumentation = no`)",
           List.of(), List.of("-Dkamon.init.attach-instrumentation=no")),
+      new ServerVariant("engine", "served-unbatched", "each answered bid's served records and CPM charges written"
+          + " to Cassandra in one request of its own (until 2026-12-02: one for the records and one per charge)"
+          + " instead of with other bids' in batches of up to 10 statements held at most 5 ms"
+          + " (`adengine.served.write-linger = 0s`)", List.of(),
+          List.of("-Dadengine.served.write-linger=0s")),
       new ServerVariant("engine", "no-feature-log", "the feature log off (no capture, no writer thread, no"
           + " Cassandra write of a few KB per logged request: `adengine.lifecycle.feature-log.enabled = off`)",
           List.of(), List.of("-Dadengine.lifecycle.feature-log.enabled=off"))));
@@ -73,7 +78,7 @@ public record ServerVariant(String server, String name, String setting, List<Str
   public static final List<String> DEFAULTS = List.of("pekko-grpc:dispatcher-1", "pekko-grpc:no-fjp-property",
       "pekko-grpc:g1", "pekko-grpc:h2-streamed", "pekko-grpc:bid-calling-thread", "pekko-grpc:gzip-responses",
       "engine:dispatcher-1", "engine:bid-calling-thread", "engine:scalar-stage2", "engine:no-kamon-agent",
-      "engine:no-feature-log", "engine:gzip-responses");
+      "engine:no-feature-log", "engine:gzip-responses", "engine:served-unbatched");
 
   /** {@code server:name}. */
   public String key() {

@@ -1,9 +1,12 @@
 package dev.adengine.engine.events;
 
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import dev.adengine.persistence.ChargeRepository;
 import dev.adengine.persistence.ChargeRepository.Charge;
 import dev.adengine.persistence.ServedRepository;
 import dev.adengine.persistence.ServedRepository.ServedAd;
+import dev.adengine.persistence.StatementBatcher;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -18,14 +21,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * the recent past, and Cassandra (written after the reply, never waited on by the bid path) for
  * events that arrive at another node or after the cache evicted the record.
  *
- * <p>The Cassandra writes are bounded: when {@code maxInFlight} writes are outstanding, further
- * records stay local only and are counted in {@link #droppedWrites()}. A CPM charge dropped that way
- * is still in this node's ledger and reports; only if the node then dies is it missing from the
- * durable log its grant is settled from (the advertiser is then not billed for it either).
+ * <p>The Cassandra writes are bounded: when the writes of {@code maxInFlight} requests are
+ * outstanding, further records stay local only and are counted in {@link #droppedWrites()}. A CPM
+ * charge dropped that way is still in this node's ledger and reports; only if the node then dies is
+ * it missing from the durable log its grant is settled from (the advertiser is then not billed for
+ * it either).
+ *
+ * <p>The writes of several requests go to Cassandra together through a {@link StatementBatcher}
+ * ({@code adengine.served.write-linger}, {@code write-batch-statements}): one request to Cassandra
+ * per few answered bids instead of one or more per bid.
  */
 public final class ServedAds {
   private final ServedRepository repository;
   private final ChargeRepository charges;
+  private final StatementBatcher writes;
   private final int capacity;
   private final int maxInFlight;
   private final ConcurrentHashMap<String, ServedAd> recent = new ConcurrentHashMap<>();
@@ -35,18 +44,24 @@ public final class ServedAds {
   private final AtomicLong droppedWrites = new AtomicLong();
   private final AtomicLong failedWrites = new AtomicLong();
 
-  public ServedAds(ServedRepository repository, ChargeRepository charges, int capacity, int maxInFlight) {
+  /**
+   * @param writes where the served records and charges go (its linger is how much later than the
+   *     reply they may be durable)
+   */
+  public ServedAds(ServedRepository repository, ChargeRepository charges, StatementBatcher writes, int capacity,
+      int maxInFlight) {
     this.repository = repository;
     this.charges = charges;
+    this.writes = writes;
     this.capacity = capacity;
     this.maxInFlight = maxInFlight;
   }
 
   /**
-   * Records the served ads of one request locally and starts their Cassandra writes: the ads in
-   * one statement (they share the request's partition), and the charges of its CPM wins (empty
-   * for none); never blocks. The request's writes take one in-flight slot; when none is free they
-   * stay local only and every ad counts in {@link #droppedWrites()}.
+   * Records the served ads of one request locally and queues their Cassandra writes with the
+   * charges of its CPM wins (empty for none), all in the same batch; never blocks. The request's
+   * writes take one in-flight slot; when none is free they stay local only and every ad counts in
+   * {@link #droppedWrites()}.
    */
   public void recordAll(List<ServedAd> ads, List<Charge> winCharges) {
     for (ServedAd served : ads) {
@@ -66,11 +81,14 @@ public final class ServedAds {
       droppedWrites.addAndGet(ads.size());
       return;
     }
-    CompletionStage<Void> write = repository.recordAll(ads);
-    for (Charge charge : winCharges) {
-      write = write.thenCombine(charges.record(charge), (a, b) -> null);
+    List<BoundStatement> statements = new ArrayList<>(ads.size() + winCharges.size());
+    for (ServedAd served : ads) {
+      statements.add(repository.statement(served));
     }
-    write.whenComplete((ok, err) -> {
+    for (Charge charge : winCharges) {
+      statements.add(charges.statement(charge));
+    }
+    writes.add(statements).whenComplete((ok, err) -> {
       inFlight.decrementAndGet();
       if (err != null) {
         failedWrites.incrementAndGet();

@@ -3,6 +3,7 @@ package dev.adengine.engine.lifecycle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import dev.adengine.api.v1.Placement;
 import dev.adengine.engine.auction.Auction;
@@ -24,6 +25,7 @@ import dev.adengine.models.scoring.CtrModel;
 import dev.adengine.persistence.ChargeRepository;
 import dev.adengine.persistence.FeatureLogRepository;
 import dev.adengine.persistence.ServedRepository;
+import dev.adengine.persistence.StatementBatcher;
 import dev.adengine.persistence.testing.CassandraTestNode;
 import dev.adengine.engine.testing.ServingFixture;
 import java.time.Clock;
@@ -66,7 +68,8 @@ class DriftTest {
     session = CassandraTestNode.freshKeyspace("drift_test");
     String ks = CassandraTestNode.keyspaceOf(session);
     logRepo = new FeatureLogRepository(session, ks);
-    served = new ServedAds(new ServedRepository(session, ks), new ChargeRepository(session, ks), 10_000, 256);
+    served = new ServedAds(new ServedRepository(session, ks), new ChargeRepository(session, ks),
+        new StatementBatcher(session, Duration.ofMillis(5), 10, ConsistencyLevel.LOCAL_QUORUM), 10_000, 256);
     today = LocalDate.now(ZoneOffset.UTC);
     ServingFixture f = ServingFixture.of(300, today);
     market = f.market();
