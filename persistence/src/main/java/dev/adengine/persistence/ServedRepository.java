@@ -2,13 +2,9 @@ package dev.adengine.persistence;
 
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.BatchStatement;
-import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
-import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -73,34 +69,6 @@ public final class ServedRepository {
   /** Stores (or overwrites) the served ad. */
   public CompletionStage<Void> record(ServedAd served) {
     return session.executeAsync(bound(served)).thenApply(rs -> null);
-  }
-
-  /**
-   * Stores (or overwrites) the served ads of one request in one statement. They share the
-   * partition ({@code request_id}), so an unlogged batch of them is a single mutation, applied
-   * atomically and without the batch log: one round trip and one write where {@link #record}
-   * per ad costs one each.
-   *
-   * @throws IllegalArgumentException if the list is empty or the ads belong to different requests
-   */
-  public CompletionStage<Void> recordAll(List<ServedAd> served) {
-    if (served.isEmpty()) {
-      throw new IllegalArgumentException("served: no ad to record");
-    }
-    if (served.size() == 1) {
-      return record(served.get(0));
-    }
-    String requestId = served.get(0).requestId();
-    BatchStatementBuilder batch = BatchStatement.builder(DefaultBatchType.UNLOGGED);
-    for (ServedAd ad : served) {
-      if (!ad.requestId().equals(requestId)) {
-        throw new IllegalArgumentException("served: ads of requests " + requestId + " and " + ad.requestId()
-            + " in one batch (a batch holds one request's ads, one partition)");
-      }
-      batch.addStatement(bound(ad));
-    }
-    BatchStatement statement = batch.setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM).setIdempotence(true).build();
-    return session.executeAsync(statement).thenApply(rs -> null);
   }
 
   /** The statement that stores (or overwrites) the served ad, for a {@link StatementBatcher}. */

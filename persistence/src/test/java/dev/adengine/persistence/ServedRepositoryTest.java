@@ -1,12 +1,13 @@
 package dev.adengine.persistence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import dev.adengine.persistence.ServedRepository.ServedAd;
 import dev.adengine.persistence.testing.CassandraTestNode;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
@@ -48,39 +49,25 @@ class ServedRepositoryTest {
   }
 
   @Test
-  void shouldReadBackEveryAdOfARequestWhenRecordedInOneBatch() {
-    // given
+  void shouldReadBackEveryAdOfARequestWhenItsStatementsAreBatchedWithAnotherRequests() {
+    // given the ads of two requests, as the serving node writes them (StatementBatcher)
     List<ServedAd> ads = List.of(
         new ServedAd("req-batch", "ad-1", "camp-1", "adv-1", "CPC", 410_000, "node-1", 1_767_225_600_200L, "2026-01-01"),
         new ServedAd("req-batch", "ad-2", "camp-2", "adv-2", "CPM", 3_000, "node-1", 1_767_225_600_200L, "2026-01-01",
             "ranking-v7/control"),
-        new ServedAd("req-batch", "ad-3", "camp-3", "adv-1", "CPC", 90_000, "node-1", 1_767_225_600_200L, "2026-01-01"));
+        new ServedAd("req-other", "ad-3", "camp-3", "adv-1", "CPC", 90_000, "node-1", 1_767_225_600_201L, "2026-01-01"));
+    StatementBatcher batcher = new StatementBatcher(session, Duration.ofMillis(5), 10, ConsistencyLevel.LOCAL_QUORUM);
 
-    // when
-    Await.result(served.recordAll(ads));
+    // when they go in one batch
+    Await.result(batcher.add(ads.stream().map(served::statement).toList()));
 
-    // then
+    // then each reads back, with the table's two-day TTL
     for (ServedAd ad : ads) {
-      assertEquals(Optional.of(ad), Await.result(served.find("req-batch", ad.adId())));
+      assertEquals(Optional.of(ad), Await.result(served.find(ad.requestId(), ad.adId())));
     }
-    int ttl = session.execute("SELECT TTL(price_micros) AS ttl FROM served WHERE request_id = 'req-batch' AND ad_id = 'ad-3'")
+    int ttl = session.execute("SELECT TTL(price_micros) AS ttl FROM served WHERE request_id = 'req-other' AND ad_id = 'ad-3'")
         .one().getInt("ttl");
     assertTrue(ttl > TWO_DAYS_SECONDS - 600 && ttl <= TWO_DAYS_SECONDS, "ttl was " + ttl);
-  }
-
-  @Test
-  void shouldRejectABatchThatSpansRequests() {
-    // given
-    List<ServedAd> ads = List.of(
-        new ServedAd("req-a", "ad-1", "camp-1", "adv-1", "CPC", 1, "node-1", 1L, "2026-01-01"),
-        new ServedAd("req-b", "ad-1", "camp-1", "adv-1", "CPC", 1, "node-1", 1L, "2026-01-01"));
-
-    // when
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> served.recordAll(ads));
-
-    // then
-    assertTrue(e.getMessage().contains("req-b"), e.getMessage());
-    assertEquals(Optional.empty(), Await.result(served.find("req-a", "ad-1")));
   }
 
   @Test
