@@ -86,8 +86,10 @@ public final class ChaosRun {
       Duration afterAtLeast) {
 
     /**
-     * The longest the load may run, in measured seconds: the fault thread waits up to {@code
-     * recoveryMax} for the members and as long again for the touched node to serve.
+     * The longest the load may run, in measured seconds, a bound rather than a target: the fault
+     * thread waits up to {@code recoveryMax} for the members and as long again for the touched node
+     * to serve. A rolling restart also waits up to {@code recoveryMax} per node, so one slower than
+     * this bound ends its load before its phase after the fault.
      */
     int maxMeasuredSeconds() {
       return (int) (faultAt.plus(downFor).plus(recoveryMax.multipliedBy(2)).plus(afterAtLeast).toSeconds()
