@@ -93,7 +93,7 @@ public final class ChaosRun {
      */
     int maxMeasuredSeconds() {
       return (int) (faultAt.plus(downFor).plus(recoveryMax.multipliedBy(2)).plus(afterAtLeast).toSeconds()
-          + Math.max(0, duration.toSeconds()));
+          + duration.toSeconds());
     }
 
     /** Measured seconds of a run whose fault's recovery ended {@code recoveredMs} after the first one. */

@@ -28,7 +28,6 @@ public final class LocalPauseWatch {
   private final AtomicLong lastBeat = new AtomicLong();
   /** When the last pause longer than the threshold was noticed to end (nanoTime); 0 for none yet. */
   private volatile long lastPauseEnd;
-  private volatile boolean paused;
   private final AtomicLong pauses = new AtomicLong();
 
   LocalPauseWatch(Duration tick, Duration threshold, Duration grace, long nowNanos) {
