@@ -24,6 +24,11 @@ public record ServerVariant(String server, String name, String setting, List<Str
 
   private static final String GZIP = "answers gzip-compressed for clients that accept it (Pekko gRPC's default;"
       + " the load generator's grpc-java channels accept gzip: `adengine.grpc.compress-responses = on`)";
+  private static final String BID_COMMON_POOL = "`Bid` run on the JDK common pool, as Pekko gRPC's generated"
+      + " handler runs it (until 2026-12-02), instead of the engine's bid pool: the same hop, but a common-pool worker"
+      + " erases its thread locals after each task, so per-thread buffers are made again for about every bid"
+      + " (`adengine.grpc.bid-executor = common-pool`)";
+  private static final List<String> BID_COMMON_POOL_FLAGS = List.of("-Dadengine.grpc.bid-executor=common-pool");
   private static final List<String> GZIP_ON = List.of("-Dadengine.grpc.compress-responses=on");
 
   /** The variants {@code bin/bench} knows, by {@code server:name}. */
@@ -31,7 +36,7 @@ public record ServerVariant(String server, String name, String setting, List<Str
       new ServerVariant("pekko-grpc", "dispatcher-1", "default dispatcher with 1 thread instead of 2"
           + " (`parallelism-min = parallelism-max = 1`)", List.of(), DISPATCHER_1),
       new ServerVariant("pekko-grpc", "no-fjp-property", "without `" + FJP + "` (the JDK's common pool at its"
-          + " default parallelism, 1 on 2 cores)", List.of(FJP), List.of()),
+          + " default parallelism, 1 on 2 cores; since 2026-12-02 bids run on the bid pool, not on it)", List.of(FJP), List.of()),
       new ServerVariant("pekko-grpc", "g1", "G1 instead of the parallel collector", List.of("-XX:+UseParallelGC"),
           List.of("-XX:+UseG1GC")),
       new ServerVariant("pekko-grpc", "h2-streamed", "HTTP/2 request entities streamed, not collected strict"
@@ -39,8 +44,9 @@ public record ServerVariant(String server, String name, String setting, List<Str
           + " also decoded through Pekko gRPC's stream instead of in place", List.of(),
           List.of("-Dpekko.http.server.http2.min-collect-strict-entity-size=0")),
       new ServerVariant("pekko-grpc", "bid-calling-thread", "`Bid` run on the connection's stream actor instead of"
-          + " a hop to the common pool (`adengine.grpc.bid-executor = calling-thread`)", List.of(),
+          + " a hop to the bid pool (`adengine.grpc.bid-executor = calling-thread`)", List.of(),
           List.of("-Dadengine.grpc.bid-executor=calling-thread")),
+      new ServerVariant("pekko-grpc", "bid-common-pool", BID_COMMON_POOL, List.of(), BID_COMMON_POOL_FLAGS),
       new ServerVariant("pekko-grpc", "gzip-responses", GZIP, List.of(), GZIP_ON),
       new ServerVariant("engine", "gzip-responses", GZIP, List.of(), GZIP_ON),
       new ServerVariant("engine", "dispatcher-1", "default dispatcher with 1 thread instead of 2", List.of(),
@@ -49,8 +55,9 @@ public record ServerVariant(String server, String name, String setting, List<Str
           + " deadline served anyway instead of answered `DEADLINE_EXCEEDED` unserved"
           + " (`adengine.grpc.drop-late-bids = off`)", List.of(), List.of("-Dadengine.grpc.drop-late-bids=off")),
       new ServerVariant("engine", "bid-calling-thread", "`Bid` run on the connection's stream actor instead of a"
-          + " hop to the common pool (`adengine.grpc.bid-executor = calling-thread`)", List.of(),
+          + " hop to the bid pool (`adengine.grpc.bid-executor = calling-thread`)", List.of(),
           List.of("-Dadengine.grpc.bid-executor=calling-thread")),
+      new ServerVariant("engine", "bid-common-pool", BID_COMMON_POOL, List.of(), BID_COMMON_POOL_FLAGS),
       new ServerVariant("engine", "scalar-stage2", "stage 2 on the scalar `FlatForest` with a top K of 50 instead"
           + " of the generated vector code (`RankForest`) with 64 (`adengine.ranking.vector-stage2 = off`)", List.of(),
           List.of("-Dadengine.ranking.vector-stage2=off", "-Dadengine.ranking.top-k=50",
@@ -77,7 +84,7 @@ public record ServerVariant(String server, String name, String setting, List<Str
   /** What {@code bin/bench} runs unless told otherwise. */
   public static final List<String> DEFAULTS = List.of("pekko-grpc:dispatcher-1", "pekko-grpc:no-fjp-property",
       "pekko-grpc:g1", "pekko-grpc:h2-streamed", "pekko-grpc:bid-calling-thread", "pekko-grpc:gzip-responses",
-      "engine:dispatcher-1", "engine:bid-calling-thread", "engine:scalar-stage2", "engine:no-kamon-agent",
+      "engine:dispatcher-1", "engine:bid-common-pool", "engine:bid-calling-thread", "engine:scalar-stage2", "engine:no-kamon-agent",
       "engine:no-feature-log", "engine:gzip-responses", "engine:served-unbatched");
 
   /** {@code server:name}. */

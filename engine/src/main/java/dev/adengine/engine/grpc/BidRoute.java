@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 import org.apache.pekko.grpc.GrpcProtocol.GrpcProtocolReader;
@@ -39,12 +40,19 @@ import org.apache.pekko.stream.SystemMaterializer;
  * the call run by a configured executor ({@link Mode}), and hands every other method to the
  * generated handler.
  *
- * <p>Both modes are honest choices with different costs, which {@code bin/bench} measures
- * ({@code --variants}): {@link Mode#CALLING_THREAD} saves the hops, but runs the bid on the stream
+ * <p>The modes are honest choices with different costs, which {@code bin/bench} measures
+ * ({@code --variants}): {@link Mode#BID_POOL} (the default) hops to a pool of the engine's own, one
+ * thread per core; {@link Mode#CALLING_THREAD} saves the hops, but runs the bid on the stream
  * actor's thread, so one connection's bids run one at a time (nothing on the bid path blocks, so
  * this costs only parallelism); {@link Mode#COMMON_POOL} is the generated handler's behaviour. The
  * Pekko gRPC reference server of the benchmark uses this same handler, so it measures the engine's
  * transport, not another one.
+ *
+ * <p>Why not the common pool: on JDK 17 its workers erase their thread locals after each task they
+ * take (a common-pool worker is created with {@code clearThreadLocals}), so the bid path's per-thread
+ * buffers (ranking's feature rows and the stage-2 scratch, {@code RankingPool}, {@code CtrModel})
+ * were made again for about every bid: ~45% of the engine's allocation at 1,000 requests/s in the
+ * JFR profile of {@code bin/bench} (docs/benchmarks/analysis.md). A pool of one's own keeps them.
  *
  * <p>The clock is read as the request comes off the connection, before the hop, and handed to a
  * {@link TimedAuctionService} with the caller's deadline ({@code grpc-timeout}): when the executor
@@ -56,21 +64,47 @@ public final class BidRoute {
   public enum Mode {
     /** On the thread that completed the unmarshalling: the connection's stream actor. */
     CALLING_THREAD,
-    /** On the JDK common pool, as the generated handler does. */
-    COMMON_POOL;
+    /** On the JDK common pool, as the generated handler does (its workers drop their thread locals). */
+    COMMON_POOL,
+    /** On {@link #bidPool()}: the engine's own pool, whose threads keep their thread locals. */
+    BID_POOL;
 
     static Mode parse(String value) {
       try {
         return valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("adengine.grpc.bid-executor must be calling-thread or common-pool: "
-            + value, e);
+        throw new IllegalArgumentException(
+            "adengine.grpc.bid-executor must be bid-pool, calling-thread or common-pool: " + value, e);
       }
     }
 
     Executor executor() {
-      return this == CALLING_THREAD ? Runnable::run : ForkJoinPool.commonPool();
+      return switch (this) {
+        case CALLING_THREAD -> Runnable::run;
+        case COMMON_POOL -> ForkJoinPool.commonPool();
+        case BID_POOL -> bidPool();
+      };
     }
+  }
+
+  /**
+   * The threads {@link Mode#BID_POOL} runs bids on, shared by every server of this JVM: a
+   * {@link ForkJoinPool} in FIFO (async) mode with one worker per available processor (what {@link
+   * Runtime#availableProcessors()} says: the machine's cores, a container's limit or {@code
+   * -XX:ActiveProcessorCount}), daemon threads named {@code adengine-bid-N}. Nothing on the bid path
+   * blocks, so more threads than cores would only add switches.
+   */
+  public static ForkJoinPool bidPool() {
+    return BidPool.POOL;
+  }
+
+  private static final class BidPool {
+    static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors(), pool -> {
+      ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+      t.setName("adengine-bid-" + t.getPoolIndex());
+      return t;
+    }, (thread, error) -> org.slf4j.LoggerFactory.getLogger(BidRoute.class)
+        .error("uncaught on {}", thread.getName(), error), true);
   }
 
   private static final String BID = "Bid";

@@ -42,11 +42,42 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link BidRoute} over a real Pekko gRPC server and client: {@code Bid} answers and errors as the
- * generated handler would, on the thread the configured mode says (the common pool, or the
- * connection's stream actor on a Pekko dispatcher thread).
+ * generated handler would, on the thread the configured mode says (the engine's bid pool, the common
+ * pool, or the connection's stream actor on a Pekko dispatcher thread).
  */
 class BidRouteTest {
   private static final ContentType GRPC = ContentTypes.parse("application/grpc+proto");
+
+  @Test
+  void shouldRunBidOnTheBidPoolByDefault() throws Exception {
+    assertEquals(BidRoute.Mode.BID_POOL, BidRoute.mode(ConfigFactory.load()));
+    for (String thread : threadsOfBids(BidRoute.Mode.BID_POOL)) {
+      assertTrue(thread.startsWith("adengine-bid-"), thread);
+    }
+  }
+
+  @Test
+  void shouldKeepEachThreadsLocalsAcrossBidsOnTheBidPoolUnlikeTheCommonPool() {
+    // The reason for the bid pool: the bid path keeps per-thread buffers (RankingPool, CtrModel).
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertTrue(initialValues(BidRoute.Mode.BID_POOL, 500) <= cores, "a bid-pool thread lost its thread locals");
+    // On JDK 17 a common-pool worker erases its thread locals after each task it takes.
+    int common = initialValues(BidRoute.Mode.COMMON_POOL, 500);
+    assertTrue(common > cores, "common pool kept its thread locals (" + common + " initial values)");
+  }
+
+  /** How often a thread local got its initial value over {@code tasks} tasks run one after another. */
+  private static int initialValues(BidRoute.Mode mode, int tasks) {
+    java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+    ThreadLocal<int[]> local = ThreadLocal.withInitial(() -> {
+      made.incrementAndGet();
+      return new int[1];
+    });
+    for (int i = 0; i < tasks; i++) {
+      CompletableFuture.runAsync(() -> local.get()[0]++, mode.executor()).join();
+    }
+    return made.get();
+  }
 
   @Test
   void shouldRunBidOnTheCommonPoolWhenSoConfigured() throws Exception {
@@ -69,6 +100,8 @@ class BidRouteTest {
         BidRoute.mode(ConfigFactory.parseString("adengine.grpc.bid-executor = calling-thread")));
     assertEquals(BidRoute.Mode.COMMON_POOL,
         BidRoute.mode(ConfigFactory.parseString("adengine.grpc.bid-executor = common-pool")));
+    assertEquals(BidRoute.Mode.BID_POOL,
+        BidRoute.mode(ConfigFactory.parseString("adengine.grpc.bid-executor = bid-pool")));
     assertThrows(IllegalArgumentException.class,
         () -> BidRoute.mode(ConfigFactory.parseString("adengine.grpc.bid-executor = somewhere")));
   }
