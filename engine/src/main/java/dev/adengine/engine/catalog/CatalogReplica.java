@@ -27,7 +27,8 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
  * resync-interval, healing any update the topic lost), applies {@link CatalogUpdate}s pushed by the
  * entities (advertisers as AdvertiserView, campaigns as CampaignView), and publishes a freshly indexed {@link CatalogSnapshot} to {@link Catalog}. Updates that
  * arrive close together are applied in one rebuild. Newer revisions always win, whatever the
- * arrival order.
+ * arrival order. A rebuild keeps the entries of the campaigns that did not change, and a resync
+ * that brings nothing new publishes no snapshot.
  */
 public final class CatalogReplica extends AbstractBehavior<CatalogReplica.Command> {
 
@@ -64,6 +65,7 @@ public final class CatalogReplica extends AbstractBehavior<CatalogReplica.Comman
   private final Map<String, Long> campaignRevisions = new HashMap<>();
   private final Map<String, AdvertiserEntry> advertisers = new HashMap<>();
   private final List<CatalogUpdate> pending = new ArrayList<>();
+  private Map<String, Built> built = new HashMap<>();
   private boolean loading;
 
   private CatalogReplica(ActorContext<Command> ctx, TimerScheduler<Command> timers, Catalog catalog,
@@ -126,17 +128,28 @@ public final class CatalogReplica extends AbstractBehavior<CatalogReplica.Comman
     return this;
   }
 
+  /**
+   * A load from Cassandra: at start, and every resync-interval. A resync that finds nothing newer
+   * than the replica holds publishes nothing (the bid path keeps its snapshot and what it resolved
+   * in it).
+   */
   private Behavior<Command> onLoaded(Loaded msg) {
     loading = false;
+    int changed = 0;
     for (CatalogRepository.CatalogRow row : msg.advertisers()) {
-      apply(CatalogUpdate.Kind.ADVERTISER, row.id(), row.revision(), row.payload());
+      changed += apply(CatalogUpdate.Kind.ADVERTISER, row.id(), row.revision(), row.payload()) ? 1 : 0;
     }
     for (CatalogRepository.CatalogRow row : msg.campaigns()) {
-      apply(CatalogUpdate.Kind.CAMPAIGN, row.id(), row.revision(), row.payload());
+      changed += apply(CatalogUpdate.Kind.CAMPAIGN, row.id(), row.revision(), row.payload()) ? 1 : 0;
     }
-    publish(true);
-    getContext().getLog().info("Catalog replica loaded: {} advertisers, {} campaigns",
-        advertisers.size(), campaigns.size());
+    if (changed > 0 || !catalog.loaded()) {
+      publish(true);
+      getContext().getLog().info("Catalog replica loaded: {} advertisers, {} campaigns ({} newer than held)",
+          advertisers.size(), campaigns.size(), changed);
+    } else {
+      getContext().getLog().debug("Catalog resync: {} advertisers, {} campaigns, nothing newer than held",
+          advertisers.size(), campaigns.size());
+    }
     timers.startSingleTimer(Resync.INSTANCE, Resync.INSTANCE, resyncInterval);
     return this;
   }
@@ -175,15 +188,31 @@ public final class CatalogReplica extends AbstractBehavior<CatalogReplica.Comman
     }
   }
 
+  /**
+   * Publishes a snapshot of what the replica holds. A campaign whose revision and advertiser time
+   * zone did not change since the last snapshot keeps its entry (the same objects): the bid path's
+   * resolved lookups and the CPU's caches hold on to them, and a rebuild allocates only what changed.
+   */
   private void publish(boolean fromFullLoad) {
     Map<String, CampaignEntry> entries = new HashMap<>(campaigns.size() * 2);
+    Map<String, Built> next = new HashMap<>(campaigns.size() * 2);
     for (Map.Entry<String, CampaignView> e : campaigns.entrySet()) {
       CampaignView view = e.getValue();
       AdvertiserEntry adv = advertisers.get(view.getCampaign().getAdvertiserId());
       String zone = adv == null ? "" : adv.timeZone();
-      entries.put(e.getKey(), new CampaignEntry(CatalogCodec.toDef(view.getCampaign(), zone),
-          view.getStatus() == CampaignStatus.PAUSED, campaignRevisions.get(e.getKey())));
+      long revision = campaignRevisions.get(e.getKey());
+      Built b = built.get(e.getKey());
+      if (b == null || b.revision() != revision || !b.advertiserZone().equals(zone)) {
+        b = new Built(revision, zone, new CampaignEntry(CatalogCodec.toDef(view.getCampaign(), zone),
+            view.getStatus() == CampaignStatus.PAUSED, revision));
+      }
+      next.put(e.getKey(), b);
+      entries.put(e.getKey(), b.entry());
     }
+    built = next;
     catalog.publish(new CatalogSnapshot(entries, advertisers, clock.millis()), fromFullLoad);
   }
+
+  /** A campaign's entry in the last snapshot, with what it was built from. */
+  private record Built(long revision, String advertiserZone, CampaignEntry entry) {}
 }
