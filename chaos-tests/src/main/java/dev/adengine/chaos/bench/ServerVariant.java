@@ -31,8 +31,15 @@ public record ServerVariant(String server, String name, String setting, List<Str
   private static final List<String> BID_COMMON_POOL_FLAGS = List.of("-Dadengine.grpc.bid-executor=common-pool");
   private static final List<String> GZIP_ON = List.of("-Dadengine.grpc.compress-responses=on");
 
+  private static final String BASELINE = "none: the main run's flags again, in a fresh JVM measured after the"
+      + " variants before it (how far this machine drifted while the run went on: the noise in every row"
+      + " of this table, and in the ratios between servers measured minutes apart)";
+
   /** The variants {@code bin/bench} knows, by {@code server:name}. */
   public static final Map<String, ServerVariant> KNOWN = index(List.of(
+      new ServerVariant("grpc-java", "baseline", BASELINE, List.of(), List.of()),
+      new ServerVariant("pekko-grpc", "baseline", BASELINE, List.of(), List.of()),
+      new ServerVariant("engine", "baseline", BASELINE, List.of(), List.of()),
       new ServerVariant("pekko-grpc", "dispatcher-1", "default dispatcher with 1 thread instead of 2"
           + " (`parallelism-min = parallelism-max = 1`)", List.of(), DISPATCHER_1),
       new ServerVariant("pekko-grpc", "no-fjp-property", "without `" + FJP + "` (the JDK's common pool at its"
@@ -84,8 +91,9 @@ public record ServerVariant(String server, String name, String setting, List<Str
   /** What {@code bin/bench} runs unless told otherwise. */
   public static final List<String> DEFAULTS = List.of("pekko-grpc:dispatcher-1", "pekko-grpc:no-fjp-property",
       "pekko-grpc:g1", "pekko-grpc:h2-streamed", "pekko-grpc:bid-calling-thread", "pekko-grpc:gzip-responses",
-      "engine:dispatcher-1", "engine:bid-common-pool", "engine:bid-calling-thread", "engine:scalar-stage2", "engine:no-kamon-agent",
-      "engine:no-feature-log", "engine:gzip-responses", "engine:served-unbatched");
+      "grpc-java:baseline", "pekko-grpc:baseline", "engine:dispatcher-1", "engine:bid-common-pool",
+      "engine:bid-calling-thread", "engine:scalar-stage2", "engine:no-kamon-agent", "engine:no-feature-log",
+      "engine:gzip-responses", "engine:served-unbatched", "engine:baseline");
 
   /** {@code server:name}. */
   public String key() {
