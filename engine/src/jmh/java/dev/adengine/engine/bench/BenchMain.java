@@ -356,7 +356,11 @@ public final class BenchMain {
         once built). Requests from the simulator's
         generator: `candidates=200` keeps those with 150 to 250 candidate ads, `all` keeps every request
         (the setup prints the mean). Budget reservation and the served record are not included (see
-        `ledger.md`).
+        `ledger.md`). `caches=warm` runs the requests back to back, so what they read stays in the
+        CPU's caches; `caches=cold` reads 64 MiB of other memory before each request (not timed), so
+        the request finds the market, the model and its code in main memory, as on a node whose
+        cores are shared with Cassandra and the transport: the difference is what the layout of
+        what a request reads costs it.
       - `FanOutBench.rank`: 200 campaigns (one ad each), stage 2 for the top `topK` either inline
         (`mode=inline`) or in batches of 16 over 2 `RankingWorker` actors (`mode=workers`); the
         score is the caller's wall time per request (it waits for the answer).

@@ -62,9 +62,25 @@ public class BidPathBench {
   @Param({"scalar", "compiled"})
   public String stage2;
 
+  /**
+   * {@code warm}: requests back to back, so the market's objects a request reads stay in the CPU's
+   * caches from one request to the next (as they do not on a node sharing its cores with Cassandra,
+   * the load generator and its own transport). {@code cold}: before each request (not timed) this
+   * thread reads {@link #EVICT_BYTES} of other memory, so that the request finds the market's
+   * objects, the model's tables and its own compiled code in main memory, as a node's request
+   * mostly does: the difference is what the memory layout of what a request reads costs it.
+   */
+  @Param({"warm", "cold"})
+  public String caches;
+
+  /** Read before each {@code cold} request: more than the last-level cache of the machines here. */
+  static final int EVICT_BYTES = 64 << 20;
+
   private BidHandler handler;
   private BidQuery[] queries;
   private int next;
+  private long[] evict;
+  private long evictSum;
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
@@ -116,8 +132,23 @@ public class BidPathBench {
       total += plan.candidates();
     }
     queries = list.toArray(new BidQuery[0]);
+    evict = caches.equals("cold") ? new long[EVICT_BYTES / Long.BYTES] : null;
     System.out.printf("%n[bidpath] %d requests, mean %.1f candidates (ads) per request%n", queries.length,
         (double) total / queries.length);
+  }
+
+  /** For {@code cold}: reads a word of every cache line of {@link #evict} (and keeps the sum, so the reads stay). */
+  @Setup(Level.Invocation)
+  public void evictCaches() {
+    if (evict == null) {
+      return;
+    }
+    long sum = evictSum;
+    for (int i = 0; i < evict.length; i += 8) {
+      sum += evict[i];
+    }
+    evict[(int) (sum & 7)] = sum;
+    evictSum = sum;
   }
 
   @Benchmark
