@@ -43,7 +43,8 @@ public record ServerVariant(String server, String name, String setting, List<Str
       new ServerVariant("pekko-grpc", "dispatcher-1", "default dispatcher with 1 thread instead of 2"
           + " (`parallelism-min = parallelism-max = 1`)", List.of(), DISPATCHER_1),
       new ServerVariant("pekko-grpc", "no-fjp-property", "without `" + FJP + "` (the JDK's common pool at its"
-          + " default parallelism, 1 on 2 cores; since 2026-12-02 bids run on the bid pool, not on it)", List.of(FJP), List.of()),
+          + " default parallelism, 1 on 2 cores; since 2026-12-02 bids run on the bid pool, not on it)", List.of(FJP),
+          List.of()),
       new ServerVariant("pekko-grpc", "g1", "G1 instead of the parallel collector", List.of("-XX:+UseParallelGC"),
           List.of("-XX:+UseG1GC")),
       new ServerVariant("pekko-grpc", "h2-streamed", "HTTP/2 request entities streamed, not collected strict"
