@@ -287,7 +287,7 @@ public final class EngineNode {
             s.experiments().defaultArm()),
         catalog, ledger, stats, features, ranking, experiments, served, featureLog, health, clock, metrics);
     EventIngest ingest = new EventIngest(catalog, served, eventRepo, chargeRepo, clickCharges, router, ledger, stats,
-        s.clickWindow(), s.servedRetryDelay(), nodeId, clock, liveness, experiments, featureLog, health);
+        s.clickWindow(), s.servedRetryDelays(), nodeId, clock, liveness, experiments, featureLog, health);
 
     @SuppressWarnings("unchecked")
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = ServiceHandler.concatOrNotFound(

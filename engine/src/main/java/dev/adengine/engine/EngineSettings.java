@@ -60,7 +60,7 @@ public record EngineSettings(
     /** EVEN pacing: slack on top of the curve, as a share of it. */
     double pacingHeadroom,
     int maxEventBatch,
-    Duration servedRetryDelay,
+    List<Duration> servedRetryDelays,
     int servedLocalCapacity,
     int servedWriteMaxInFlight,
     /** How long a served record may wait to be written with others (0: each request's on its own). */
@@ -143,7 +143,7 @@ public record EngineSettings(
         c.getDuration("budget.pacing.lookahead"),
         c.getDouble("budget.pacing.headroom"),
         c.getInt("events.max-batch"),
-        c.getDuration("events.served-retry-delay"),
+        c.getDurationList("events.served-retry-delays"),
         c.getInt("served.local-capacity"),
         c.getInt("served.write-max-in-flight"),
         c.getDuration("served.write-linger"),

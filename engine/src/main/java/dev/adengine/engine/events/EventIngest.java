@@ -58,7 +58,7 @@ public final class EventIngest {
   private final BudgetLedger ledger;
   private final OnlineStats stats;
   private final Duration clickWindow;
-  private final Duration servedRetryDelay;
+  private final List<Duration> servedRetryDelays;
   private final String nodeId;
   private final Clock clock;
   private final ServingExperiments experiments;
@@ -73,12 +73,12 @@ public final class EventIngest {
    */
   public EventIngest(Catalog catalog, ServedAds served, EventRepository events, ChargeRepository charges,
       ClickCharges clickCharges, LedgerService.Router router, BudgetLedger ledger, OnlineStats stats, Duration clickWindow,
-      Duration servedRetryDelay, String nodeId, Clock clock, Members members, ServingExperiments experiments,
+      List<Duration> servedRetryDelays, String nodeId, Clock clock, Members members, ServingExperiments experiments,
       FeatureLogWriter featureLog, ModelHealth health) {
     this.featureLog = featureLog;
     this.health = health;
     this.experiments = experiments;
-    this.servedRetryDelay = servedRetryDelay;
+    this.servedRetryDelays = List.copyOf(servedRetryDelays);
     this.members = members;
     this.charges = charges;
     this.clickCharges = clickCharges;
@@ -159,21 +159,29 @@ public final class EventIngest {
       return done(index, e, Outcome.REJECTED, "ad does not belong to campaign");
     }
     return served.find(e.getRequestId(), e.getAdId())
-        .thenCompose(found -> found.isPresent() ? CompletableFuture.completedFuture(found) : findAgainLater(e))
+        .thenCompose(found -> found.isPresent() ? CompletableFuture.completedFuture(found) : findAgainLater(e, 0))
         .thenCompose(found -> afterServedLookup(index, e, found))
         .exceptionally(err -> new Result(index, e.getEventId(), Outcome.REJECTED,
             "temporarily unable to verify or store the event, retry: " + Failures.rootName(err)));
   }
 
   /**
-   * The serving node writes its served record just after its bid reply, so an event that reaches
-   * another node within milliseconds of the win may not see it yet: look once more after a short
-   * delay (without blocking) before calling the ad not shown.
+   * The serving node writes its served record just after its bid reply (with other bids' records,
+   * within {@code adengine.served.write-linger}), so an event that reaches another node within
+   * milliseconds of the win may not see it yet, nor one whose serving node stalled right after its
+   * reply (a collection, starved cores, a SIGSTOP): look again after each of {@code
+   * served-retry-delays} (without blocking) before calling the ad not shown. An event for an ad
+   * that was not shown is answered that much later.
    */
-  private CompletionStage<Optional<ServedAd>> findAgainLater(Event e) {
-    Executor later = CompletableFuture.delayedExecutor(servedRetryDelay.toMillis(), TimeUnit.MILLISECONDS);
+  private CompletionStage<Optional<ServedAd>> findAgainLater(Event e, int attempt) {
+    if (attempt >= servedRetryDelays.size()) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    Executor later = CompletableFuture.delayedExecutor(servedRetryDelays.get(attempt).toMillis(), TimeUnit.MILLISECONDS);
     return CompletableFuture.supplyAsync(() -> null, later)
-        .thenCompose(x -> served.find(e.getRequestId(), e.getAdId()));
+        .thenCompose(x -> served.find(e.getRequestId(), e.getAdId()))
+        .thenCompose(found -> found.isPresent() ? CompletableFuture.completedFuture(found)
+            : findAgainLater(e, attempt + 1));
   }
 
   private CompletionStage<Result> afterServedLookup(int index, Event e, Optional<ServedAd> found) {
