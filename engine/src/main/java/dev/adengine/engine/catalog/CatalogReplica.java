@@ -202,8 +202,8 @@ public final class CatalogReplica extends AbstractBehavior<CatalogReplica.Comman
       String zone = adv == null ? "" : adv.timeZone();
       long revision = campaignRevisions.get(e.getKey());
       Built b = built.get(e.getKey());
-      if (b == null || b.revision() != revision || !b.advertiserZone().equals(zone)) {
-        b = new Built(revision, zone, new CampaignEntry(CatalogCodec.toDef(view.getCampaign(), zone),
+      if (b == null || b.entry().revision() != revision || !b.advertiserZone().equals(zone)) {
+        b = new Built(zone, new CampaignEntry(CatalogCodec.toDef(view.getCampaign(), zone),
             view.getStatus() == CampaignStatus.PAUSED, revision));
       }
       next.put(e.getKey(), b);
@@ -213,6 +213,6 @@ public final class CatalogReplica extends AbstractBehavior<CatalogReplica.Comman
     catalog.publish(new CatalogSnapshot(entries, advertisers, clock.millis()), fromFullLoad);
   }
 
-  /** A campaign's entry in the last snapshot, with what it was built from. */
-  private record Built(long revision, String advertiserZone, CampaignEntry entry) {}
+  /** A campaign's entry in the last snapshot, with the advertiser time zone it was built with. */
+  private record Built(String advertiserZone, CampaignEntry entry) {}
 }
