@@ -153,6 +153,11 @@ public final class ChaosCluster implements AutoCloseable {
     return nodes.stream().filter(n -> n.process != null && n.process.alive()).toList();
   }
 
+  /** The process ids of the nodes alive now. */
+  public List<Long> alivePids() {
+    return alive().stream().map(n -> n.process.pid()).toList();
+  }
+
   /** An admin client for the node with its own deadline (market set-up); the caller closes it. */
   public AdminServiceClient admin(Node n, Duration deadline) {
     return AdminServiceClient.create(GrpcClientSettings.connectToServiceAt("127.0.0.1", n.ports.grpc(), clientSystem)

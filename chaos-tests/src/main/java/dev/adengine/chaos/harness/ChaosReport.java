@@ -37,10 +37,11 @@ public final class ChaosReport {
     StringBuilder b = new StringBuilder();
     b.append(String.format(Locale.ROOT, "[chaos] %s on %d nodes over %s: %s%n", r.scenario(), r.nodes(), r.transport(),
         r.passed() ? "all invariants held" : "INVARIANTS VIOLATED"));
-    for (Phase p : r.phases()) {
-      b.append(String.format(Locale.ROOT, "[chaos]   %-6s s%d-%d sent=%d ok=%d errors=%s p50=%s p99=%s p99.9=%s max=%s%n",
-          p.name(), p.fromSecond(), p.toSecond(), p.sent(), p.ok(), p.errors(), ms(p.p50Micros()), ms(p.p99Micros()),
-          ms(p.p999Micros()), ms(p.maxMicros())));
+    for (int i = 0; i < r.phases().size(); i++) {
+      Phase p = r.phases().get(i);
+      b.append(String.format(Locale.ROOT, "[chaos]   %-6s s%d-%d sent=%d ok=%d errors=%s p50=%s p99=%s p99.9=%s max=%s"
+              + " cpu=%s%n", p.name(), p.fromSecond(), p.toSecond(), p.sent(), p.ok(), p.errors(), ms(p.p50Micros()),
+          ms(p.p99Micros()), ms(p.p999Micros()), ms(p.maxMicros()), cpuText(r.cpu().get(i))));
     }
     b.append(String.format(Locale.ROOT, "[chaos]   recovery %d ms; ok ratio %.4f%%%n", r.timeline().recoveryMs(),
         r.load().totals().okRatio() * 100));
@@ -62,13 +63,20 @@ public final class ChaosReport {
         r.nodes(), r.transport(), r.settings().rate(), r.settings().tmaxMs(), r.load().totals().seconds(),
         r.settings().duration().toSeconds(), r.settings().afterAtLeast().toSeconds(), r.settings().warmup().toSeconds(),
         r.settings().faultAt().toSeconds(), r.settings().billingBidsPerSecond()));
-    b.append("| phase | seconds | sent | OK | errors | p50 | p99 | p99.9 | max | p99 < 100 ms |\n");
-    b.append("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |\n");
-    for (Phase p : r.phases()) {
-      b.append(String.format(Locale.ROOT, "| %s | %d-%d | %d | %d | %s | %s | %s | %s | %s | %s |%n", p.name(),
-          p.fromSecond(), p.toSecond(), p.sent(), p.ok(), p.errors().isEmpty() ? "0" : p.errors().toString(),
+    b.append("| phase | seconds | sent | OK | errors | p50 | p99 | p99.9 | max | p99 < 100 ms | machine CPU busy,"
+        + " mean / busiest second | seconds all cores busy | nodes / harness CPU |\n");
+    b.append("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |\n");
+    for (int i = 0; i < r.phases().size(); i++) {
+      Phase p = r.phases().get(i);
+      CpuTimeline.PhaseCpu c = r.cpu().get(i);
+      b.append(String.format(Locale.ROOT, "| %s | %d-%d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+          p.name(), p.fromSecond(), p.toSecond(), p.sent(), p.ok(), p.errors().isEmpty() ? "0" : p.errors().toString(),
           ms(p.p50Micros()), ms(p.p99Micros()), ms(p.p999Micros()), ms(p.maxMicros()),
-          p.ok() == 0 ? "-" : p.p99Micros() / 1000.0 < TARGET_P99_MS ? "yes" : "**no**"));
+          p.ok() == 0 ? "-" : p.p99Micros() / 1000.0 < TARGET_P99_MS ? "yes" : "**no**",
+          c.intervals() == 0 ? "-" : String.format(Locale.ROOT, "%.2f / %.2f of %d cores", c.busyMean(), c.busyMax(),
+              c.cores()),
+          c.intervals() == 0 ? "-" : c.saturated() + " of " + c.intervals(),
+          c.intervals() == 0 ? "-" : String.format(Locale.ROOT, "%.2f / %.2f cores", c.nodesMean(), c.harnessMean())));
     }
     LoadResult.Totals t = r.load().totals();
     b.append(String.format(Locale.ROOT, "%nOK ratio %.4f%% (%d of %d; errors %s); recovery %.1f s from the fault to all "
@@ -169,6 +177,12 @@ public final class ChaosReport {
       b.append(markdown(results.get(i), pngs.get(i)));
     }
     return b.toString();
+  }
+
+  /** A phase's CPU in one token for the console. */
+  static String cpuText(CpuTimeline.PhaseCpu c) {
+    return c.intervals() == 0 ? "-" : String.format(Locale.ROOT, "%.2f/%.2f(max)of%d,all-busy=%ds/%d,nodes=%.2f,harness=%.2f",
+        c.busyMean(), c.busyMax(), c.cores(), c.saturated(), c.intervals(), c.nodesMean(), c.harnessMean());
   }
 
   static String ms(long micros) {

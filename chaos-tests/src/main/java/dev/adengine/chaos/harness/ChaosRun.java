@@ -125,7 +125,8 @@ public final class ChaosRun {
 
   /** Everything a run measured and checked. */
   public record Result(Scenario scenario, String transport, int nodes, Settings settings, LoadResult load,
-      List<Phase> phases, Timeline timeline, List<Check> checks, long billingBids, long billingEvents) {
+      List<Phase> phases, List<CpuTimeline.PhaseCpu> cpu, Timeline timeline, List<Check> checks, long billingBids,
+      long billingEvents) {
     public boolean passed() {
       return checks.stream().allMatch(Check::held);
     }
@@ -274,7 +275,12 @@ public final class ChaosRun {
       faults.interrupt();
       throw e;
     }
-    LoadResult load = generator.run();
+    LoadResult load;
+    List<CpuTimeline.Interval> cpuIntervals;
+    try (CpuTimeline cpu = CpuTimeline.start(cluster::alivePids)) {
+      load = generator.run();
+      cpuIntervals = cpu.intervals();
+    }
     faults.join(2 * settings.recoveryMax().toMillis() + 60_000);
     billing.stop(Duration.ofSeconds(60));
     if (faultError.get() != null) {
@@ -290,6 +296,11 @@ public final class ChaosRun {
     t = new Timeline(t.faultAtMs(), t.faultDoneMs(), t.convergedMs(), t.servedAgainMs(), t.recovered(),
         List.copyOf(notes));
     List<Phase> phases = phases(rows, histograms, t, (int) settings.warmup().toSeconds());
+    // schedule second i spans [scheduleStart + i s, scheduleStart + (i + 1) s)
+    long scheduleStart = measuredStartMs.get() - settings.warmup().toMillis();
+    List<CpuTimeline.PhaseCpu> cpu = phases.stream().map(p -> CpuTimeline.phase(cpuIntervals,
+        Runtime.getRuntime().availableProcessors(), scheduleStart + p.fromSecond() * 1000L,
+        scheduleStart + p.toSecond() * 1000L)).toList();
 
     List<Check> checks = new ArrayList<>();
     double okRatio = load.totals().okRatio();
@@ -318,7 +329,7 @@ public final class ChaosRun {
       return audit.exactlyOnce(billingViews.get());
     }));
     checks.add(audited("every campaign's spend equals its stored charges once settled", () -> settled(audit)));
-    Result result = new Result(settings.scenario(), transport, cluster.nodes().size(), settings, load, phases, t,
+    Result result = new Result(settings.scenario(), transport, cluster.nodes().size(), settings, load, phases, cpu, t,
         checks, billing.bidsSent.get(), billing.events.size());
     out.println(ChaosReport.summary(result));
     return result;

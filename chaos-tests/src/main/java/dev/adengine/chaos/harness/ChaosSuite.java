@@ -6,6 +6,8 @@ import dev.adengine.chaos.harness.ChaosRun.Scenario;
 import dev.adengine.persistence.CassandraSessions;
 import dev.adengine.persistence.CassandraSettings;
 import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import picocli.CommandLine;
@@ -201,7 +204,10 @@ public final class ChaosSuite implements Callable<Integer> {
             + "generator at %.0f bids/s against every node plus billing traffic, on the 2-core development machine "
             + "(shared with other work: latencies are noisy and are reported, not asserted; the target is p99 < 100 ms "
             + "in every phase). Phases: before the fault; during it, until every member is Up again and the touched "
-            + "node serves; after. Node JVM flags: `%s`. The nodes rank with `adengine.ranking.vector-stage2 = %s`%s.",
+            + "node serves; after. Each phase also shows how busy the machine was (`/proc/stat`, sampled every second:"
+            + " all processes; a second with every core at least 95%% busy counts as all cores busy), and of that the"
+            + " engine nodes' and the harness's CPU: they share the machine with Cassandra, so in a busy second any of"
+            + " them, the load generator included, may wait for a core. Node JVM flags: `%s`. The nodes rank with `adengine.ranking.vector-stage2 = %s`%s.",
         Instant.now().truncatedTo(ChronoUnit.SECONDS), nodes, rate, String.join(" ", nodeFlags()), vectorStage2,
         "off".equals(vectorStage2)
             ? " (the scalar stage 2: on this machine each of three co-located nodes was still warming up its compiled"
@@ -209,6 +215,15 @@ public final class ChaosSuite implements Callable<Integer> {
             : "")
         + ("c1".equals(jit) ? " They run C1 only (`--jit c1`): on this machine three co-located nodes compiling with"
             + " C2 took about 14% of a core each for minutes after every start (a single node at 17 bids/s used 27% of"
-            + " a core 100 s after its load began with C2, 15% with C1 only); `--jit tiered` runs the JVM's default." : "");
+            + " a core 100 s after its load began with C2, 15% with C1 only); `--jit tiered` runs the JVM's default." : "")
+        + " The harness (load generator, billing traffic) runs in a JVM of its own with `"
+        + String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()) + "`"
+        + (collector().isEmpty() ? "." : ", collector " + collector() + ".");
+  }
+
+  /** The names of this JVM's garbage collectors, comma-separated (its pauses count as the nodes' latency). */
+  private static String collector() {
+    return ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName)
+        .collect(Collectors.joining(", "));
   }
 }
