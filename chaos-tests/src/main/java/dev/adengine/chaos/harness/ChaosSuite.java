@@ -86,6 +86,9 @@ public final class ChaosSuite implements Callable<Integer> {
   @Option(names = "--cassandra-script", defaultValue = "bin/cassandra")
   Path cassandraScript;
 
+  /** Whether the nodes map a class-data-sharing archive ({@link NodeProcess#CLASS_ARCHIVE_PROPERTY}). */
+  private boolean classArchive;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new ChaosSuite()).execute(args));
   }
@@ -99,6 +102,19 @@ public final class ChaosSuite implements Callable<Integer> {
     List<String> pngs = new ArrayList<>();
     List<String> aborted = new ArrayList<>();
     Files.createDirectories(out);
+    if (NodeProcess.classArchive() != null) {
+      System.out.println("[chaos] class-data-sharing archive for the nodes: " + NodeProcess.classArchive()
+          + (Files.isRegularFile(NodeProcess.classArchive()) ? " (kept from an earlier run of this build)"
+              : " (recording it: one node started until ready, then stopped)"));
+      String keyspace = "chaos_class_archive_" + Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()
+          .replaceAll("[^0-9]", "");
+      classArchive = NodeProcess.recordClassArchive(keyspace, nodeEnv(), Path.of("var/chaos/logs/class-archive"),
+          nodeFlags());
+      if (!classArchive) {
+        System.out.println("[chaos] no class archive was written (see var/chaos/logs/class-archive): the nodes"
+            + " start without one");
+      }
+    }
     try {
       for (String name : scenarios) {
         ChaosRun.Result r;
@@ -142,8 +158,7 @@ public final class ChaosSuite implements Callable<Integer> {
     String keyspace = "chaos_" + name.replace('-', '_') + "_" + Instant.now().truncatedTo(ChronoUnit.SECONDS)
         .toString().replaceAll("[^0-9]", "");
     ChaosCluster.Options options = new ChaosCluster.Options(nodes, keyspace, cassandra.host(), cassandra.port(),
-        transport, Map.of("ADENGINE_LEASE", "2s", "ADENGINE_CLICK_WINDOW", "20s", "ADENGINE_CLICK_GRACE", "5s",
-            "ADENGINE_SETTLE_INTERVAL", "1s", "ADENGINE_VECTOR_STAGE2", vectorStage2), Path.of("var/chaos/logs", name), "/dev/shm/adengine-chaos-aeron-",
+        transport, nodeEnv(), Path.of("var/chaos/logs", name), "/dev/shm/adengine-chaos-aeron-",
         nodeFlags());
     ChaosRun.Settings settings = new ChaosRun.Settings(scenario, rate, Duration.ofSeconds(durationSeconds),
         Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(faultAtSeconds), downFor, campaigns, billingRate, tmaxMs, 0.999,
@@ -185,6 +200,12 @@ public final class ChaosSuite implements Callable<Integer> {
     }
   }
 
+  /** The node processes' settings: short leases and click windows, so that a dead node's grant settles within a run. */
+  private Map<String, String> nodeEnv() {
+    return Map.of("ADENGINE_LEASE", "2s", "ADENGINE_CLICK_WINDOW", "20s", "ADENGINE_CLICK_GRACE", "5s",
+        "ADENGINE_SETTLE_INTERVAL", "1s", "ADENGINE_VECTOR_STAGE2", vectorStage2);
+  }
+
   /** The node processes' JVM flags: the tests' own, with C2 off for {@code --jit c1}. */
   private List<String> nodeFlags() {
     switch (jit) {
@@ -216,6 +237,9 @@ public final class ChaosSuite implements Callable<Integer> {
         + ("c1".equals(jit) ? " They run C1 only (`--jit c1`): on this machine three co-located nodes compiling with"
             + " C2 took about 14% of a core each for minutes after every start (a single node at 17 bids/s used 27% of"
             + " a core 100 s after its load began with C2, 15% with C1 only); `--jit tiered` runs the JVM's default." : "")
+        + (classArchive ? " The nodes map a class-data-sharing archive of the classes a node loads until it is"
+            + " ready (`-XX:SharedArchiveFile`, recorded once per build by starting one node): on this machine a"
+            + " node then started with about a third less CPU." : "")
         + " The harness (load generator, billing traffic) runs in a JVM of its own with `"
         + String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()) + "`"
         + (collector().isEmpty() ? "." : ", collector " + collector() + ".");
