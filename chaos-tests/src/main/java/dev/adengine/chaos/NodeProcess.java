@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,8 +128,7 @@ public final class NodeProcess implements AutoCloseable {
       if (!Files.isRegularFile(partial)) {
         return false;
       }
-      Files.move(partial, archive, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.move(partial, archive, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       return true;
     } catch (IOException e) {
       throw new UncheckedIOException("could not record the class archive " + archive, e);
@@ -149,7 +149,7 @@ public final class NodeProcess implements AutoCloseable {
         cmd.add("-Xlog:gc:file=" + logDir.resolve(name + "-gc.log") + ":time,uptime");
       }
       Path archive = classArchive();
-      if (archive != null && Files.isRegularFile(archive) && jvmFlags.stream().noneMatch(f -> f.contains("Archive"))) {
+      if (archive != null && Files.isRegularFile(archive)) {
         cmd.add("-XX:SharedArchiveFile=" + archive);
       }
       cmd.addAll(List.of("-cp", nodeClassPath(), "dev.adengine.engine.Main"));

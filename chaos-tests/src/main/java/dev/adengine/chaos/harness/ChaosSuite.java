@@ -108,8 +108,12 @@ public final class ChaosSuite implements Callable<Integer> {
               : " (recording it: one node started until ready, then stopped)"));
       String keyspace = "chaos_class_archive_" + Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()
           .replaceAll("[^0-9]", "");
-      classArchive = NodeProcess.recordClassArchive(keyspace, nodeEnv(), Path.of("var/chaos/logs/class-archive"),
-          nodeFlags());
+      try {
+        classArchive = NodeProcess.recordClassArchive(keyspace, nodeEnv(), Path.of("var/chaos/logs/class-archive"),
+            nodeFlags());
+      } catch (RuntimeException e) {
+        System.out.println("[chaos] recording the class archive failed: " + e);
+      }
       if (!classArchive) {
         System.out.println("[chaos] no class archive was written (see var/chaos/logs/class-archive): the nodes"
             + " start without one");
@@ -241,7 +245,9 @@ public final class ChaosSuite implements Callable<Integer> {
             + " ready (`-XX:SharedArchiveFile`, recorded once per build by starting one node): on this machine a"
             + " node then started with about a third less CPU." : "")
         + " The harness (load generator, billing traffic) runs in a JVM of its own with `"
-        + String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()) + "`"
+        + ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+            .filter(a -> !a.startsWith("-Dadengine.node.")) // the nodes' class path and archive, not the harness's
+            .collect(Collectors.joining(" ")) + "`"
         + (collector().isEmpty() ? "." : ", collector " + collector() + ".");
   }
 
