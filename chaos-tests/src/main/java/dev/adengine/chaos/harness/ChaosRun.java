@@ -277,9 +277,11 @@ public final class ChaosRun {
     }
     LoadResult load;
     List<CpuTimeline.Interval> cpuIntervals;
+    int cores;
     try (CpuTimeline cpu = CpuTimeline.start(cluster::alivePids)) {
       load = generator.run();
       cpuIntervals = cpu.intervals();
+      cores = cpu.cores();
     }
     faults.join(2 * settings.recoveryMax().toMillis() + 60_000);
     billing.stop(Duration.ofSeconds(60));
@@ -298,9 +300,8 @@ public final class ChaosRun {
     List<Phase> phases = phases(rows, histograms, t, (int) settings.warmup().toSeconds());
     // schedule second i spans [scheduleStart + i s, scheduleStart + (i + 1) s)
     long scheduleStart = measuredStartMs.get() - settings.warmup().toMillis();
-    List<CpuTimeline.PhaseCpu> cpu = phases.stream().map(p -> CpuTimeline.phase(cpuIntervals,
-        Runtime.getRuntime().availableProcessors(), scheduleStart + p.fromSecond() * 1000L,
-        scheduleStart + p.toSecond() * 1000L)).toList();
+    List<CpuTimeline.PhaseCpu> cpu = phases.stream().map(p -> CpuTimeline.phase(cpuIntervals, cores,
+        scheduleStart + p.fromSecond() * 1000L, scheduleStart + p.toSecond() * 1000L)).toList();
 
     List<Check> checks = new ArrayList<>();
     double okRatio = load.totals().okRatio();
