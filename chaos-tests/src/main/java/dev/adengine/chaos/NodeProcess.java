@@ -177,14 +177,46 @@ public final class NodeProcess implements AutoCloseable {
     long deadline = System.nanoTime() + max.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("node " + name + " exited with " + process.exitValue() + ":\n" + tail(40));
+        throw new IllegalStateException("node " + name + " exited with " + process.exitValue() + ":\n" + headlines(30));
       }
       if (ready()) {
         return;
       }
       pause(Duration.ofMillis(200));
     }
-    throw new IllegalStateException("node " + name + " not ready after " + max + ":\n" + tail(40));
+    throw new IllegalStateException("node " + name + " not ready after " + max + "; /ready: " + readyBody()
+        + "\nits log without stack frames:\n" + headlines(30));
+  }
+
+  /** What /ready answers now (which check fails and why), or why it could not be asked. */
+  private String readyBody() {
+    try {
+      HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + mgmtPort + "/ready").toURL()
+          .openConnection();
+      c.setConnectTimeout(500);
+      c.setReadTimeout(2000);
+      int code = c.getResponseCode();
+      var in = code >= 400 ? c.getErrorStream() : c.getInputStream();
+      String body = in == null ? "" : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      c.disconnect();
+      return code + " " + body.strip();
+    } catch (IOException e) {
+      return "no answer (" + e + ")";
+    }
+  }
+
+  /**
+   * The log's last {@code lines} lines leaving out stack frames, so that an exception's message and
+   * its causes show rather than the bottom of its trace.
+   */
+  public String headlines(int lines) {
+    try {
+      List<String> all = Files.readAllLines(log).stream()
+          .filter(l -> !l.startsWith("\tat ") && !l.startsWith("\t... ")).toList();
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
   }
 
   /** True when /ready answers 200 now. */
@@ -289,12 +321,51 @@ public final class NodeProcess implements AutoCloseable {
     }
   }
 
+  /** Ports this JVM has handed out: never handed out twice, though a node may not have bound them yet. */
+  private static final java.util.Set<Integer> ISSUED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * A port that is free now and outside the kernel's ephemeral range. A port from the ephemeral
+   * range ({@code new ServerSocket(0)}'s) can be taken, between the harness choosing it and the node
+   * binding it, as the local end of any outgoing connection, such as another starting node's to
+   * Cassandra: in CI a restarted node's gRPC bind failed so, and the node never became ready.
+   */
   static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    int[] ephemeral = ephemeralRange();
+    int high = ephemeral[0] - 1;
+    int low = Math.max(10_000, high - 12_000);
+    if (high - low < 1_000) { // an unusual range: take what the kernel gives
+      try (ServerSocket s = new ServerSocket(0)) {
+        return s.getLocalPort();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    var random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 1_000; attempt++) {
+      int port = random.nextInt(low, high + 1);
+      if (ISSUED.contains(port)) {
+        continue;
+      }
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new java.net.InetSocketAddress("0.0.0.0", port));
+      } catch (IOException taken) {
+        continue;
+      }
+      if (ISSUED.add(port)) {
+        return port;
+      }
+    }
+    throw new IllegalStateException("no free port in " + low + ".." + high);
+  }
+
+  /** The kernel's ephemeral port range (Linux's file), or its default when unreadable. */
+  static int[] ephemeralRange() {
+    try {
+      String[] parts = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+      return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
+    } catch (IOException | RuntimeException e) {
+      return new int[] {32768, 60999};
     }
   }
 

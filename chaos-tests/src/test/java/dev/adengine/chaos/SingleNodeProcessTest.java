@@ -121,4 +121,24 @@ class SingleNodeProcessTest {
       assertFalse(node.alive());
     }
   }
+
+  @Test
+  void shouldExitInsteadOfLingeringWhenANodeCannotBindItsGrpcPort() throws Exception {
+    // given a node whose gRPC port another process holds
+    CassandraSettings cassandra = CassandraTestNode.ensureRunning();
+    NodeProcess.Ports ports = NodeProcess.freePorts();
+    try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+      taken.bind(new java.net.InetSocketAddress("0.0.0.0", ports.grpc()));
+      try (NodeProcess node = NodeProcess.start("port-taken", CassandraTestNode.uniqueKeyspaceName("taken"), ports,
+          Map.of("ADENGINE_CASSANDRA_HOST", cassandra.host(),
+              "ADENGINE_CASSANDRA_PORT", Integer.toString(cassandra.port())), NodeProcess.logDir("single-node"))) {
+        // when it starts, then it exits with 1 saying why, rather than living on as a member that
+        // hosts shards but never becomes ready
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+            () -> node.awaitReady(Duration.ofSeconds(120)));
+        assertTrue(e.getMessage().contains("exited with 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("adengine node failed to start"), e.getMessage());
+      }
+    }
+  }
 }
