@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * One engine node running as its own JVM process ({@code dev.adengine.engine.Main}), configured
  * only through the environment variables that {@code bin/engine} documents (with
  * {@code ADENGINE_NODE_GC_LOG} set in the harness's environment, each node also logs its garbage
- * collections to {@code <name>-gc.log} beside its log). The harness can wait
+ * collections to {@code <name>-gc.log} beside its log; with {@code ADENGINE_NODE_JFR}, it records a
+ * flight recording, {@code <name>.jfr}, written when it exits). The harness can wait
  * for readiness, stop it gracefully (SIGTERM), kill it (SIGKILL), freeze it (SIGSTOP) and thaw it
  * (SIGCONT).
  */
@@ -147,6 +148,12 @@ public final class NodeProcess implements AutoCloseable {
       if (System.getenv("ADENGINE_NODE_GC_LOG") != null) {
         // diagnostics: each collection with its pause, beside the node's log
         cmd.add("-Xlog:gc:file=" + logDir.resolve(name + "-gc.log") + ":time,uptime");
+      }
+      if (System.getenv("ADENGINE_NODE_JFR") != null) {
+        // diagnostics: a flight recording of the node's whole life (JFR's profile settings), written
+        // beside its log when it exits (not when it is killed)
+        cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
+            + logDir.toAbsolutePath().resolve(name + ".jfr"));
       }
       Path archive = classArchive();
       if (archive != null && Files.isRegularFile(archive)) {
