@@ -198,17 +198,28 @@ public final class NodeProcess implements AutoCloseable {
   /** What /ready answers now (which check fails and why), or why it could not be asked. */
   private String readyBody() {
     try {
-      HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + mgmtPort + "/ready").toURL()
-          .openConnection();
-      c.setConnectTimeout(500);
-      c.setReadTimeout(2000);
-      int code = c.getResponseCode();
-      var in = code >= 400 ? c.getErrorStream() : c.getInputStream();
-      String body = in == null ? "" : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      c.disconnect();
-      return code + " " + body.strip();
+      return askReady(true);
     } catch (IOException e) {
       return "no answer (" + e + ")";
+    }
+  }
+
+  /** One GET /ready: its status code, and with {@code withBody} its body after a space. */
+  private String askReady(boolean withBody) throws IOException {
+    HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + mgmtPort + "/ready").toURL()
+        .openConnection();
+    c.setConnectTimeout(500);
+    c.setReadTimeout(withBody ? 2000 : 1000);
+    try {
+      int code = c.getResponseCode();
+      if (!withBody) {
+        return Integer.toString(code);
+      }
+      var in = code >= 400 ? c.getErrorStream() : c.getInputStream();
+      return code + " " + (in == null ? "" : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+          .strip());
+    } finally {
+      c.disconnect();
     }
   }
 
@@ -229,13 +240,7 @@ public final class NodeProcess implements AutoCloseable {
   /** True when /ready answers 200 now. */
   public boolean ready() {
     try {
-      HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + mgmtPort + "/ready").toURL()
-          .openConnection();
-      c.setConnectTimeout(500);
-      c.setReadTimeout(1000);
-      int code = c.getResponseCode();
-      c.disconnect();
-      return code == 200;
+      return askReady(false).equals("200");
     } catch (IOException e) {
       return false;
     }
