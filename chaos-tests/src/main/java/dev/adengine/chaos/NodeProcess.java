@@ -343,8 +343,7 @@ public final class NodeProcess implements AutoCloseable {
    * Cassandra: in CI a restarted node's gRPC bind failed so, and the node never became ready.
    */
   static int freePort() {
-    int[] ephemeral = ephemeralRange();
-    int high = ephemeral[0] - 1;
+    int high = ephemeralLow() - 1;
     int low = Math.max(10_000, high - 12_000);
     if (high - low < 1_000) { // an unusual range: take what the kernel gives
       try (ServerSocket s = new ServerSocket(0)) {
@@ -371,13 +370,13 @@ public final class NodeProcess implements AutoCloseable {
     throw new IllegalStateException("no free port in " + low + ".." + high);
   }
 
-  /** The kernel's ephemeral port range (Linux's file), or its default when unreadable. */
-  static int[] ephemeralRange() {
+  /** The lowest port of the kernel's ephemeral range (Linux's file), or its default when unreadable. */
+  static int ephemeralLow() {
     try {
-      String[] parts = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
-      return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
+      return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
+          .split("\\s+")[0]);
     } catch (IOException | RuntimeException e) {
-      return new int[] {32768, 60999};
+      return 32768;
     }
   }
 

@@ -15,7 +15,7 @@ class NodeProcessPortsTest {
   @Test
   void shouldHandOutDistinctBindablePortsBelowTheEphemeralRange() throws IOException {
     // given the kernel's ephemeral range, from which outgoing connections take their local ports
-    int ephemeralLow = NodeProcess.ephemeralRange()[0];
+    int ephemeralLow = NodeProcess.ephemeralLow();
     // when a harness picks ports for several nodes
     Set<Integer> ports = new HashSet<>();
     for (int i = 0; i < 60; i++) {
