@@ -370,10 +370,13 @@ public final class NodeProcess implements AutoCloseable {
     throw new IllegalStateException("no free port in " + low + ".." + high);
   }
 
-  /** The lowest port of the kernel's ephemeral range (Linux's file), or its default when unreadable. */
+  /**
+   * The lowest port of the kernel's ephemeral range (Linux's file), or its default when unreadable.
+   * Read line by line: {@code Files.readString} of this procfs file (size 0) returned only "3".
+   */
   static int ephemeralLow() {
     try {
-      return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
+      return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim()
           .split("\\s+")[0]);
     } catch (IOException | RuntimeException e) {
       return 32768;
